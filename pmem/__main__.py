@@ -1,0 +1,3 @@
+from pmem.cli.main import main
+
+main()

@@ -1,0 +1,58 @@
+"""``pmem ask``: one question, answer streamed to stdout."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from pmem.cli.common import read_stdin_text, runtime, stdin_is_piped
+from pmem.core.errors import InputError
+
+
+def ask(
+    question: Optional[list[str]] = typer.Argument(None, help="The question. Text piped on stdin is appended."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Path to a GGUF model to use instead of the configured one."),
+    chat_format: Optional[str] = typer.Option(None, "--chat-format", help="Chat template for a GGUF without one (chatml, llama-3, …)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Longest reply, in tokens."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", "-t", min=0.0, help="0 gives reproducible answers."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Sampling seed."),
+    no_memory: bool = typer.Option(False, "--no-memory", help="Private one-off question: no memory used, nothing written."),
+    stats: bool = typer.Option(False, "--stats", help="Print token counts and speed on stderr afterwards."),
+) -> None:
+    """Ask one question and stream the answer."""
+    text = " ".join(question or []).strip()
+    if stdin_is_piped():
+        piped = read_stdin_text().strip()
+        text = f"{text}\n\n{piped}".strip() if text else piped
+    if not text:
+        raise InputError("empty question: give a question as an argument or pipe text on stdin")
+
+    from pmem.core.chat import ChatService
+
+    rt = runtime(model, chat_format)
+    journal = None if no_memory else rt.journal
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=journal)
+    if journal is not None:
+        service.new_session(title=text[:60])
+    reply = service.send(text, max_tokens=max_tokens, temperature=temperature, seed=seed)  # type: ignore[arg-type]
+    out = sys.stdout
+    try:
+        for piece in reply:
+            out.write(piece)
+            out.flush()
+    finally:
+        reply.close()
+    out.write("\n")
+    out.flush()
+    info = service.last
+    if info.prompt is not None and info.prompt.truncated_input:
+        sys.stderr.write("pmem: note: the question was longer than the context window; its middle was left out\n")
+    if stats:
+        s = info.stats
+        sys.stderr.write(
+            f"prompt {s.prompt_tokens} tokens ({s.prompt_eval_tokens} evaluated), reply {s.completion_tokens} tokens, "
+            f"first token {s.ttft_s:.2f}s, {s.tokens_per_s:.1f} tokens/s\n"
+        )
+    rt.close()

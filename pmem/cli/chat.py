@@ -1,0 +1,83 @@
+"""``pmem chat``: the conversation. ``--plain`` is a line-based REPL for terminals where a TUI is unwanted."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from pmem.cli.common import runtime
+
+HELP = """Commands:
+  /new     start a new conversation
+  /help    show this help
+  /quit    leave (Ctrl+D works too)
+Ctrl+C while a reply streams cancels it; the partial reply is kept."""
+
+
+def chat(
+    plain: bool = typer.Option(False, "--plain", help="Line-based REPL instead of the full-screen app."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Path to a GGUF model to use instead of the configured one."),
+    chat_format: Optional[str] = typer.Option(None, "--chat-format", help="Chat template for a GGUF without one."),
+) -> None:
+    """Chat with pmem."""
+    run_plain(model, chat_format)
+
+
+def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
+    from pmem.core.chat import ChatService
+    from pmem.core.errors import PmemError
+
+    rt = runtime(model, chat_format)
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal)
+    out = sys.stdout
+    interactive = sys.stdin.isatty()
+    out.write(f"pmem · {rt.engine.model_name} · /help for commands, Ctrl+D to quit\n")
+    out.flush()
+    while True:
+        try:
+            line = input("› " if interactive else "")
+        except EOFError:
+            break
+        except KeyboardInterrupt:
+            out.write("\n")
+            break
+        except UnicodeDecodeError:
+            sys.stderr.write("pmem: error: that line is not valid UTF-8; it was not sent\n")
+            continue
+        text = line.strip()
+        if not text:
+            continue
+        if "\x00" in text:
+            sys.stderr.write("pmem: error: that line contains NUL bytes; it was not sent\n")
+            continue
+        if text.startswith("/"):
+            command = text.split()[0].lower()
+            if command in ("/quit", "/exit", "/q"):
+                break
+            if command == "/new":
+                service.new_session()
+                out.write("(new conversation)\n")
+            elif command == "/help":
+                out.write(HELP + "\n")
+            else:
+                out.write(f"unknown command {command}; /help lists them\n")
+            out.flush()
+            continue
+        reply = service.send(text)
+        try:
+            for piece in reply:
+                out.write(piece)
+                out.flush()
+            out.write("\n")
+        except KeyboardInterrupt:
+            reply.close()
+            out.write(" [cancelled]\n")
+        except PmemError as exc:
+            reply.close()
+            sys.stderr.write(f"pmem: error: {exc}\n")
+        finally:
+            reply.close()
+        out.flush()
+    rt.close()

@@ -1,0 +1,168 @@
+"""The chat service: one conversation, journal first, then the model. Both faces (CLI, TUI) drive this.
+
+The user's turn is committed to the journal *before* the model is called; the reply is committed as
+soon as it ends or is cancelled (marked ``cancelled``). A crash loses at most a half-written reply.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pmem.core.config import Paths, Settings
+from pmem.core.engine.base import ChatEngine, ChatMessage, GenerationParams, GenerationStats
+from pmem.core.errors import InputError
+from pmem.core.prompt import MemorySnippet, Prompt, build_prompt
+from pmem.core.store.journal import Journal, Session, Turn
+
+
+class Recall(Protocol):
+    """What the chat service needs from the memory layers (implemented by ``pmem.core.memory``)."""
+
+    def profile_block(self) -> str: ...
+
+    def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]: ...
+
+    def remember_exchange(self, user: Turn, assistant: Turn) -> None: ...
+
+
+@dataclass
+class ReplyInfo:
+    """What a face may show about the last reply."""
+
+    prompt: Prompt | None = None
+    stats: GenerationStats = field(default_factory=GenerationStats)
+    user_turn: Turn | None = None
+    assistant_turn: Turn | None = None
+    cancelled: bool = False
+
+
+def generation_params(settings: Settings, **overrides: float | int) -> GenerationParams:
+    chat = settings.chat
+    values: dict = dict(
+        max_tokens=chat.max_tokens,
+        temperature=chat.temperature,
+        top_p=chat.top_p,
+        repeat_penalty=chat.repeat_penalty,
+        seed=chat.seed,
+    )
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return GenerationParams(**values)
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        paths: Paths,
+        engine: ChatEngine,
+        journal: Journal | None,
+        recall: Recall | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """``journal=None`` is a private, one-off conversation: nothing is written anywhere."""
+        self.settings = settings
+        self.paths = paths
+        self.engine = engine
+        self.journal = journal
+        self.recall = recall
+        self.session = session
+        self.history: list[ChatMessage] = []
+        self.last = ReplyInfo()
+        self._lock = threading.Lock()
+        if session is not None and journal is not None:
+            self._load_history(session)
+
+    # ---------------------------------------------------------------- sessions
+
+    def new_session(self, title: str = "") -> Session | None:
+        self.history = []
+        self.session = self.journal.new_session(title) if self.journal is not None else None
+        return self.session
+
+    def resume(self, session: Session) -> None:
+        self.session = session
+        self._load_history(session)
+
+    def _load_history(self, session: Session) -> None:
+        assert self.journal is not None
+        self.history = [
+            {"role": t.role, "content": t.content}  # type: ignore[typeddict-item]
+            for t in self.journal.turns(session.id)
+            if t.role in ("user", "assistant")
+        ]
+
+    # ---------------------------------------------------------------- turns
+
+    def build(self, text: str) -> Prompt:
+        """The prompt the model would see for ``text`` now."""
+        memories: list[MemorySnippet] = []
+        profile = ""
+        if self.recall is not None:
+            profile = self.recall.profile_block()
+            memories = self.recall.recall(text, exclude_session=self.session.id if self.session else None)
+        budget = self.engine.n_ctx - min(self.settings.chat.max_tokens, self.engine.n_ctx // 2)
+        return build_prompt(
+            system_text=self.settings.chat.system_prompt,
+            profile_block=profile,
+            history=self.history,
+            user_text=text,
+            memories=memories,
+            budget=budget,
+            count=self.engine.count_prompt_tokens,
+            memory_budget=self.settings.memory.memory_budget,
+            count_text=self.engine.count_tokens,
+        )
+
+    def send(
+        self,
+        text: str,
+        *,
+        cancel: threading.Event | None = None,
+        on_prompt: Callable[[Prompt], None] | None = None,
+        **param_overrides: float | int,
+    ) -> Iterator[str]:
+        """Stream the reply to ``text``. Journal writes happen before the first and after the last piece."""
+        text = text.strip()
+        if not text:
+            raise InputError("empty message: type something to send")
+        with self._lock:
+            self.engine.load()
+            info = ReplyInfo()
+            self.last = info
+            if self.journal is not None:
+                if self.session is None:
+                    self.new_session()
+                assert self.session is not None
+                info.user_turn = self.journal.add_turn(self.session.id, "user", text, model=self.engine.model_name)
+            prompt = self.build(text)
+            info.prompt = prompt
+            if on_prompt is not None:
+                on_prompt(prompt)
+            pieces: list[str] = []
+            params = generation_params(self.settings, **param_overrides)
+            completed = False
+            try:
+                for piece in self.engine.stream(prompt.messages, params, cancel):
+                    pieces.append(piece)
+                    yield piece
+                completed = True
+            finally:
+                info.stats = self.engine.last_stats
+                info.cancelled = not completed or info.stats.finish_reason == "cancelled"
+                reply = "".join(pieces).strip()
+                self.history.append({"role": "user", "content": text})
+                self.history.append({"role": "assistant", "content": reply})
+                if self.journal is not None and self.session is not None:
+                    info.assistant_turn = self.journal.add_turn(
+                        self.session.id,
+                        "assistant",
+                        reply,
+                        model=self.engine.model_name,
+                        status="cancelled" if info.cancelled else "complete",
+                    )
+                    if self.recall is not None and info.user_turn is not None:
+                        self.recall.remember_exchange(info.user_turn, info.assistant_turn)

@@ -1,0 +1,407 @@
+"""Paths and settings: the one place that knows where pmem keeps things and how it is configured.
+
+Settings come from, in rising priority: defaults below, the TOML config file, ``PMEM_<SECTION>_<KEY>``
+environment variables, then command-line flags (applied by the faces with :func:`with_overrides`).
+``PMEM_HOME`` moves everything (config, data, cache, logs) under one directory; tests rely on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import stat
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+from pmem.core.errors import ConfigError, StorageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+APP_NAME = "pmem"
+ENV_PREFIX = "PMEM_"
+#: Environment variables with a meaning of their own, not settings overrides.
+RESERVED_ENV = {"PMEM_HOME", "PMEM_CONFIG", "PMEM_DEBUG"}
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass
+class ModelSettings:
+    """The chat model."""
+
+    path: str = ""
+    """Path to a GGUF chat model. Empty: the SmolLM2-135M-Instruct GGUF that ships with pmem."""
+
+    chat_format: str = ""
+    """Chat template for a GGUF that carries none: chatml, llama-2, llama-3, mistral, gemma, phi-3.
+    Empty: the GGUF's own template, or a known one for its architecture."""
+
+    backend: Literal["llama_cpp", "openai"] = "llama_cpp"
+    """``llama_cpp`` runs the GGUF in-process; ``openai`` talks to an OpenAI-compatible server you run."""
+
+    base_url: str = ""
+    """For ``backend = "openai"``: the server's base URL, e.g. ``http://127.0.0.1:8080/v1``."""
+
+    remote_name: str = ""
+    """For ``backend = "openai"``: the model name to request from the server."""
+
+    api_key_env: str = ""
+    """For ``backend = "openai"``: name of an environment variable holding the API key, if the server needs one."""
+
+    n_ctx: int = 4096
+    """Context window in tokens."""
+
+    n_threads: int = 0
+    """CPU threads for llama.cpp. 0: one per physical core (at most 8)."""
+
+    n_batch: int = 512
+    """Prompt-processing batch size."""
+
+
+@dataclass
+class ChatSettings:
+    """How replies are generated."""
+
+    system_prompt: str = (
+        "You are pmem, a helpful assistant running privately on the user's own computer. "
+        "Answer concisely and truthfully."
+    )
+    """The system message at the start of every conversation."""
+
+    max_tokens: int = 512
+    """Upper bound on the length of one reply, in tokens."""
+
+    temperature: float = 0.7
+    """Sampling temperature; 0 is greedy and reproducible."""
+
+    top_p: float = 0.95
+    """Nucleus sampling threshold."""
+
+    repeat_penalty: float = 1.1
+    """Penalty for repeating tokens (1.0 disables it)."""
+
+    seed: int = -1
+    """Sampling seed; -1 picks a fresh one each reply."""
+
+
+@dataclass
+class EmbedderSettings:
+    """The sentence embedder used for episodic memory."""
+
+    name: str = "all-MiniLM-L6-v2"
+    """Name recorded in the index; changing it means ``pmem memory reindex``."""
+
+    path: str = ""
+    """Directory of a sentence-transformers model. Empty: the all-MiniLM-L6-v2 that ships with pmem."""
+
+
+@dataclass
+class MemorySettings:
+    """Episodic memory and retrieval."""
+
+    enabled: bool = True
+    """Put remembered facts and past exchanges into the prompt."""
+
+    retrieve_k: int = 8
+    """How many past exchanges to put into the prompt at most."""
+
+    memory_budget: int = 1024
+    """Token budget for retrieved memories in the prompt."""
+
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    """``embedded`` keeps vectors on this disk; ``http`` uses a Chroma server (``chromadb.HttpClient``)."""
+
+    chroma_host: str = "127.0.0.1"
+    """For ``chroma_mode = "http"``: the Chroma server's host."""
+
+    chroma_port: int = 8000
+    """For ``chroma_mode = "http"``: the Chroma server's port."""
+
+
+@dataclass
+class ProfileSettings:
+    """The profile of facts about the user."""
+
+    extract: bool = True
+    """Distil facts about the user from each exchange, in the background."""
+
+    extraction_model: str = ""
+    """GGUF used to extract facts. Empty: the chat model."""
+
+
+@dataclass
+class UISettings:
+    """The terminal UI."""
+
+    theme: str = "textual-dark"
+    """A Textual theme name; the app saves your choice here."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key remaps by binding id, e.g. ``{ "toggle_memory" = "f2" }``."""
+
+
+@dataclass
+class Settings:
+    """Everything configurable, one section per table of the TOML file."""
+
+    model: ModelSettings = field(default_factory=ModelSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
+    memory: MemorySettings = field(default_factory=MemorySettings)
+    profile: ProfileSettings = field(default_factory=ProfileSettings)
+    ui: UISettings = field(default_factory=UISettings)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every location pmem reads or writes."""
+
+    config_file: Path
+    data_dir: Path
+    cache_dir: Path
+    log_dir: Path
+
+    @property
+    def database(self) -> Path:
+        """SQLite: journal (source of truth), lexical index and profile."""
+        return self.data_dir / "pmem.sqlite3"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Chroma's on-disk vector store, derived from the journal."""
+        return self.data_dir / "chroma"
+
+    @property
+    def adapters_dir(self) -> Path:
+        """LoRA adapters distilled from the profile and memories."""
+        return self.data_dir / "adapters"
+
+    @property
+    def kv_dir(self) -> Path:
+        """Saved llama.cpp KV state of the stable prompt prefix."""
+        return self.cache_dir / "kv"
+
+    def as_dict(self) -> dict[str, Path]:
+        return {
+            "config file": self.config_file,
+            "data dir": self.data_dir,
+            "database": self.database,
+            "vector store": self.chroma_dir,
+            "adapters": self.adapters_dir,
+            "cache dir": self.cache_dir,
+            "kv cache": self.kv_dir,
+            "log dir": self.log_dir,
+        }
+
+    def ensure_data_dir(self) -> Path:
+        """Create the private data dir (0700) and check that it is writable."""
+        for directory in (self.data_dir, self.cache_dir):
+            _make_private_dir(directory)
+        return self.data_dir
+
+
+def _make_private_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if stat.S_IMODE(directory.stat().st_mode) & 0o077:
+            directory.chmod(0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create data directory {directory}: {exc.strerror or exc}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise StorageError(f"data directory {directory} is not writable; fix its permissions or set PMEM_HOME")
+
+
+def resolve_paths(environ: dict[str, str] | None = None) -> Paths:
+    """Where things live: under ``PMEM_HOME`` when set, else platformdirs' per-user dirs."""
+    env = os.environ if environ is None else environ
+    home = env.get("PMEM_HOME")
+    if home:
+        root = Path(home).expanduser().absolute()
+        paths = Paths(
+            config_file=root / "config.toml",
+            data_dir=root / "data",
+            cache_dir=root / "cache",
+            log_dir=root / "logs",
+        )
+    else:
+        import platformdirs
+
+        paths = Paths(
+            config_file=platformdirs.user_config_path(APP_NAME) / "config.toml",
+            data_dir=platformdirs.user_data_path(APP_NAME),
+            cache_dir=platformdirs.user_cache_path(APP_NAME),
+            log_dir=platformdirs.user_log_path(APP_NAME),
+        )
+    if env.get("PMEM_CONFIG"):
+        paths = dataclasses.replace(paths, config_file=Path(env["PMEM_CONFIG"]).expanduser().absolute())
+    return paths
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_settings(paths: Paths | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the config file, then ``PMEM_*`` variables; any error is a one-line ConfigError."""
+    env = os.environ if environ is None else environ
+    paths = paths or resolve_paths(env)
+    settings = Settings()
+    if paths.config_file.exists():
+        try:
+            raw = paths.config_file.read_bytes().decode("utf-8")
+            document = tomllib.loads(raw)
+        except UnicodeDecodeError:
+            raise ConfigError(f"{paths.config_file}: not valid UTF-8 text") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{paths.config_file}: invalid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{paths.config_file}: cannot read: {exc.strerror or exc}") from None
+        _apply_document(settings, document, source=str(paths.config_file))
+    _apply_environment(settings, env)
+    return settings
+
+
+def with_overrides(settings: Settings, **dotted: Any) -> Settings:
+    """A copy of ``settings`` with ``section__key=value`` overrides applied (``None`` values skipped)."""
+    copy = dataclasses.replace(
+        settings, **{f.name: dataclasses.replace(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+    )
+    for name, value in dotted.items():
+        if value is None:
+            continue
+        section, key = name.split("__", 1)
+        _set_value(copy, section, key, value, source="command line")
+    return copy
+
+
+def setting_keys() -> list[str]:
+    """Every valid ``section.key``."""
+    return [f"{s.name}.{k.name}" for s in dataclasses.fields(Settings) for k in dataclasses.fields(s.default_factory())]  # type: ignore[misc]
+
+
+def _apply_document(settings: Settings, document: dict[str, Any], source: str) -> None:
+    sections = {f.name for f in dataclasses.fields(Settings)}
+    for section, table in document.items():
+        if section not in sections:
+            raise ConfigError(f"{source}: unknown section [{section}]{_suggest(section, sorted(sections))}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
+        for key, value in table.items():
+            _set_value(settings, section, key, value, source=source)
+
+
+def _apply_environment(settings: Settings, env: dict[str, str] | os._Environ[str]) -> None:
+    names = {key.replace(".", "_").upper(): key for key in setting_keys()}
+    for var, raw in env.items():
+        if not var.startswith(ENV_PREFIX) or var in RESERVED_ENV:
+            continue
+        suffix = var[len(ENV_PREFIX) :]
+        if suffix not in names:
+            candidates = [ENV_PREFIX + n for n in names] + sorted(RESERVED_ENV)
+            raise ConfigError(f"environment: unknown variable {var}{_suggest(var, candidates)}")
+        section, key = names[suffix].split(".", 1)
+        _set_value(settings, section, key, raw, source=f"environment variable {var}", from_text=True)
+
+
+def _set_value(settings: Settings, section: str, key: str, value: Any, source: str, from_text: bool = False) -> None:
+    table = getattr(settings, section)
+    hints = get_type_hints(type(table))
+    if key not in hints:
+        keys = [f.name for f in dataclasses.fields(table)]
+        raise ConfigError(f"{source}: unknown key '{section}.{key}'{_suggest(key, keys, prefix=section + '.')}")
+    setattr(table, key, _coerce(value, hints[key], f"{section}.{key}", source, from_text))
+
+
+def _coerce(value: Any, hint: Any, dotted: str, source: str, from_text: bool) -> Any:
+    origin = get_origin(hint)
+    if origin is Literal:
+        choices = get_args(hint)
+        if value not in choices:
+            listed = ", ".join(repr(c) for c in choices)
+            raise ConfigError(f"{source}: {dotted} must be one of {listed}, got {value!r}")
+        return value
+    if hint is bool:
+        if from_text and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{source}: {dotted} must be true or false, got {value!r}")
+    if hint is int:
+        if from_text and isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{source}: {dotted} must be an integer, got {value!r}")
+    if hint is float:
+        if from_text and isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{source}: {dotted} must be a number, got {value!r}")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{source}: {dotted} must be a string, got {value!r}")
+    if origin is dict:
+        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return dict(value)
+        raise ConfigError(f"{source}: {dotted} must be a table of strings")
+    raise ConfigError(f"{source}: {dotted} has an unsupported type")  # pragma: no cover
+
+
+def _suggest(word: str, candidates: list[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+    return f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def to_toml(settings: Settings) -> str:
+    """The effective settings as a TOML document (the format of the config file)."""
+    lines: list[str] = []
+    for section in dataclasses.fields(settings):
+        table = getattr(settings, section.name)
+        lines.append(f"[{section.name}]")
+        for item in dataclasses.fields(table):
+            lines.append(f"{item.name} = {_toml_value(getattr(table, item.name))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    import json
+
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def resolved_threads(settings: Settings) -> int:
+    """Threads for llama.cpp: the configured count, or one per core (capped; hyperthreads do not help)."""
+    if settings.model.n_threads > 0:
+        return settings.model.n_threads
+    return max(1, min(os.cpu_count() or 1, 8))

@@ -1,0 +1,253 @@
+"""The in-process llama.cpp engine (llama-cpp-python).
+
+One ``Llama`` instance lives as long as the engine, so llama.cpp's longest-common-prefix reuse of
+the KV cache applies across turns: a stable system+profile prefix is evaluated once, not per turn.
+The prompt is rendered here (not by llama-cpp-python's chat handlers) so the template is always the
+one pmem chose and the token count of the prompt is exact.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pmem.core.engine.base import ChatEngine, ChatMessage, GenerationParams, GenerationStats
+from pmem.core.errors import ModelError
+from pmem.core.models import read_gguf_info
+from pmem.core.templates import ChatTemplate, choose_template
+
+_LOG_LOCK = threading.Lock()
+_RECENT_ERRORS: collections.deque[str] = collections.deque(maxlen=8)
+_LOG_CALLBACK: Any = None  # kept alive for as long as llama.cpp may call it
+
+
+def _silence_llama_logs() -> None:
+    """Route llama.cpp's own log lines away from the terminal, keeping recent errors for messages."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def _callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        if level in (2, 3):  # warn, error
+            line = text.decode("utf-8", "replace").strip()
+            if line:
+                _RECENT_ERRORS.append(line)
+
+    with _LOG_LOCK:
+        llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+        _LOG_CALLBACK = _callback
+
+
+def _last_llama_error() -> str:
+    for line in reversed(_RECENT_ERRORS):
+        if "error" in line.lower() or "unknown" in line.lower() or "failed" in line.lower():
+            return line.split(": ", 1)[-1] if line.count(": ") else line
+    return ""
+
+
+class LlamaCppEngine(ChatEngine):
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        n_batch: int = 512,
+        chat_format: str = "",
+        lora_path: Path | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.n_batch = n_batch
+        self.chat_format = chat_format
+        self.lora_path = lora_path
+        self.seed = seed
+        self.model_name = self.model_path.name.removesuffix(".gguf")
+        self.last_stats = GenerationStats()
+        self._llama: Any = None
+        self._template: ChatTemplate | None = None
+        self._jinja: Any = None
+        self._special: dict[str, str] = {}
+        self.architecture = ""
+
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None
+
+    @property
+    def llama(self) -> Any:
+        """The underlying ``llama_cpp.Llama`` (loaded on first use)."""
+        self.load()
+        return self._llama
+
+    @property
+    def template(self) -> ChatTemplate:
+        self.load()
+        assert self._template is not None
+        return self._template
+
+    def load(self) -> None:
+        if self._llama is not None:
+            return
+        info = read_gguf_info(self.model_path)  # cheap header checks before llama.cpp touches the file
+        self.architecture = info.architecture
+        self.model_name = info.name or self.model_name
+        template = choose_template(
+            gguf_template=info.chat_template,
+            architecture=info.architecture,
+            requested=self.chat_format,
+            model_name=self.model_path.name,
+        )
+        import llama_cpp
+
+        _silence_llama_logs()
+        _RECENT_ERRORS.clear()
+        kwargs: dict[str, Any] = dict(
+            model_path=str(self.model_path),
+            n_ctx=self.n_ctx,
+            n_threads=self.n_threads,
+            n_threads_batch=self.n_threads,
+            n_batch=self.n_batch,
+            seed=self.seed,
+            verbose=False,
+        )
+        if self.lora_path is not None:
+            kwargs["lora_path"] = str(self.lora_path)
+        try:
+            llama = llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            detail = _last_llama_error() or str(exc)
+            raise ModelError(f"llama.cpp cannot load {self.model_path}: {detail}") from None
+        self._special = {
+            "bos_token": _token_text(llama, llama.token_bos()),
+            "eos_token": _token_text(llama, llama.token_eos()),
+        }
+        self._template = template
+        self._jinja = _compile(template.source)
+        self._llama = llama
+
+    def close(self) -> None:
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
+
+    # ------------------------------------------------------------------ tokens
+
+    def render(self, messages: list[ChatMessage]) -> str:
+        """The prompt text for ``messages``, ending where the assistant's reply begins."""
+        self.load()
+        return str(self._jinja.render(messages=messages, add_generation_prompt=True, **self._special))
+
+    def tokenize_prompt(self, messages: list[ChatMessage]) -> list[int]:
+        # The template writes BOS itself where the model wants it, so none is added here.
+        return list(self.llama.tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True))
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def count_prompt_tokens(self, messages: list[ChatMessage]) -> int:
+        return len(self.tokenize_prompt(messages))
+
+    # ------------------------------------------------------------------ generation
+
+    def stream(
+        self, messages: list[ChatMessage], params: GenerationParams, cancel: threading.Event | None = None
+    ) -> Iterator[str]:
+        llama = self.llama
+        tokens = self.tokenize_prompt(messages)
+        if len(tokens) >= self.n_ctx:
+            raise ModelError(
+                f"the prompt takes {len(tokens)} tokens but the context holds {self.n_ctx}; shorten it or raise model.n_ctx"
+            )
+        max_tokens = max(1, min(params.max_tokens, self.n_ctx - len(tokens)))
+        grammar = None
+        if params.json_schema is not None:
+            grammar = _grammar_for(params.json_schema)
+        import llama_cpp
+
+        ctx = llama._ctx.ctx
+        llama_cpp.llama_perf_context_reset(ctx)
+        stats = GenerationStats(prompt_tokens=len(tokens))
+        self.last_stats = stats
+        started = time.perf_counter()
+        first: float | None = None
+        pieces = llama.create_completion(
+            prompt=tokens,
+            max_tokens=max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            repeat_penalty=params.repeat_penalty,
+            seed=params.seed if params.seed >= 0 else None,
+            stop=list(self.template.stop) or None,
+            grammar=grammar,
+            stream=True,
+        )
+        finish = ""
+        try:
+            for chunk in pieces:
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+                choice = chunk["choices"][0]
+                text = choice.get("text") or ""
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
+                if text:
+                    if first is None:
+                        first = time.perf_counter()
+                        stats.ttft_s = first - started
+                    yield text
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+        finally:
+            pieces.close()
+            ended = time.perf_counter()
+            perf = llama_cpp.llama_perf_context(ctx)
+            stats.prompt_eval_tokens = int(perf.n_p_eval)
+            stats.completion_tokens = int(perf.n_eval) + (1 if first is not None else 0)
+            if first is None:
+                stats.ttft_s = ended - started
+            stats.gen_s = ended - (first or ended)
+            stats.finish_reason = finish or "stop"  # type: ignore[assignment]
+
+
+def _token_text(llama: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    return str(llama._model.token_get_text(token))
+
+
+def _compile(source: str) -> Any:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message: str) -> None:
+        raise ModelError(f"the model's chat template refused the conversation: {message}")
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = raise_exception
+    return env.from_string(source)
+
+
+_GRAMMARS: dict[str, Any] = {}
+
+
+def _grammar_for(schema: dict) -> Any:
+    """A llama.cpp grammar for a JSON schema, compiled once per schema."""
+    import json
+
+    import llama_cpp
+
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _GRAMMARS:
+        _GRAMMARS[key] = llama_cpp.LlamaGrammar.from_json_schema(key, verbose=False)
+    return _GRAMMARS[key]

@@ -1,0 +1,36 @@
+"""User-facing errors.
+
+A ``PmemError`` carries one line that the faces print as-is and exit non-zero with; anything
+else reaching a face is a bug. Keeping the message a single line is part of the contract.
+"""
+
+from __future__ import annotations
+
+
+class PmemError(Exception):
+    """An error the user can act on; ``str(err)`` is a complete, single-line explanation."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+class ConfigError(PmemError):
+    """The config file or a ``PMEM_*`` variable is invalid."""
+
+    exit_code = 2
+
+
+class ModelError(PmemError):
+    """The model file is missing, not a GGUF, or cannot be used."""
+
+
+class InputError(PmemError):
+    """Input given on the command line or stdin cannot be used."""
+
+    exit_code = 2
+
+
+class StorageError(PmemError):
+    """The data directory or a store in it cannot be opened or written."""

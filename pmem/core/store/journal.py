@@ -1,0 +1,148 @@
+"""The journal: every turn of every conversation, the source of truth all other memory derives from."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_id(prefix: str) -> str:
+    """An opaque, random id ("s-…" for sessions, "t-…" for turns)."""
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    title: str
+    started_at: str
+    source: str
+    external_id: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Session:
+        return cls(row["id"], row["title"], row["started_at"], row["source"], row["external_id"])
+
+
+@dataclass(frozen=True)
+class Turn:
+    id: int
+    uid: str
+    session_id: str
+    role: str
+    content: str
+    created_at: str
+    model: str
+    status: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Turn:
+        return cls(
+            row["id"], row["uid"], row["session_id"], row["role"], row["content"], row["created_at"], row["model"], row["status"]
+        )
+
+
+class Journal:
+    """Sessions and turns in SQLite; each write is its own durable transaction unless batched."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction (takes the write lock up front, so no deadlock between processes)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ---------------------------------------------------------------- sessions
+
+    def new_session(
+        self, title: str = "", *, source: str = "chat", started_at: str | None = None, external_id: str | None = None
+    ) -> Session:
+        session = Session(new_id("s"), title, started_at or now_iso(), source, external_id)
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO sessions (id, title, started_at, source, external_id) VALUES (?, ?, ?, ?, ?)",
+                (session.id, session.title, session.started_at, session.source, session.external_id),
+            )
+        return session
+
+    def session(self, session_id: str) -> Session | None:
+        row = self.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return Session.from_row(row) if row else None
+
+    def session_by_external(self, source: str, external_id: str) -> Session | None:
+        row = self.conn.execute(
+            "SELECT * FROM sessions WHERE source = ? AND external_id = ?", (source, external_id)
+        ).fetchone()
+        return Session.from_row(row) if row else None
+
+    def sessions(self, limit: int | None = None) -> list[Session]:
+        sql = "SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC"
+        rows = self.conn.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
+        return [Session.from_row(r) for r in rows]
+
+    def rename_session(self, session_id: str, title: str) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))
+
+    # ---------------------------------------------------------------- turns
+
+    def add_turn(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        model: str = "",
+        status: str = "complete",
+        created_at: str | None = None,
+    ) -> Turn:
+        """Append a turn and commit it before returning: once this returns, the turn survives a crash."""
+        uid = new_id("t")
+        created = created_at or now_iso()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO turns (uid, session_id, role, content, created_at, model, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (uid, session_id, role, content, created, model, status),
+            )
+            rowid = int(cur.lastrowid or 0)
+        return Turn(rowid, uid, session_id, role, content, created, model, status)
+
+    def turns(self, session_id: str) -> list[Turn]:
+        rows = self.conn.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        return [Turn.from_row(r) for r in rows]
+
+    def turn(self, uid: str) -> Turn | None:
+        row = self.conn.execute("SELECT * FROM turns WHERE uid = ?", (uid,)).fetchone()
+        return Turn.from_row(row) if row else None
+
+    def turns_by_ids(self, ids: Iterable[int]) -> list[Turn]:
+        ids = list(ids)
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT * FROM turns WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
+        return [Turn.from_row(r) for r in rows]
+
+    def count_turns(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM turns").fetchone()[0])
+
+    def count_sessions(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
