@@ -33,7 +33,8 @@ def ask(
 
     rt = runtime(model, chat_format)
     journal = None if no_memory else rt.journal
-    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=journal)
+    recall = None if no_memory else rt.memory
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=journal, recall=recall)
     if journal is not None:
         service.new_session(title=text[:60])
     reply = service.send(text, max_tokens=max_tokens, temperature=temperature, seed=seed)  # type: ignore[arg-type]

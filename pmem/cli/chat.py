@@ -30,7 +30,7 @@ def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
     from pmem.core.errors import PmemError
 
     rt = runtime(model, chat_format)
-    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal)
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.memory)
     out = sys.stdout
     interactive = sys.stdin.isatty()
     out.write(f"pmem · {rt.engine.model_name} · /help for commands, Ctrl+D to quit\n")

@@ -25,7 +25,12 @@ class Recall(Protocol):
 
     def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]: ...
 
-    def remember_exchange(self, user: Turn, assistant: Turn) -> None: ...
+    def remember_exchange(self, user: Turn, assistant: Turn | None) -> None: ...
+
+    def pause_background(self) -> None:
+        """An interactive turn starts: background indexing and extraction step aside."""
+
+    def resume_background(self) -> None: ...
 
 
 @dataclass
@@ -130,6 +135,8 @@ class ChatService:
         if not text:
             raise InputError("empty message: type something to send")
         with self._lock:
+            if self.recall is not None:
+                self.recall.pause_background()
             self.engine.load()
             info = ReplyInfo()
             self.last = info
@@ -166,3 +173,5 @@ class ChatService:
                     )
                     if self.recall is not None and info.user_turn is not None:
                         self.recall.remember_exchange(info.user_turn, info.assistant_turn)
+                if self.recall is not None:
+                    self.recall.resume_background()

@@ -204,7 +204,8 @@ class Paths:
         }
 
     def ensure_data_dir(self) -> Path:
-        """Create the private data dir (0700) and check that it is writable."""
+        """Create the private data dir (0700) and check that it is writable; files pmem creates are 0600."""
+        os.umask(0o077)
         for directory in (self.data_dir, self.cache_dir):
             _make_private_dir(directory)
         return self.data_dir

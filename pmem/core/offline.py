@@ -20,6 +20,11 @@ OFFLINE_ENV: dict[str, str] = {
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
     "GGML_NO_BACKTRACE": "1",
+    # Quiet: pmem draws its own progress with Rich; library progress bars would corrupt the TUI.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TQDM_DISABLE": "1",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
 }
 
 os.environ.update(OFFLINE_ENV)

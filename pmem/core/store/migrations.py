@@ -28,3 +28,44 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
 ]
+
+MIGRATIONS += [
+    (
+        "0002_lexical_index",
+        # Lexical search over the journal (BM25). External content: the text lives once, in ``turns``.
+        """
+        CREATE VIRTUAL TABLE turns_fts USING fts5(
+            content, content='turns', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN
+            INSERT INTO turns_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN
+            INSERT INTO turns_fts(turns_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        END;
+        CREATE TRIGGER turns_fts_update AFTER UPDATE OF content ON turns BEGIN
+            INSERT INTO turns_fts(turns_fts, rowid, content) VALUES ('delete', old.id, old.content);
+            INSERT INTO turns_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
+        """,
+    ),
+    (
+        "0003_episodes",
+        # Episodes (one exchange: a user turn and the replies to it) are the unit of episodic memory.
+        # Derived from the journal; ``indexed`` records whether the vector store has it.
+        """
+        CREATE TABLE episodes (
+            id             TEXT PRIMARY KEY,
+            session_id     TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            first_turn_id  INTEGER NOT NULL,
+            last_turn_id   INTEGER NOT NULL,
+            created_at     TEXT NOT NULL,
+            indexed        INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX episodes_session ON episodes(session_id, first_turn_id);
+        CREATE INDEX episodes_pending ON episodes(indexed) WHERE indexed = 0;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    ),
+]

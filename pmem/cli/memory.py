@@ -1,0 +1,181 @@
+"""``pmem memory``: list, search, show, forget, stats, reindex, export, import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pmem.cli.common import console, runtime
+from pmem.core.errors import InputError
+
+app = typer.Typer(help="Look at, search and forget what pmem remembers.", no_args_is_help=True)
+
+
+def _echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _snippet(text: str, width: int = 90) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+@app.command("list")
+def list_(
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many, newest first."),
+    session: Optional[str] = typer.Option(None, "--session", "-s", help="Only this session."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List remembered exchanges, newest first."""
+    from pmem.core.memory.episodes import EpisodeTable
+
+    rt = runtime()
+    conn = rt.journal.conn
+    rt.memory.reconcile_episodes()
+    sql = "SELECT id FROM episodes" + (" WHERE session_id = ?" if session else "") + " ORDER BY created_at DESC, first_turn_id DESC LIMIT ?"
+    ids = [r[0] for r in conn.execute(sql, ((session, limit) if session else (limit,)))]
+    loaded = EpisodeTable(conn).load(ids)
+    episodes = [loaded[i] for i in ids if i in loaded]
+    if as_json:
+        _echo_json([{"id": e.id, "session": e.session_id, "date": e.created_at, "turns": e.turn_uids, "text": e.transcript()} for e in episodes])
+        return
+    if not episodes:
+        typer.echo("No memories yet.")
+        return
+    for e in episodes:
+        typer.echo(f"{e.id}  {e.created_at[:10]}  {_snippet(e.text().splitlines()[0] if e.text() else '')}")
+
+
+@app.command("search")
+def search(
+    query: list[str] = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(8, "-k", min=1, help="How many results."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON, with provenance and score parts."),
+) -> None:
+    """Search memories the way the chat does (dense + lexical + recency)."""
+    from pmem.core.memory.retrieval import hit_dicts
+
+    text = " ".join(query).strip()
+    if not text:
+        raise InputError("empty search query")
+    rt = runtime()
+    memory = rt.memory
+    memory.reconcile()
+    memory.index_pending()
+    hits = memory.search(text, k)
+    if as_json:
+        _echo_json(hit_dicts(hits))
+        return
+    if not hits:
+        typer.echo("Nothing found.")
+        return
+    for h in hits:
+        typer.echo(f"{h.id}  {h.date[:10]}  score {h.score:.4f}  {_snippet(h.episode.text(), 70)}")
+
+
+@app.command("show")
+def show(
+    memory_id: str = typer.Argument(..., help="A memory id (m-…), as listed by 'pmem memory list'."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Show one memory with where it came from."""
+    rt = runtime()
+    episode = rt.memory.get(memory_id)
+    if episode is None:
+        raise InputError(f"no memory with id {memory_id}")
+    if as_json:
+        _echo_json({"id": episode.id, "session": episode.session_id, "date": episode.created_at, "turns": episode.turn_uids, "text": episode.transcript()})
+        return
+    session = rt.journal.session(episode.session_id)
+    typer.echo(f"{episode.id} · {episode.created_at} · session {episode.session_id}" + (f" ({session.title})" if session and session.title else ""))
+    typer.echo(episode.transcript())
+
+
+@app.command("forget")
+def forget(
+    memory_id: Optional[str] = typer.Argument(None, help="A memory id (m-…) or a turn id (t-…)."),
+    session: Optional[str] = typer.Option(None, "--session", help="Forget a whole session."),
+    match: Optional[str] = typer.Option(None, "--match", help="Forget every turn containing this text."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    as_json: bool = typer.Option(False, "--json", help="Report as JSON."),
+) -> None:
+    """Forget a memory, a session, or every turn containing some text: from every file pmem keeps."""
+    chosen = [x for x in (memory_id, session, match) if x]
+    if len(chosen) != 1:
+        raise InputError("give exactly one of: a memory id, --session ID, --match TEXT")
+    rt = runtime()
+    memory = rt.memory
+    if memory_id:
+        if memory_id.startswith("t-"):
+            turn = rt.journal.turn(memory_id)
+            if turn is None:
+                raise InputError(f"no turn with id {memory_id}")
+            report = memory.forget_turns([turn.id])
+        else:
+            if memory.get(memory_id) is None:
+                raise InputError(f"no memory with id {memory_id}")
+            report = memory.forget_episode(memory_id)
+    elif session:
+        if rt.journal.session(session) is None:
+            raise InputError(f"no session with id {session}")
+        if not yes and not typer.confirm(f"Forget session {session} and everything said in it?"):
+            raise typer.Exit(1)
+        report = memory.forget_session(session)
+    else:
+        assert match is not None
+        if not match.strip():
+            raise InputError("--match needs some text")
+        count = rt.journal.conn.execute("SELECT count(*) FROM turns WHERE instr(lower(content), lower(?)) > 0", (match,)).fetchone()[0]
+        if count == 0:
+            raise InputError(f"no turn contains {match!r}; nothing forgotten")
+        if not yes and not typer.confirm(f"Forget {count} turn(s) containing {match!r}?"):
+            raise typer.Exit(1)
+        report = memory.forget_match(match)
+    if as_json:
+        _echo_json({"turns": report.turns, "memories": report.episodes, "vectors": report.vectors, "sessions": report.sessions})
+    else:
+        typer.echo(report.summary())
+    rt.close()
+
+
+@app.command("stats")
+def stats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """How much pmem remembers, and the state of its indexes."""
+    rt = runtime()
+    data = rt.memory.stats()
+    if as_json:
+        _echo_json(data)
+        return
+    for key, value in data.items():
+        typer.echo(f"{key:<16} {value}")
+
+
+@app.command("reindex")
+def reindex() -> None:
+    """Rebuild the lexical and vector indexes from the journal (e.g. after changing the embedder)."""
+    from pmem.cli.progress import progress_bar
+
+    rt = runtime()
+    with progress_bar("Indexing memories") as update:
+        count = rt.memory.reindex(progress=update)
+    typer.echo(f"reindexed {count} memories with {rt.settings.embedder.name}")
+    rt.close()
+
+
+@app.command("export")
+def export(file: Optional[Path] = typer.Argument(None, help="Write here instead of stdout.")) -> None:
+    """Export everything pmem knows as one JSON file (same as 'pmem export')."""
+    from pmem.cli.transfer import export_command
+
+    export_command(file)
+
+
+@app.command("import")
+def import_(file: Path = typer.Argument(..., help="A pmem export, a generic sessions file, or ChatGPT's conversations.json.")) -> None:
+    """Import conversations (same as 'pmem import')."""
+    from pmem.cli.transfer import import_command
+
+    import_command(file)

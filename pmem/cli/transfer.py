@@ -1,0 +1,48 @@
+"""``pmem import`` and ``pmem export``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pmem.cli.common import console, runtime
+
+
+def import_command(file: Path = typer.Argument(..., help="A pmem export, a generic sessions file, or ChatGPT's conversations.json.")) -> None:
+    """Import conversations into the journal and index them; importing the same file twice adds nothing."""
+    from pmem.cli.progress import progress_bar
+    from pmem.core.transfer import import_sessions, parse, read_json
+
+    kind, sessions = parse(read_json(file))  # validated completely before anything is written
+    rt = runtime()
+    summary = import_sessions(rt.journal, kind, sessions)
+    memory = rt.memory
+    memory.reconcile()
+    with progress_bar("Indexing memories") as update:
+        memory.index_pending(progress=update)
+    typer.echo(summary.line())
+    rt.close()
+
+
+def export_command(file: Optional[Path] = typer.Argument(None, help="Write here instead of stdout.")) -> None:
+    """Export everything pmem knows (journal, profile, memory metadata) as one JSON file."""
+    from pmem.core.transfer import export_all
+
+    rt = runtime()
+    data = export_all(rt.journal.conn, embedder=rt.settings.embedder.name)
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    if file is None:
+        sys.stdout.write(text + "\n")
+        return
+    # Atomic: a crash mid-write never leaves a half-written export where a good one was.
+    fd, tmp = tempfile.mkstemp(prefix=".pmem-export-", dir=str(file.parent.absolute()))
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+    os.replace(tmp, file)
+    console(stderr=True).print(f"exported {len(data['sessions'])} session(s) to {file}")

@@ -1,0 +1,315 @@
+"""The memory facade the chat service and the faces use: recall, remember, reconcile, reindex, forget, stats.
+
+Indexing (embedding + vector upsert) runs on a background thread with its own SQLite connection, so
+a new exchange never delays the next prompt. Lexical search covers a new exchange at once (FTS is
+updated by triggers inside the journal's own transaction); dense search covers it once indexed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmem.core.config import Paths, Settings, resolved_threads
+from pmem.core.memory.embedder import Embedder
+from pmem.core.memory.episodes import Episode, EpisodeTable
+from pmem.core.memory.retrieval import Hit, Retriever
+from pmem.core.memory.vectors import VectorStore
+from pmem.core.models import resolve_embedder
+from pmem.core.prompt import MemorySnippet
+from pmem.core.store.db import connect
+from pmem.core.store.journal import Turn
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ForgetReport:
+    turns: int = 0
+    sessions: int = 0
+    episodes: int = 0
+    vectors: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (
+            f"forgot {self.turns} turn(s), {self.episodes} memory(ies) and {self.vectors} vector(s)"
+            + (f", removed {self.sessions} session(s)" if self.sessions else "")
+        )
+
+
+class MemoryService:
+    def __init__(self, settings: Settings, paths: Paths, conn: sqlite3.Connection) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.conn = conn
+        self.episodes = EpisodeTable(conn)
+        self.embedder = Embedder(
+            settings.embedder.name, resolve_embedder(settings.embedder.path), threads=resolved_threads(settings)
+        )
+        self.vectors = VectorStore(settings, paths, settings.embedder.name)
+        self.retriever = Retriever(conn, self.vectors, self.embedder)
+        self.last_hits: list[Hit] = []
+        self._indexer: _Indexer | None = None
+        self._write = threading.Lock()
+
+    # ------------------------------------------------------------------ the chat service's view (Recall)
+
+    def profile_block(self) -> str:
+        return ""
+
+    def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]:
+        if not self.settings.memory.enabled:
+            self.last_hits = []
+            return []
+        self.last_hits = self.search(query, k=self.settings.memory.retrieve_k, exclude_session=exclude_session)
+        return [MemorySnippet(h.id, h.date, h.episode.transcript()) for h in self.last_hits]
+
+    def remember_exchange(self, user: Turn, assistant: Turn | None) -> None:
+        self._sync([user.session_id])
+        self.indexer.wake()
+
+    def pause_background(self) -> None:
+        if self._indexer is not None:
+            self._indexer.pause()
+
+    def resume_background(self) -> None:
+        if self._indexer is not None:
+            self._indexer.resume()
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, query: str, k: int = 8, *, exclude_session: str | None = None) -> list[Hit]:
+        return self.retriever.search(query, k, exclude_session=exclude_session)
+
+    def get(self, episode_id: str) -> Episode | None:
+        return self.episodes.load([episode_id]).get(episode_id)
+
+    # ------------------------------------------------------------------ indexing
+
+    @property
+    def indexer(self) -> _Indexer:
+        if self._indexer is None:
+            self._indexer = _Indexer(self)
+        return self._indexer
+
+    def _sync(self, session_ids: list[str]) -> int:
+        with self._write:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                changed = self.episodes.sync_sessions(session_ids)
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        return changed
+
+    def index_pending(
+        self, conn: sqlite3.Connection | None = None, progress: Progress | None = None, batch: int = 64,
+        should_pause: Callable[[], bool] | None = None,
+    ) -> int:
+        """Embed and store every unindexed episode; returns how many were indexed."""
+        conn = conn or self.conn
+        table = EpisodeTable(conn)
+        total = table.count(indexed=False)
+        done = 0
+        while True:
+            if should_pause is not None and should_pause():
+                break
+            ids = table.pending(batch)
+            if not ids:
+                break
+            loaded = table.load(ids)
+            episodes = [loaded[i] for i in ids if i in loaded]
+            if episodes:
+                vectors = self.embedder.embed([e.text() for e in episodes])
+                metadatas = [
+                    {"session": e.session_id, "created_at": e.created_at, "turns": ",".join(e.turn_uids)} for e in episodes
+                ]
+                self.vectors.upsert([e.id for e in episodes], vectors, metadatas)
+            conn.execute("BEGIN IMMEDIATE")
+            # Ids whose episode vanished (forgotten meanwhile) are marked too, so the loop ends.
+            table.mark_indexed(ids)
+            conn.execute("COMMIT")
+            done += len(ids)
+            if progress is not None:
+                progress(done, max(total, done))
+        return done
+
+    def reconcile_episodes(self) -> tuple[int, int]:
+        """Derive episodes for turns no episode covers yet (cheap; no vector store involved)."""
+        stale = self.episodes.stale_sessions()
+        return len(stale), (self._sync(stale) if stale else 0)
+
+    def reconcile(self) -> dict[str, int]:
+        """Make the derived indexes agree with the journal (after a crash, an import, or another process)."""
+        stale, synced = self.reconcile_episodes()
+        known = self.episodes.all_ids()
+        stored = self.vectors.ids()
+        orphans = sorted(stored - known)
+        self.vectors.delete(orphans)
+        missing = [i for i in known - stored]
+        if missing:
+            with self._write:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("UPDATE episodes SET indexed = 0 WHERE id = ?", [(i,) for i in missing])
+                self.conn.execute("COMMIT")
+        return {"sessions_resynced": stale, "episodes_changed": synced, "orphan_vectors": len(orphans), "unindexed": len(missing)}
+
+    def reindex(self, progress: Progress | None = None) -> int:
+        """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder)."""
+        self.vectors.reset()
+        with self._write:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("DELETE FROM episodes")
+            self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
+            sessions = [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
+            self.episodes.sync_sessions(sessions)
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.name,))
+            self.conn.execute("COMMIT")
+        return self.index_pending(progress=progress)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until background indexing has caught up (call before a short-lived process exits)."""
+        if self._indexer is not None:
+            self._indexer.flush(timeout)
+
+    def close(self) -> None:
+        if self._indexer is not None:
+            self._indexer.stop()
+            self._indexer = None
+
+    # ------------------------------------------------------------------ forgetting
+
+    def forget_turns(self, turn_ids: list[int]) -> ForgetReport:
+        """Remove turns from the journal, the lexical index, the episodes and the vector store."""
+        report = ForgetReport()
+        if not turn_ids:
+            return report
+        affected = self.episodes.containing_turns(turn_ids)
+        with self._write:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                marks = ",".join("?" * len(turn_ids))
+                sessions = [r[0] for r in self.conn.execute(f"SELECT DISTINCT session_id FROM turns WHERE id IN ({marks})", turn_ids)]
+                report.turns = self.conn.execute(f"DELETE FROM turns WHERE id IN ({marks})", turn_ids).rowcount
+                empty = [
+                    s for s in sessions if self.conn.execute("SELECT 1 FROM turns WHERE session_id = ? LIMIT 1", (s,)).fetchone() is None
+                ]
+                for s in empty:
+                    self.conn.execute("DELETE FROM sessions WHERE id = ?", (s,))
+                report.sessions = len(empty)
+                self.episodes.sync_sessions([s for s in sessions if s not in empty])
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        gone = [e for e in affected if e not in self.episodes.all_ids()]
+        report.episodes = len(affected)
+        stored = self.vectors.ids() if affected else set()
+        doomed = [e for e in affected if e in stored]
+        self.vectors.delete(doomed)
+        report.vectors = len(doomed)
+        report.details["episodes_removed"] = len(gone)
+        self.purge()
+        self.indexer.wake()
+        return report
+
+    def forget_episode(self, episode_id: str) -> ForgetReport:
+        episode = self.get(episode_id)
+        return self.forget_turns([t.id for t in episode.turns]) if episode else ForgetReport()
+
+    def forget_session(self, session_id: str) -> ForgetReport:
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM turns WHERE session_id = ?", (session_id,))]
+        report = self.forget_turns(ids)
+        if not ids and self.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone():
+            with self._write:
+                self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            report.sessions = 1
+        return report
+
+    def forget_match(self, text: str) -> ForgetReport:
+        ids = [
+            r[0]
+            for r in self.conn.execute("SELECT id FROM turns WHERE instr(lower(content), lower(?)) > 0", (text,))
+        ]
+        return self.forget_turns(ids)
+
+    def purge(self) -> None:
+        """Make deleted text unrecoverable from the files: merge the FTS index, checkpoint the WAL."""
+        with self._write:
+            self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # ------------------------------------------------------------------ stats
+
+    def stats(self) -> dict[str, Any]:
+        c = self.conn
+        return {
+            "sessions": int(c.execute("SELECT count(*) FROM sessions").fetchone()[0]),
+            "turns": int(c.execute("SELECT count(*) FROM turns").fetchone()[0]),
+            "memories": self.episodes.count(),
+            "indexed": self.episodes.count(indexed=True),
+            "pending": self.episodes.count(indexed=False),
+            "vectors": self.vectors.count(),
+            "embedder": self.embedder.name,
+            "vector_store": self.vectors.where,
+            "database_bytes": self.paths.database.stat().st_size if self.paths.database.exists() else 0,
+        }
+
+
+class _Indexer:
+    """A daemon thread that indexes pending episodes; ``pause()``/``resume()`` let an interactive turn go first."""
+
+    def __init__(self, memory: MemoryService) -> None:
+        self.memory = memory
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._paused = threading.Event()
+        self._stop = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pmem-indexer", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self.wake()
+
+    def flush(self, timeout: float | None = None) -> None:
+        self._paused.clear()
+        self.wake()
+        self._idle.wait(timeout)
+
+    def stop(self) -> None:
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        conn = connect(self.memory.paths.database)
+        try:
+            while not self._stop:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stop:
+                    break
+                try:
+                    self.memory.index_pending(conn, should_pause=self._paused.is_set)
+                except Exception as exc:  # noqa: BLE001 - surfaced through .error and stats; retried on next wake
+                    self.error = exc
+                if not self._paused.is_set():
+                    self._idle.set()
+        finally:
+            conn.close()
+            self._idle.set()

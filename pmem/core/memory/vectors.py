@@ -1,0 +1,143 @@
+"""The vector store: Chroma, on this disk (``PersistentClient``) or on a server (``HttpClient``), same code path.
+
+Only ids, vectors and small metadata go to Chroma; the text stays in the journal. That keeps one
+copy of what the user said, which is what makes forgetting complete and the index rebuildable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pmem.core.config import Paths, Settings
+from pmem.core.errors import StorageError
+
+COLLECTION = "pmem_episodes"
+
+
+class EmbedderMismatch(StorageError):
+    """The index was built by another embedder: its vectors cannot be compared with new ones."""
+
+
+class VectorStore:
+    def __init__(self, settings: Settings, paths: Paths, embedder_name: str) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.embedder_name = embedder_name
+        self._client: Any = None
+        self._collection: Any = None
+
+    # ------------------------------------------------------------------ connection
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            try:
+                if self.settings.memory.chroma_mode == "http":
+                    self._client = chromadb.HttpClient(
+                        host=self.settings.memory.chroma_host, port=self.settings.memory.chroma_port, settings=chroma_settings
+                    )
+                else:
+                    self.paths.chroma_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    self._client = chromadb.PersistentClient(path=str(self.paths.chroma_dir), settings=chroma_settings)
+            except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the user needs one line
+                raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
+        return self._client
+
+    @property
+    def where(self) -> str:
+        if self.settings.memory.chroma_mode == "http":
+            return f"Chroma server {self.settings.memory.chroma_host}:{self.settings.memory.chroma_port}"
+        return str(self.paths.chroma_dir)
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            try:
+                self._collection = self.client.get_or_create_collection(
+                    COLLECTION,
+                    metadata={"hnsw:space": "cosine", "embedder": self.embedder_name},
+                    embedding_function=None,
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
+            built_with = (self._collection.metadata or {}).get("embedder")
+            if built_with and built_with != self.embedder_name:
+                raise EmbedderMismatch(
+                    f"the memory index was built with the embedder '{built_with}' but '{self.embedder_name}' is configured; "
+                    "run 'pmem memory reindex' to rebuild it"
+                )
+        return self._collection
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time across processes: Chroma's embedded store is not built for concurrent writers."""
+        if self.settings.memory.chroma_mode == "http":
+            yield
+            return
+        lock_path = Path(self.paths.data_dir) / "chroma.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    # ------------------------------------------------------------------ data
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict]) -> None:
+        if not ids:
+            return
+        with self.write_lock():
+            self.collection.upsert(ids=list(ids), embeddings=vectors.astype(np.float32), metadatas=list(metadatas))
+
+    def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """Nearest episodes as (id, cosine similarity), best first."""
+        count = self.count()
+        if count == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.astype(np.float32)], n_results=min(n, count), where=where, include=["distances"]
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            with self.write_lock():
+                self.collection.delete(ids=list(ids))
+
+    def ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            batch = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            out.update(batch)
+            if len(batch) < 5000:
+                return out
+            offset += len(batch)
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def reset(self) -> None:
+        """Drop the collection and start an empty one (its files are removed too)."""
+        with self.write_lock():
+            try:
+                self.client.delete_collection(COLLECTION)
+            except Exception:  # noqa: BLE001 - absent is fine
+                pass
+            self._collection = None
+            self._collection = self.client.get_or_create_collection(
+                COLLECTION, metadata={"hnsw:space": "cosine", "embedder": self.embedder_name}, embedding_function=None
+            )

@@ -1,0 +1,292 @@
+"""Import and export: pmem's own lossless export, a documented generic format, and ChatGPT's data export.
+
+Every import is parsed and validated completely before anything is written, then written in one
+transaction: a bad file changes nothing. Imports are idempotent: a session already imported (same
+source and id) is skipped, so importing a file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pmem import __version__
+from pmem.core.errors import InputError
+from pmem.core.store.journal import Journal, new_id, now_iso
+
+EXPORT_FORMAT = "pmem-export"
+EXPORT_VERSION = 1
+ROLES = ("user", "assistant", "system")
+
+
+@dataclass
+class ImportTurn:
+    role: str
+    content: str
+    created_at: str
+    uid: str | None = None
+    model: str = ""
+    status: str = "complete"
+
+
+@dataclass
+class ImportSession:
+    source: str
+    external_id: str
+    title: str
+    started_at: str
+    turns: list[ImportTurn] = field(default_factory=list)
+    session_id: str | None = None  # kept from a pmem export, so round trips are lossless
+
+
+@dataclass
+class ImportSummary:
+    format: str
+    sessions_added: int = 0
+    sessions_skipped: int = 0
+    turns_added: int = 0
+    session_ids: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"imported {self.sessions_added} session(s) with {self.turns_added} turn(s) from a {self.format} file"
+            + (f"; {self.sessions_skipped} already present, skipped" if self.sessions_skipped else "")
+        )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_json(path: Path) -> Any:
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not a JSON file")
+    try:
+        with path.open("rb") as handle:
+            return json.load(handle)
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def detect(data: Any) -> str:
+    if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
+        return "pmem"
+    if isinstance(data, dict) and isinstance(data.get("sessions"), list):
+        return "generic"
+    if isinstance(data, list) and data and all(isinstance(c, dict) and "mapping" in c for c in data[:5]):
+        return "chatgpt"
+    if isinstance(data, list) and data and all(isinstance(s, dict) and "turns" in s for s in data[:5]):
+        return "generic"
+    raise InputError(
+        "unrecognised import format: expected a pmem export, the generic format "
+        "({\"sessions\": [{\"started_at\", \"turns\": [{\"role\", \"content\"}]}]}) or ChatGPT's conversations.json"
+    )
+
+
+def parse(data: Any) -> tuple[str, list[ImportSession]]:
+    kind = detect(data)
+    if kind == "pmem":
+        return kind, _parse_pmem(data)
+    if kind == "chatgpt":
+        return kind, _parse_chatgpt(data)
+    return kind, _parse_generic(data["sessions"] if isinstance(data, dict) else data)
+
+
+def _timestamp(value: Any, where: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), timezone.utc).isoformat(timespec="seconds")
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where} must be an ISO 8601 date-time string")
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{where} is not an ISO 8601 date-time: {value!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _parse_generic(sessions: Any) -> list[ImportSession]:
+    if not isinstance(sessions, list):
+        raise InputError("'sessions' must be a list")
+    out: list[ImportSession] = []
+    for i, raw in enumerate(sessions):
+        where = f"sessions[{i}]"
+        if not isinstance(raw, dict):
+            raise InputError(f"{where} must be an object")
+        started = _timestamp(raw.get("started_at"), f"{where}.started_at")
+        turns_raw = raw.get("turns")
+        if not isinstance(turns_raw, list):
+            raise InputError(f"{where}.turns must be a list")
+        turns = []
+        for j, t in enumerate(turns_raw):
+            tw = f"{where}.turns[{j}]"
+            if not isinstance(t, dict):
+                raise InputError(f"{tw} must be an object")
+            role = t.get("role")
+            if role not in ROLES:
+                raise InputError(f"{tw}.role must be 'user', 'assistant' or 'system', got {role!r}")
+            content = t.get("content")
+            if not isinstance(content, str):
+                raise InputError(f"{tw}.content must be a string")
+            if "\x00" in content:
+                raise InputError(f"{tw}.content contains a NUL byte")
+            created = _timestamp(t["created_at"], f"{tw}.created_at") if t.get("created_at") is not None else started
+            turns.append(ImportTurn(role, content, created))
+        title = raw.get("title") or ""
+        if not isinstance(title, str):
+            raise InputError(f"{where}.title must be a string")
+        external = raw.get("id")
+        if external is None:
+            digest = hashlib.sha256(json.dumps([started, [(t.role, t.content) for t in turns]]).encode()).hexdigest()
+            external = "h" + digest[:24]
+        out.append(ImportSession("import", str(external), title, started, turns))
+    return out
+
+
+def _parse_chatgpt(conversations: list[dict]) -> list[ImportSession]:
+    out = []
+    for i, conv in enumerate(conversations):
+        mapping = conv.get("mapping")
+        if not isinstance(mapping, dict):
+            raise InputError(f"conversation {i} has no 'mapping'")
+        node_id = conv.get("current_node")
+        if node_id not in mapping:  # fall back to the last leaf
+            leaves = [k for k, v in mapping.items() if isinstance(v, dict) and not v.get("children")]
+            node_id = leaves[-1] if leaves else None
+        chain = []
+        seen = set()
+        while node_id and node_id in mapping and node_id not in seen:
+            seen.add(node_id)
+            node = mapping[node_id]
+            chain.append(node)
+            node_id = node.get("parent")
+        chain.reverse()
+        started = _timestamp(conv.get("create_time") or 0, f"conversation {i}.create_time")
+        turns = []
+        for node in chain:
+            msg = node.get("message") or {}
+            role = (msg.get("author") or {}).get("role")
+            if role not in ("user", "assistant"):
+                continue
+            content = msg.get("content") or {}
+            parts = content.get("parts") if isinstance(content, dict) else None
+            text = "\n".join(p for p in (parts or []) if isinstance(p, str)).strip()
+            if not text:
+                continue
+            created = _timestamp(msg["create_time"], "message.create_time") if msg.get("create_time") else started
+            turns.append(ImportTurn(role, text.replace("\x00", ""), created))
+        if not turns:
+            continue
+        external = str(conv.get("id") or conv.get("conversation_id") or f"{started}:{conv.get('title', '')}")
+        out.append(ImportSession("chatgpt", external, str(conv.get("title") or ""), started, turns))
+    return out
+
+
+def _parse_pmem(data: dict) -> list[ImportSession]:
+    if data.get("version") != EXPORT_VERSION:
+        raise InputError(f"this pmem export has version {data.get('version')!r}; this pmem reads version {EXPORT_VERSION}")
+    out = []
+    for i, s in enumerate(data.get("sessions") or []):
+        try:
+            turns = [
+                ImportTurn(t["role"], t["content"], t["created_at"], t["uid"], t.get("model", ""), t.get("status", "complete"))
+                for t in s["turns"]
+            ]
+            if any(t.role not in ROLES or not isinstance(t.content, str) for t in turns):
+                raise InputError(f"sessions[{i}] has a turn with an invalid role or content")
+            out.append(ImportSession(s["source"], s.get("external_id") or "", s.get("title", ""), s["started_at"], turns, s["id"]))
+        except (KeyError, TypeError):
+            raise InputError(f"sessions[{i}] of the pmem export is incomplete") from None
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def import_sessions(
+    journal: Journal, kind: str, sessions: list[ImportSession], progress: Callable[[int, int], None] | None = None
+) -> ImportSummary:
+    """Write parsed sessions in one transaction; sessions already present are skipped."""
+    summary = ImportSummary(kind)
+    conn = journal.conn
+    with journal.transaction():
+        for n, s in enumerate(sessions, 1):
+            if s.session_id is not None:
+                exists = conn.execute("SELECT 1 FROM sessions WHERE id = ?", (s.session_id,)).fetchone()
+            else:
+                exists = conn.execute(
+                    "SELECT 1 FROM sessions WHERE source = ? AND external_id = ?", (s.source, s.external_id)
+                ).fetchone()
+            if exists:
+                summary.sessions_skipped += 1
+                continue
+            sid = s.session_id or new_id("s")
+            conn.execute(
+                "INSERT INTO sessions (id, title, started_at, source, external_id) VALUES (?, ?, ?, ?, ?)",
+                (sid, s.title, s.started_at, s.source, s.external_id or None),
+            )
+            conn.executemany(
+                "INSERT INTO turns (uid, session_id, role, content, created_at, model, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(t.uid or new_id("t"), sid, t.role, t.content, t.created_at, t.model, t.status) for t in s.turns],
+            )
+            summary.sessions_added += 1
+            summary.turns_added += len(s.turns)
+            summary.session_ids.append(sid)
+            if progress is not None:
+                progress(n, len(sessions))
+    return summary
+
+
+def export_all(conn: sqlite3.Connection, *, embedder: str = "") -> dict[str, Any]:
+    sessions = []
+    for s in conn.execute("SELECT * FROM sessions ORDER BY started_at, rowid"):
+        turns = [
+            {
+                "uid": t["uid"],
+                "role": t["role"],
+                "content": t["content"],
+                "created_at": t["created_at"],
+                "model": t["model"],
+                "status": t["status"],
+            }
+            for t in conn.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY id", (s["id"],))
+        ]
+        sessions.append(
+            {
+                "id": s["id"],
+                "title": s["title"],
+                "started_at": s["started_at"],
+                "source": s["source"],
+                "external_id": s["external_id"],
+                "turns": turns,
+            }
+        )
+    episodes = [
+        {"id": r["id"], "session": r["session_id"], "first_turn": r["fu"], "last_turn": r["lu"], "indexed": bool(r["indexed"])}
+        for r in conn.execute(
+            "SELECT e.id, e.session_id, e.indexed, f.uid AS fu, l.uid AS lu FROM episodes e "
+            "JOIN turns f ON f.id = e.first_turn_id JOIN turns l ON l.id = e.last_turn_id ORDER BY e.rowid"
+        )
+    ]
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": now_iso(),
+        "pmem_version": __version__,
+        "sessions": sessions,
+        "profile": {"facts": []},
+        "memory": {"embedder": embedder, "episodes": episodes},
+    }
