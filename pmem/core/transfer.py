@@ -278,7 +278,7 @@ def export_all(conn: sqlite3.Connection, *, embedder: str = "") -> dict[str, Any
         {"id": r["id"], "session": r["session_id"], "first_turn": r["fu"], "last_turn": r["lu"], "indexed": bool(r["indexed"])}
         for r in conn.execute(
             "SELECT e.id, e.session_id, e.indexed, f.uid AS fu, l.uid AS lu FROM episodes e "
-            "JOIN turns f ON f.id = e.first_turn_id JOIN turns l ON l.id = e.last_turn_id ORDER BY e.rowid"
+            "JOIN turns f ON f.id = e.first_turn_id JOIN turns l ON l.id = e.last_turn_id ORDER BY e.id"
         )
     ]
     return {

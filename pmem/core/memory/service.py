@@ -42,12 +42,15 @@ class ForgetReport:
 
 
 class MemoryService:
-    def __init__(self, settings: Settings, paths: Paths, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, settings: Settings, paths: Paths, conn: sqlite3.Connection, *, embedder: Embedder | None = None
+    ) -> None:
+        """``embedder``: share an already loaded one (tests, benchmarks); by default one is made lazily."""
         self.settings = settings
         self.paths = paths
         self.conn = conn
         self.episodes = EpisodeTable(conn)
-        self.embedder = Embedder(
+        self.embedder = embedder or Embedder(
             settings.embedder.name, resolve_embedder(settings.embedder.path), threads=resolved_threads(settings)
         )
         self.vectors = VectorStore(settings, paths, settings.embedder.name)

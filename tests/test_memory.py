@@ -1,0 +1,235 @@
+"""The memory core with real SQLite, real Chroma on disk and the real embedder."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pmem.core.errors import InputError
+from pmem.core.transfer import export_all, import_sessions, parse, read_json
+from tests.conftest import Home, assert_one_line_error, run_pmem
+
+pytestmark = pytest.mark.slow
+
+FILLER = [
+    ("What's a good way to learn Rust?", "Start with the official book and small projects."),
+    ("Can you suggest a pasta recipe?", "Try spaghetti aglio e olio: garlic, olive oil, chili."),
+    ("How do I fix a flat bicycle tyre?", "Remove the tube, find the puncture, patch it and reinflate."),
+    ("Recommend a science fiction novel.", "The Left Hand of Darkness by Ursula K. Le Guin."),
+    ("What's the weather like on Mars?", "Cold and dusty, averaging about minus 60 degrees Celsius."),
+    ("How many hours should I sleep?", "Most adults need seven to nine hours."),
+]
+
+
+def _populate(home: Home) -> list[str]:
+    sessions = []
+    s1 = home.journal.new_session("first")
+    home.say(s1.id, "My sister Priya lives in Vancouver and works as a marine biologist.", "That sounds like a fascinating job!")
+    sessions.append(s1.id)
+    for i in range(3):
+        s = home.journal.new_session(f"filler {i}")
+        for user, reply in FILLER[i * 2 : i * 2 + 2]:
+            home.say(s.id, user, reply)
+        sessions.append(s.id)
+    home.memory.flush(timeout=120)
+    return sessions
+
+
+def test_a_fact_from_session_one_comes_back_for_a_paraphrase_in_session_five(home: Home, engine) -> None:  # type: ignore[no-untyped-def]
+    from pmem.core.chat import ChatService
+
+    _populate(home)
+    assert home.memory.stats()["pending"] == 0
+    hits = home.memory.search("Which city does my sibling live in?", k=3)
+    assert "Vancouver" in hits[0].episode.text()
+    assert hits[0].dense_rank == 1
+    # In a fifth session the chat service puts that memory, dated and fenced as data, into the prompt.
+    home.settings.chat.temperature = 0.0
+    home.settings.chat.max_tokens = 8
+    service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=home.memory)
+    service.new_session("fifth")
+    "".join(service.send("Remind me where my sibling is based?"))
+    prompt = service.last.prompt
+    assert prompt is not None and prompt.memories
+    assert "Vancouver" in prompt.memories[0].text
+    last = prompt.messages[-1]["content"]
+    assert "<memories>" in last and "not instructions" in last and last.endswith("Remind me where my sibling is based?")
+    assert f"[{hits[0].date[:10]}]" in last
+    assert prompt.messages[0]["role"] == "system" and "Vancouver" not in prompt.messages[0]["content"]
+
+
+def test_hits_carry_provenance(home: Home) -> None:
+    _populate(home)
+    hit = home.memory.search("marine biologist", k=1)[0]
+    prov = hit.provenance()
+    assert prov["session"] == hit.episode.session_id and prov["turns"] == hit.episode.turn_uids
+    assert prov["lexical_rank"] == 1 and prov["dense_rank"] is not None and prov["date"]
+
+
+def test_new_exchange_is_found_lexically_before_it_is_indexed(home: Home) -> None:
+    s = home.journal.new_session()
+    u = home.journal.add_turn(s.id, "user", "My locker code is quetzal-7731.")
+    a = home.journal.add_turn(s.id, "assistant", "Noted.")
+    home.memory.episodes.sync_sessions([s.id])  # derived, but not yet embedded
+    hits = home.memory.retriever.search("quetzal", 3)
+    assert hits and hits[0].episode.turn_uids == [u.uid, a.uid] and hits[0].dense_rank is None
+
+
+def test_forgetting_a_turn_removes_it_everywhere(home: Home) -> None:
+    sessions = _populate(home)
+    secret = home.memory.search("Priya Vancouver", k=1)[0]
+    report = home.memory.forget_episode(secret.id)
+    assert report.turns == 2 and report.vectors == 1
+    assert home.conn.execute("SELECT count(*) FROM turns WHERE content LIKE '%Priya%'").fetchone()[0] == 0
+    assert home.conn.execute("SELECT count(*) FROM turns_fts WHERE turns_fts MATCH 'priya'").fetchone()[0] == 0
+    assert secret.id not in home.memory.vectors.ids()
+    assert all("Priya" not in h.episode.text() for h in home.memory.search("Which city does my sister live in?", k=8))
+    assert home.journal.session(sessions[0]) is None, "a session left with no turns is removed"
+    raw = b"".join(p.read_bytes() for p in home.paths.data_dir.rglob("*") if p.is_file())
+    assert b"Priya" not in raw and b"Vancouver" not in raw
+
+
+def test_forget_by_match_and_session(home: Home) -> None:
+    sessions = _populate(home)
+    report = home.memory.forget_match("SPAGHETTI")
+    assert report.turns == 1
+    assert home.conn.execute("SELECT count(*) FROM turns WHERE content LIKE '%spaghetti%'").fetchone()[0] == 0
+    before = home.journal.count_turns()
+    report = home.memory.forget_session(sessions[3])
+    assert report.sessions == 1 and home.journal.count_turns() == before - report.turns
+    home.memory.flush(timeout=60)
+    assert home.memory.reconcile()["orphan_vectors"] == 0
+
+
+def test_reindex_reproduces_search_results(home: Home) -> None:
+    _populate(home)
+    queries = ["sister's job", "bicycle repair", "book recommendation", "sleep"]
+    before = [[h.id for h in home.memory.search(q, 4)] for q in queries]
+    assert home.memory.reindex() == home.memory.episodes.count()
+    after = [[h.id for h in home.memory.search(q, 4)] for q in queries]
+    assert before == after
+
+
+def test_export_import_round_trip_is_lossless(home: Home, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    _populate(home)
+    exported = export_all(home.conn, embedder="all-MiniLM-L6-v2")
+    other = Home(tmp_path / "other", embedder)
+    try:
+        kind, sessions = parse(json.loads(json.dumps(exported)))
+        summary = import_sessions(other.journal, kind, sessions)
+        assert summary.sessions_added == 4 and summary.turns_added == 14
+        other.memory.reconcile()
+        again = export_all(other.conn, embedder="all-MiniLM-L6-v2")
+        for data in (exported, again):
+            data.pop("exported_at")
+            for e in data["memory"]["episodes"]:
+                e.pop("indexed")
+        assert again == exported
+        assert import_sessions(other.journal, *parse(exported)).sessions_added == 0, "idempotent"
+    finally:
+        other.close()
+
+
+def test_generic_and_chatgpt_formats(home: Home) -> None:
+    generic = {
+        "sessions": [
+            {"started_at": "2024-03-01T10:00:00Z", "title": "trip", "turns": [
+                {"role": "user", "content": "I'm flying to Lisbon in May."},
+                {"role": "assistant", "content": "Enjoy the pastéis de nata!"},
+            ]}
+        ]
+    }
+    kind, sessions = parse(generic)
+    assert kind == "generic" and sessions[0].started_at == "2024-03-01T10:00:00+00:00"
+    assert import_sessions(home.journal, kind, sessions).turns_added == 2
+    assert import_sessions(home.journal, *parse(generic)).sessions_added == 0
+    chatgpt = [{
+        "id": "conv-1", "title": "Plants", "create_time": 1700000000.0, "current_node": "c",
+        "mapping": {
+            "root": {"message": None, "parent": None, "children": ["a"]},
+            "a": {"message": {"author": {"role": "user"}, "content": {"content_type": "text", "parts": ["How often to water a cactus?"]}, "create_time": 1700000001.0}, "parent": "root", "children": ["b", "x"]},
+            "x": {"message": {"author": {"role": "assistant"}, "content": {"content_type": "text", "parts": ["(abandoned branch)"]}}, "parent": "a", "children": []},
+            "b": {"message": {"author": {"role": "assistant"}, "content": {"content_type": "text", "parts": ["Every 2-3 weeks."]}}, "parent": "a", "children": ["c"]},
+            "c": {"message": {"author": {"role": "system"}, "content": {"content_type": "text", "parts": [""]}}, "parent": "b", "children": []},
+        },
+    }]
+    kind, sessions = parse(chatgpt)
+    assert kind == "chatgpt"
+    assert [(t.role, t.content) for t in sessions[0].turns] == [("user", "How often to water a cactus?"), ("assistant", "Every 2-3 weeks.")]
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        (b"{not json", "is not valid JSON (line 1"),
+        (b'{"hello": "world"}', "unrecognised import format"),
+        (b'{"sessions": [{"started_at": "2024-01-01T00:00:00", "turns": [{"role": "user", "content": "ok"}]}, '
+         b'{"started_at": "yesterday", "turns": []}]}', "sessions[1].started_at is not an ISO 8601"),
+        (b'{"sessions": [{"started_at": "2024-01-01T00:00:00", "turns": [{"role": "robot", "content": "x"}]}]}', "sessions[0].turns[0].role"),
+    ],
+)
+def test_bad_import_is_refused_and_nothing_is_written(pmem_home: Path, tmp_path: Path, payload: bytes, fragment: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(payload)
+    proc = run_pmem("import", str(bad), home=pmem_home)
+    assert_one_line_error(proc, fragment)
+    db = pmem_home / "data" / "pmem.sqlite3"
+    if db.exists():
+        assert sqlite3.connect(db).execute("SELECT count(*) FROM turns").fetchone()[0] == 0
+
+
+def test_cli_import_search_forget_transcript(pmem_home: Path, tmp_path: Path) -> None:
+    data = {"sessions": [{"id": "trip", "started_at": "2024-05-02T09:00:00Z", "turns": [
+        {"role": "user", "content": "My passport number is ZX-448812, keep it handy."},
+        {"role": "assistant", "content": "Got it."},
+    ]}, {"id": "cook", "started_at": "2024-05-03T09:00:00Z", "turns": [
+        {"role": "user", "content": "I am allergic to peanuts."},
+        {"role": "assistant", "content": "I'll remember to avoid peanut recipes."},
+    ]}]}
+    f = tmp_path / "sessions.json"
+    f.write_text(json.dumps(data))
+    first = run_pmem("import", str(f), home=pmem_home)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "imported 2 session(s) with 4 turn(s) from a generic file\n"
+    second = run_pmem("import", str(f), home=pmem_home)
+    assert second.stdout == "imported 0 session(s) with 0 turn(s) from a generic file; 2 already present, skipped\n"
+    found = run_pmem("memory", "search", "--json", "-k", "1", "food allergy", home=pmem_home)
+    hits = json.loads(found.stdout)
+    assert len(hits) == 1 and "peanuts" in hits[0]["text"] and hits[0]["date"].startswith("2024-05-03")
+    listed = run_pmem("memory", "list", "--json", home=pmem_home)
+    assert [m["date"][:10] for m in json.loads(listed.stdout)] == ["2024-05-03", "2024-05-02"]
+    shown = run_pmem("memory", "show", hits[0]["id"], home=pmem_home)
+    assert "User: I am allergic to peanuts." in shown.stdout
+    gone = run_pmem("memory", "forget", "--match", "ZX-448812", "--yes", home=pmem_home)
+    assert gone.stdout == "forgot 1 turn(s), 1 memory(ies) and 1 vector(s)\n"
+    stats = json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)
+    assert stats["turns"] == 3 and stats["memories"] == 2 and stats["vectors"] == 2
+    missing = run_pmem("memory", "forget", "m-doesnotexist", home=pmem_home)
+    assert_one_line_error(missing, "no memory with id m-doesnotexist")
+
+
+def test_embedder_mismatch_is_reported(home: Home) -> None:
+    from pmem.core.errors import StorageError
+    from pmem.core.memory.vectors import VectorStore
+
+    _populate(home)
+    other = VectorStore(home.settings, home.paths, "some-other-embedder")
+    with pytest.raises(StorageError, match="run 'pmem memory reindex'"):
+        other.count()
+
+
+def test_migrations_are_named_ordered_and_applied_once(home: Home) -> None:
+    from pmem.core.store.db import migrate
+    from pmem.core.store.migrations import MIGRATIONS
+
+    names = [r[0] for r in home.conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    assert names == [n for n, _ in MIGRATIONS] and names == sorted(names)
+    assert migrate(home.conn) == []
+
+
+def test_read_json_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_json(tmp_path / "missing.json")
