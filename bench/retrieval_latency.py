@@ -1,0 +1,123 @@
+"""Retrieval latency at scale: p50/p95 of a full search (query embedding + dense + lexical + fusion) at N memories.
+
+Memories are synthetic: N exchanges of sentences drawn from a fixed vocabulary, written through pmem's
+journal (so FTS5 indexes them for real), with vectors from the real embedder for a pool of texts plus
+small noise (embedding 100k texts would take most of an hour on 2 cores and measures the embedder,
+not retrieval). Queries are embedded for real on every search.
+
+    python bench/retrieval_latency.py [--sizes 1000 10000 100000] [--queries 200] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, machine, percentile, write_json  # noqa: E402
+
+WORDS = (
+    "garden kitchen bicycle sister brother mother father dog cat hiking running swimming coffee tea pasta curry "
+    "python rust guitar piano concert museum holiday flight train lisbon berlin tokyo utrecht vancouver job manager "
+    "meeting project deadline birthday wedding doctor dentist allergy peanuts vegetarian marathon novel poetry film "
+    "camera painting pottery yoga chess football tennis climbing skiing sailing budget savings rent apartment house "
+    "neighbour friend colleague teacher student exam course degree thesis research startup salary promotion"
+).split()
+
+
+def sentence(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "."
+
+
+def build(n: int, home: str, rng: random.Random, embedder: Any) -> Any:
+    from pmem.core.config import Settings, resolve_paths
+    from pmem.core.memory.episodes import EpisodeTable
+    from pmem.core.memory.service import MemoryService
+    from pmem.core.store.db import connect
+    from pmem.core.store.journal import Journal
+    from pmem.core.transfer import ImportSession, ImportTurn, import_sessions
+
+    paths = resolve_paths({"PMEM_HOME": home})
+    paths.ensure_data_dir()
+    conn = connect(paths.database)
+    memory = MemoryService(Settings(), paths, conn, embedder=embedder)
+    per_session = 20
+    sessions = []
+    for s in range(0, n, per_session):
+        day = f"2024-{1 + (s // per_session) % 12:02d}-{1 + (s // per_session) % 28:02d}T12:00:00+00:00"
+        turns = []
+        for _ in range(min(per_session, n - s)):
+            turns.append(ImportTurn("user", sentence(rng), day))
+            turns.append(ImportTurn("assistant", sentence(rng), day))
+        sessions.append(ImportSession("bench", f"b{s}", "", day, turns))
+    import_sessions(Journal(conn), "generic", sessions)
+    memory.reconcile_episodes()
+    pool_texts = [sentence(rng) + " " + sentence(rng) for _ in range(512)]
+    pool = embedder.embed(pool_texts)
+    table = EpisodeTable(conn)
+    ids = [r[0] for r in conn.execute("SELECT id FROM episodes ORDER BY rowid")]
+    meta = {r[0]: r[1] for r in conn.execute("SELECT id, session_id FROM episodes")}
+    nprng = np.random.default_rng(0)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        vecs = pool[nprng.integers(0, len(pool), len(chunk))] + nprng.normal(0, 0.05, (len(chunk), pool.shape[1]))
+        vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+        memory.vectors.upsert(chunk, vecs, [{"session": meta[i], "created_at": "", "turns": ""} for i in chunk])
+        conn.execute("BEGIN")
+        table.mark_indexed(chunk)
+        conn.execute("COMMIT")
+    return memory
+
+
+def run(sizes: list[int], queries: int) -> dict[str, Any]:
+    from pmem.core.memory.embedder import Embedder
+    from pmem.core.models import embedded_embedder
+
+    embedder = Embedder("all-MiniLM-L6-v2", embedded_embedder(), threads=2)  # type: ignore[arg-type]
+    embedder.load()
+    rng = random.Random(42)
+    out: dict[str, Any] = {"p50_ms": {}, "p95_ms": {}, "build_s": {}, "parts_p50_ms": {}}
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="pmem-lat-") as home:
+            t0 = time.perf_counter()
+            memory = build(n, home, rng, embedder)
+            out["build_s"][str(n)] = round(time.perf_counter() - t0, 1)
+            qs = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 8))) + "?" for _ in range(queries)]
+            for q in qs[:10]:  # warm-up
+                memory.search(q, 8)
+            times, dense, lexical = [], [], []
+            for q in qs:
+                t = time.perf_counter()
+                memory.search(q, 8)
+                times.append((time.perf_counter() - t) * 1000)
+                dense.append(memory.retriever.last_timing["dense_ms"])
+                lexical.append(memory.retriever.last_timing["lexical_ms"])
+            out["p50_ms"][str(n)] = round(percentile(times, 50), 2)
+            out["p95_ms"][str(n)] = round(percentile(times, 95), 2)
+            out["parts_p50_ms"][str(n)] = {"embed+dense": round(percentile(dense, 50), 2), "lexical": round(percentile(lexical, 50), 2)}
+            memory.close()
+            memory.conn.close()
+            print(f"{n:>7} memories: p50 {out['p50_ms'][str(n)]} ms, p95 {out['p95_ms'][str(n)]} ms (built in {out['build_s'][str(n)]} s)", flush=True)
+    out["machine"] = machine()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=RESULTS / "retrieval_latency.json")
+    args = parser.parse_args()
+    result = run(args.sizes, args.queries)
+    write_json(args.out, result)
+
+
+if __name__ == "__main__":
+    main()
