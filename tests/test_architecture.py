@@ -82,6 +82,9 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
     assert _modules_after(["--help"], tmp_path) == []
 
 
-def test_paths_and_config_show_import_no_heavy_library(tmp_path: Path) -> None:
+def test_paths_config_and_profile_show_import_no_heavy_library(tmp_path: Path) -> None:
     assert _modules_after(["paths"], tmp_path) == []
     assert _modules_after(["config", "show"], tmp_path) == []
+    assert _modules_after(["profile", "set", "location.city", "Utrecht"], tmp_path) == []
+    assert _modules_after(["profile", "show"], tmp_path) == []
+    assert _modules_after(["profile", "show", "--history", "--json"], tmp_path) == []

@@ -81,6 +81,12 @@ def test_new_exchange_is_found_lexically_before_it_is_indexed(home: Home) -> Non
 def test_forgetting_a_turn_removes_it_everywhere(home: Home) -> None:
     sessions = _populate(home)
     secret = home.memory.search("Priya Vancouver", k=1)[0]
+    vector = home.memory.embedder.embed([secret.episode.text()])[0].tobytes()[:48]
+
+    def files_with(needle: bytes) -> list[str]:
+        return [str(p) for p in home.paths.data_dir.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+    assert files_with(vector), "the vector's bytes are on disk before forgetting (so the check below means something)"
     report = home.memory.forget_episode(secret.id)
     assert report.turns == 2 and report.vectors == 1
     assert home.conn.execute("SELECT count(*) FROM turns WHERE content LIKE '%Priya%'").fetchone()[0] == 0
@@ -88,8 +94,8 @@ def test_forgetting_a_turn_removes_it_everywhere(home: Home) -> None:
     assert secret.id not in home.memory.vectors.ids()
     assert all("Priya" not in h.episode.text() for h in home.memory.search("Which city does my sister live in?", k=8))
     assert home.journal.session(sessions[0]) is None, "a session left with no turns is removed"
-    raw = b"".join(p.read_bytes() for p in home.paths.data_dir.rglob("*") if p.is_file())
-    assert b"Priya" not in raw and b"Vancouver" not in raw
+    assert files_with(b"Priya") == [] and files_with(b"Vancouver") == [] and files_with(vector) == []
+    assert len(home.memory.vectors.ids()) == home.memory.episodes.count(), "the other memories survive the compaction"
 
 
 def test_forget_by_match_and_session(home: Home) -> None:

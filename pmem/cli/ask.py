@@ -33,7 +33,7 @@ def ask(
 
     rt = runtime(model, chat_format)
     journal = None if no_memory else rt.journal
-    recall = None if no_memory else rt.memory
+    recall = None if no_memory else rt.layers
     service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=journal, recall=recall)
     if journal is not None:
         service.new_session(title=text[:60])
@@ -48,6 +48,8 @@ def ask(
     out.write("\n")
     out.flush()
     info = service.last
+    if info.note:
+        sys.stderr.write(f"pmem: {info.note}\n")
     if info.prompt is not None and info.prompt.truncated_input:
         sys.stderr.write("pmem: note: the question was longer than the context window; its middle was left out\n")
     if stats:

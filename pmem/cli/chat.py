@@ -10,6 +10,9 @@ import typer
 from pmem.cli.common import runtime
 
 HELP = """Commands:
+  /remember TEXT   store a fact about you in the profile, now
+  /forget TEXT     forget matching profile facts
+  /profile         show what pmem knows about you
   /new     start a new conversation
   /help    show this help
   /quit    leave (Ctrl+D works too)
@@ -30,7 +33,7 @@ def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
     from pmem.core.errors import PmemError
 
     rt = runtime(model, chat_format)
-    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.memory)
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
     out = sys.stdout
     interactive = sys.stdin.isatty()
     out.write(f"pmem · {rt.engine.model_name} · /help for commands, Ctrl+D to quit\n")
@@ -61,13 +64,33 @@ def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
                 out.write("(new conversation)\n")
             elif command == "/help":
                 out.write(HELP + "\n")
+            elif command in ("/remember", "/forget"):
+                arg = text[len(command):].strip()
+                if not arg:
+                    out.write(f"usage: {command} TEXT\n")
+                elif command == "/remember":
+                    changes = rt.profile.remember(arg)
+                    out.write(("remembered: " + "; ".join(c.fact.statement for c in changes) if changes else "nothing to remember in that") + "\n")
+                else:
+                    facts = rt.profile.forget(arg)
+                    rt.memory.purge()
+                    out.write(("forgot: " + "; ".join(f.statement for f in facts) if facts else "nothing in the profile matched that") + "\n")
+            elif command == "/profile":
+                from pmem.core.profile.service import render_block
+
+                block = render_block(rt.profile.store.current())
+                out.write((block or "pmem has not learned anything about you yet.") + "\n")
             else:
                 out.write(f"unknown command {command}; /help lists them\n")
             out.flush()
             continue
         reply = service.send(text)
         try:
+            first = True
             for piece in reply:
+                if first and service.last.note:
+                    out.write(f"({service.last.note})\n")
+                first = False
                 out.write(piece)
                 out.flush()
             out.write("\n")

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from pmem import __version__
-from pmem.cli import ask, chat, config, doctor, memory, paths, transfer
+from pmem.cli import ask, chat, config, doctor, memory, paths, profile, transfer
 from pmem.core.errors import PmemError
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ app.command("doctor")(doctor.doctor)
 app.command("paths")(paths.paths)
 app.command("import")(transfer.import_command)
 app.command("export")(transfer.export_command)
+app.add_typer(profile.app, name="profile")
 app.add_typer(memory.app, name="memory")
 app.add_typer(config.app, name="config")
 

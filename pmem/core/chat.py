@@ -25,6 +25,9 @@ class Recall(Protocol):
 
     def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]: ...
 
+    def on_user_turn(self, turn: Turn) -> str | None:
+        """The user's turn is committed; explicit memory requests are handled here. Returns a note to show."""
+
     def remember_exchange(self, user: Turn, assistant: Turn | None) -> None: ...
 
     def pause_background(self) -> None:
@@ -42,6 +45,8 @@ class ReplyInfo:
     user_turn: Turn | None = None
     assistant_turn: Turn | None = None
     cancelled: bool = False
+    note: str | None = None
+    """Something the face should show besides the reply (e.g. "remembered: lives in Utrecht")."""
 
 
 def generation_params(settings: Settings, **overrides: float | int) -> GenerationParams:
@@ -145,6 +150,8 @@ class ChatService:
                     self.new_session()
                 assert self.session is not None
                 info.user_turn = self.journal.add_turn(self.session.id, "user", text, model=self.engine.model_name)
+                if self.recall is not None:
+                    info.note = self.recall.on_user_turn(info.user_turn)
             prompt = self.build(text)
             info.prompt = prompt
             if on_prompt is not None:

@@ -135,6 +135,10 @@ class ProfileSettings:
     extraction_model: str = ""
     """GGUF used to extract facts. Empty: the chat model."""
 
+    use_model: Literal["auto", "always", "never"] = "auto"
+    """Ask the model for facts besides pmem's own patterns. ``auto``: yes, unless the extraction model is the
+    embedded SmolLM2-135M, which lowers precision more than it adds (see bench/README.md)."""
+
 
 @dataclass
 class UISettings:

@@ -11,7 +11,9 @@ from pmem.core.store.db import connect
 from pmem.core.store.journal import Journal
 
 if TYPE_CHECKING:
+    from pmem.core.layers import MemoryLayers
     from pmem.core.memory.service import MemoryService
+    from pmem.core.profile.service import ProfileService
 
 
 @dataclass
@@ -24,6 +26,8 @@ class Runtime:
     _journal: Journal | None = field(default=None, repr=False)
     _engine: ChatEngine | None = field(default=None, repr=False)
     _memory: MemoryService | None = field(default=None, repr=False)
+    _profile: ProfileService | None = field(default=None, repr=False)
+    _layers: MemoryLayers | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls) -> Runtime:
@@ -53,7 +57,46 @@ class Runtime:
             self._memory = MemoryService(self.settings, self.paths, self.journal.conn)
         return self._memory
 
+    @property
+    def profile(self) -> ProfileService:
+        """The profile; its extraction engine (a separate llama.cpp context) loads on first use."""
+        if self._profile is None:
+            from pmem.core.profile.service import ProfileService
+
+            self._profile = ProfileService(
+                self.journal.conn, self._extraction_engine, use_model=self._use_extraction_model(), database=self.paths.database
+            )
+        return self._profile
+
+    def _use_extraction_model(self) -> bool:
+        choice = self.settings.profile.use_model
+        if choice != "auto":
+            return choice == "always"
+        from pmem.core.models import EMBEDDED_CHAT_FILE
+
+        chosen = self.settings.profile.extraction_model or self.model_override or self.settings.model.path
+        return bool(chosen) and not chosen.endswith(EMBEDDED_CHAT_FILE)
+
+    def _extraction_engine(self) -> ChatEngine:
+        path = self.settings.profile.extraction_model or self.model_override
+        engine = create_engine(self.settings, path)
+        if hasattr(engine, "n_ctx") and self.settings.model.backend == "llama_cpp":
+            engine.n_ctx = min(engine.n_ctx, 2048)
+        return engine
+
+    @property
+    def layers(self) -> MemoryLayers:
+        """Every memory layer, as the chat service uses them."""
+        if self._layers is None:
+            from pmem.core.layers import MemoryLayers
+
+            self._layers = MemoryLayers(self.settings, self.memory, self.profile)
+        return self._layers
+
     def close(self) -> None:
+        if self._profile is not None:
+            self._profile.flush()
+            self._profile.close()
         if self._memory is not None:
             self._memory.flush()
             self._memory.close()

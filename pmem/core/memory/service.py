@@ -35,8 +35,10 @@ class ForgetReport:
     details: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
+        facts = self.details.get("facts", 0)
         return (
             f"forgot {self.turns} turn(s), {self.episodes} memory(ies) and {self.vectors} vector(s)"
+            + (f", {facts} profile fact(s) learned from them" if facts else "")
             + (f", removed {self.sessions} session(s)" if self.sessions else "")
         )
 
@@ -70,6 +72,9 @@ class MemoryService:
             return []
         self.last_hits = self.search(query, k=self.settings.memory.retrieve_k, exclude_session=exclude_session)
         return [MemorySnippet(h.id, h.date, h.episode.transcript()) for h in self.last_hits]
+
+    def on_user_turn(self, turn: Turn) -> str | None:
+        return None  # episodes are formed once the reply exists
 
     def remember_exchange(self, user: Turn, assistant: Turn | None) -> None:
         self._sync([user.session_id])
@@ -193,9 +198,15 @@ class MemoryService:
         if not turn_ids:
             return report
         affected = self.episodes.containing_turns(turn_ids)
+        from pmem.core.profile.store import ProfileStore
+
+        profile = ProfileStore(self.conn)
         with self._write:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                # Facts learned only from these turns go with them; facts they had superseded come back.
+                facts = profile.derived_only_from(turn_ids)
+                report.details["facts"] = profile.delete(facts, with_history=False)[0] if facts else 0
                 marks = ",".join("?" * len(turn_ids))
                 sessions = [r[0] for r in self.conn.execute(f"SELECT DISTINCT session_id FROM turns WHERE id IN ({marks})", turn_ids)]
                 report.turns = self.conn.execute(f"DELETE FROM turns WHERE id IN ({marks})", turn_ids).rowcount
@@ -217,9 +228,15 @@ class MemoryService:
         self.vectors.delete(doomed)
         report.vectors = len(doomed)
         report.details["episodes_removed"] = len(gone)
-        self.purge()
+        self.purge(vectors=bool(doomed))
         self.indexer.wake()
         return report
+
+    def forget_exchanges(self, turn_ids: list[int]) -> ForgetReport:
+        """Forget whole exchanges: these turns and the turns they were exchanged with (e.g. a reply that echoed them)."""
+        episodes = self.episodes.load(self.episodes.containing_turns(turn_ids))
+        every = sorted({t.id for e in episodes.values() for t in e.turns} | set(turn_ids))
+        return self.forget_turns(every)
 
     def forget_episode(self, episode_id: str) -> ForgetReport:
         episode = self.get(episode_id)
@@ -241,11 +258,14 @@ class MemoryService:
         ]
         return self.forget_turns(ids)
 
-    def purge(self) -> None:
-        """Make deleted text unrecoverable from the files: merge the FTS index, checkpoint the WAL."""
+    def purge(self, *, vectors: bool = False) -> None:
+        """Make deleted data unrecoverable from the files: merge the FTS index, checkpoint the WAL, and
+        (when vectors were deleted) compact the vector store."""
         with self._write:
             self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if vectors:
+            self.vectors.compact()
 
     # ------------------------------------------------------------------ stats
 

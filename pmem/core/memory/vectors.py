@@ -130,6 +130,64 @@ class VectorStore:
     def count(self) -> int:
         return int(self.collection.count())
 
+    def compact(self) -> None:
+        """Rewrite the collection without the deleted vectors, drop orphaned segment files, VACUUM.
+
+        Chroma (1.5) leaves deleted vectors in its SQLite free pages and write-ahead queue, in the HNSW
+        ``data_level0.bin``, and leaves a dropped collection's segment directory on disk. Forgetting
+        must not leave them there, so the collection is rebuilt from what remains.
+        """
+        if self.settings.memory.chroma_mode == "http":
+            return  # a server owns its files; deletes are all the API offers
+        with self.write_lock():
+            ids, vectors, metadatas = [], [], []
+            offset = 0
+            while True:
+                page = self.collection.get(include=["embeddings", "metadatas"], limit=5000, offset=offset)
+                ids += page["ids"]
+                vectors += list(page["embeddings"]) if page["embeddings"] is not None else []
+                metadatas += page["metadatas"] or []
+                if len(page["ids"]) < 5000:
+                    break
+                offset += 5000
+            self.client.delete_collection(COLLECTION)
+            self._collection = None
+            collection = self.collection
+            for start in range(0, len(ids), 5000):
+                collection.add(
+                    ids=ids[start : start + 5000],
+                    embeddings=np.asarray(vectors[start : start + 5000], dtype=np.float32),
+                    metadatas=metadatas[start : start + 5000],
+                )
+            self._remove_orphan_segments()
+            self._vacuum()
+
+    def _sqlite(self) -> Path:
+        return Path(self.paths.chroma_dir) / "chroma.sqlite3"
+
+    def _remove_orphan_segments(self) -> None:
+        import shutil
+        import sqlite3
+
+        conn = sqlite3.connect(self._sqlite())
+        try:
+            live = {r[0] for r in conn.execute("SELECT id FROM segments")}
+        finally:
+            conn.close()
+        for entry in Path(self.paths.chroma_dir).iterdir():
+            if entry.is_dir() and len(entry.name) == 36 and entry.name.count("-") == 4 and entry.name not in live:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def _vacuum(self) -> None:
+        import sqlite3
+
+        conn = sqlite3.connect(self._sqlite(), timeout=30)
+        try:
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.execute("VACUUM")
+        finally:
+            conn.close()
+
     def reset(self) -> None:
         """Drop the collection and start an empty one (its files are removed too)."""
         with self.write_lock():
@@ -141,3 +199,5 @@ class VectorStore:
             self._collection = self.client.get_or_create_collection(
                 COLLECTION, metadata={"hnsw:space": "cosine", "embedder": self.embedder_name}, embedding_function=None
             )
+            self._remove_orphan_segments()
+            self._vacuum()

@@ -69,3 +69,33 @@ MIGRATIONS += [
         """,
     ),
 ]
+
+MIGRATIONS += [
+    (
+        "0004_profile",
+        # Facts about the user. A fact is current while valid_to is NULL; a newer, contradicting fact
+        # supersedes it (valid_to set, superseded_by pointing at the newer one): history, not deletion.
+        """
+        CREATE TABLE facts (
+            id            TEXT PRIMARY KEY,
+            category      TEXT NOT NULL,
+            attribute     TEXT NOT NULL,
+            value         TEXT NOT NULL,
+            statement     TEXT NOT NULL,
+            confidence    REAL NOT NULL DEFAULT 0.5,
+            origin        TEXT NOT NULL DEFAULT 'extracted' CHECK (origin IN ('extracted', 'explicit', 'edited')),
+            learned_at    TEXT NOT NULL,
+            valid_from    TEXT NOT NULL,
+            valid_to      TEXT,
+            superseded_by TEXT REFERENCES facts(id) ON DELETE SET NULL
+        );
+        CREATE INDEX facts_current ON facts(category, attribute) WHERE valid_to IS NULL;
+        CREATE TABLE fact_sources (
+            fact_id  TEXT NOT NULL REFERENCES facts(id) ON DELETE CASCADE,
+            turn_id  INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            PRIMARY KEY (fact_id, turn_id)
+        );
+        CREATE INDEX fact_sources_turn ON fact_sources(turn_id);
+        """,
+    ),
+]

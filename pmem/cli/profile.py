@@ -1,0 +1,160 @@
+"""``pmem profile``: show, edit, forget and set what pmem knows about you."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pmem.cli.common import console, runtime
+from pmem.core.errors import InputError
+
+app = typer.Typer(help="What pmem knows about you: show, edit, forget, set.", no_args_is_help=False, invoke_without_command=True)
+
+
+@app.callback()
+def _default(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        show()
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from pmem.core.profile.store import ProfileStore
+
+    rt = runtime()
+    return rt, ProfileStore(rt.journal.conn)
+
+
+def _fact_dict(f) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "id": f.id, "key": f.key, "category": f.category, "attribute": f.attribute, "value": f.value,
+        "statement": f.statement, "confidence": f.confidence, "origin": f.origin, "learned_at": f.learned_at,
+        "valid_from": f.valid_from, "valid_to": f.valid_to, "superseded_by": f.superseded_by, "sources": list(f.sources),
+    }
+
+
+@app.command("show")
+def show(
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    history: bool = typer.Option(False, "--history", help="Include superseded facts, with dates and sources."),
+) -> None:
+    """Show the profile."""
+    rt, store = _store()
+    facts = store.history() if history else store.current()
+    if as_json:
+        typer.echo(json.dumps([_fact_dict(f) for f in facts], indent=2, ensure_ascii=False))
+        return
+    if not facts:
+        typer.echo("pmem has not learned anything about you yet.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("key")
+    table.add_column("fact")
+    table.add_column("learned")
+    if history:
+        table.add_column("until")
+    table.add_column("from", justify="right")
+    for f in facts:
+        row = [f.key, f.statement if f.current else f"[dim]{f.statement}[/]", f.valid_from[:10]]
+        if history:
+            row.append(f.valid_to[:10] if f.valid_to else "current")
+        row.append(", ".join(f.sources) if history else (f"{len(f.sources)} turn(s)" if f.sources else f.origin))
+        table.add_row(*row)
+    console().print(table)
+
+
+@app.command("set")
+def set_(
+    key: str = typer.Argument(..., help="category.attribute, e.g. location.city or preferences.likes"),
+    value: str = typer.Argument(..., help="The value, e.g. Utrecht"),
+) -> None:
+    """Tell pmem a fact directly (a newer value replaces a single-valued one; the old one stays in history)."""
+    from pmem.core.profile.model import CATEGORIES
+
+    category, dot, attribute = key.partition(".")
+    if not dot or not attribute or category not in CATEGORIES:
+        raise InputError(f"key must be category.attribute with a category among: {', '.join(CATEGORIES)} (got {key!r})")
+    if not value.strip():
+        raise InputError("the value is empty")
+    rt, store = _store()
+    change = store.set(key, value)
+    verb = {"added": "added", "superseded": "updated", "duplicate": "already known"}[change.action]
+    suffix = f" (was: {change.replaced.statement})" if change.replaced else ""
+    typer.echo(f"{verb}: {change.fact.key} = {change.fact.value}{suffix}")
+
+
+@app.command("forget")
+def forget(
+    what: Optional[str] = typer.Argument(None, help="A key (location.city), a category (people) or words of the fact."),
+    all_: bool = typer.Option(False, "--all", help="Forget the whole profile."),
+    with_sources: bool = typer.Option(False, "--with-sources", help="Also forget the conversation turns the facts came from."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Forget facts, their history, and (with --with-sources) the turns they came from."""
+    if bool(what) == all_:
+        raise InputError("give what to forget (a key, a category or words), or --all")
+    rt, store = _store()
+    facts = store.current() if all_ else store.find(what or "")
+    if not facts:
+        raise InputError(f"no fact in the profile matches {what!r}; see 'pmem profile show'")
+    if not yes:
+        for f in facts:
+            typer.echo(f"  {f.key}: {f.statement}")
+        if not typer.confirm(f"Forget {len(facts)} fact(s)" + (" and the turns they came from" if with_sources else "") + "?"):
+            raise typer.Exit(1)
+    ids = [f.id for f in store.history()] if all_ else [f.id for f in facts]
+    count, turn_ids = store.delete(ids)
+    message = f"forgot {count} fact(s)"
+    if with_sources and turn_ids:
+        report = rt.memory.forget_exchanges(turn_ids)
+        message += f" and {report.turns} turn(s) they came from"
+    else:
+        rt.memory.purge()
+    typer.echo(message)
+    rt.close()
+
+
+@app.command("edit")
+def edit() -> None:
+    """Open the profile in $VISUAL/$EDITOR; on save it is validated and applied as a diff (never half-applied)."""
+    from pmem.core.profile import document
+
+    rt, store = _store()
+    text = document.render(store.current())
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    directory = rt.paths.cache_dir
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(prefix="profile-", suffix=".toml", dir=str(directory))
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        while True:
+            try:
+                code = subprocess.call([*shlex.split(editor), str(path)])
+            except OSError as exc:
+                raise InputError(f"cannot run the editor {editor!r}: {exc.strerror or exc}; set $EDITOR") from None
+            if code != 0:
+                raise InputError(f"the editor exited with status {code}; the profile is unchanged")
+            edited = path.read_text(encoding="utf-8")
+            try:
+                result = document.apply(store, edited)
+                break
+            except InputError as exc:
+                if not sys.stdin.isatty():
+                    raise InputError(f"{exc}; the profile is unchanged") from None
+                typer.echo(f"pmem: error: {exc}", err=True)
+                if not typer.confirm("Edit again?", default=True):
+                    raise InputError("edit abandoned; the profile is unchanged") from None
+        typer.echo(result.line())
+    finally:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,58 @@
+"""The memory layers together, as the chat service sees them: profile block, recall, and learning."""
+
+from __future__ import annotations
+
+from pmem.core.config import Settings
+from pmem.core.memory.service import MemoryService
+from pmem.core.profile.extract import explicit_request
+from pmem.core.profile.service import ProfileService
+from pmem.core.prompt import MemorySnippet
+from pmem.core.store.journal import Turn
+
+
+class MemoryLayers:
+    """Implements the chat service's ``Recall``: journal-derived episodes plus the profile."""
+
+    def __init__(self, settings: Settings, episodic: MemoryService, profile: ProfileService) -> None:
+        self.settings = settings
+        self.episodic = episodic
+        self.profile = profile
+
+    def profile_block(self) -> str:
+        return self.profile.block() if self.settings.memory.enabled else ""
+
+    def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]:
+        return self.episodic.recall(query, exclude_session=exclude_session)
+
+    def on_user_turn(self, turn: Turn) -> str | None:
+        """Explicit "remember that …" / "forget that …" requests are honoured at once, before the reply."""
+        request = explicit_request(turn.content)
+        if request is None:
+            return None
+        verb, what = request
+        if verb == "remember":
+            changes = self.profile.remember(what, [turn.id])
+            return "remembered: " + "; ".join(c.fact.statement for c in changes) if changes else None
+        forgotten = self.profile.forget(what)
+        return "forgot: " + "; ".join(f.statement for f in forgotten) if forgotten else "nothing in the profile matched that"
+
+    def remember_exchange(self, user: Turn, assistant: Turn | None) -> None:
+        self.episodic.remember_exchange(user, assistant)
+        if self.settings.profile.extract and explicit_request(user.content) is None:
+            self.profile.learn_in_background(user)
+
+    def pause_background(self) -> None:
+        self.episodic.pause_background()
+        self.profile.pause()
+
+    def resume_background(self) -> None:
+        self.episodic.resume_background()
+        self.profile.resume()
+
+    def flush(self, timeout: float | None = None) -> None:
+        self.profile.flush(timeout)
+        self.episodic.flush(timeout)
+
+    def close(self) -> None:
+        self.profile.close()
+        self.episodic.close()

@@ -1,0 +1,1 @@
+"""The profile: facts about the user, each with provenance, time and a history of updates."""

@@ -1,0 +1,115 @@
+"""What a fact is, which attributes hold one value at a time, and how facts read as sentences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CATEGORIES: tuple[str, ...] = (
+    "identity", "location", "work", "people", "pets", "health", "preferences", "goals", "projects", "style", "other",
+)
+
+#: Attributes that hold one value at a time: a new value supersedes the old one (moved city, new job).
+#: Anything not listed is multi-valued (you can like jazz and like tea; have two cats).
+SINGLE_VALUED: set[tuple[str, str]] = {
+    ("identity", "name"), ("identity", "age"), ("identity", "birthday"), ("identity", "pronouns"),
+    ("identity", "nationality"), ("identity", "hometown"),
+    ("location", "city"), ("location", "country"), ("location", "home"),
+    ("work", "employer"), ("work", "job"), ("work", "manager"), ("work", "school"),
+    ("people", "partner"), ("people", "wife"), ("people", "husband"), ("people", "manager"), ("people", "boss"),
+    ("health", "diet"),
+    ("style", "reply_length"), ("style", "tone"), ("style", "language"),
+}
+
+#: Preference polarity pairs: "dislikes X" supersedes "likes X" and vice versa.
+OPPOSITES = {"likes": "dislikes", "dislikes": "likes"}
+
+TEMPLATES: dict[tuple[str, str], str] = {
+    ("identity", "name"): "is called {value}",
+    ("identity", "age"): "is {value} years old",
+    ("identity", "birthday"): "was born on {value}",
+    ("identity", "nationality"): "is {value}",
+    ("identity", "hometown"): "is from {value}",
+    ("location", "city"): "lives in {value}",
+    ("location", "country"): "lives in {value}",
+    ("work", "employer"): "works at {value}",
+    ("work", "job"): "works as {value}",
+    ("work", "manager"): "has {value} as manager",
+    ("work", "school"): "studies at {value}",
+    ("health", "diet"): "is {value}",
+    ("health", "allergy"): "is allergic to {value}",
+    ("preferences", "likes"): "likes {value}",
+    ("preferences", "dislikes"): "dislikes {value}",
+    ("goals", "goal"): "wants to {value}",
+    ("goals", "training_for"): "is training for {value}",
+    ("projects", "project"): "is working on {value}",
+    ("style", "reply_length"): "prefers {value} replies",
+}
+
+
+def slug(text: str) -> str:
+    """A normalised attribute name: lower case, words joined by underscores."""
+    return "_".join(re.findall(r"[a-z0-9]+", text.lower()))[:40] or "note"
+
+
+def statement_for(category: str, attribute: str, value: str) -> str:
+    template = TEMPLATES.get((category, attribute))
+    if template:
+        return template.format(value=value)
+    if attribute.startswith("favourite_"):
+        return f"favourite {attribute.removeprefix('favourite_').replace('_', ' ')} is {value}"
+    if category == "people":
+        return f"{attribute.replace('_', ' ')}: {value}"
+    if category == "pets":
+        return f"has a {attribute.replace('_', ' ')} called {value}" if attribute not in ("pet", "note") else f"has {value}"
+    if attribute == "note":
+        return value
+    return f"{attribute.replace('_', ' ')}: {value}"
+
+
+def is_single_valued(category: str, attribute: str) -> bool:
+    return (category, attribute) in SINGLE_VALUED or attribute.startswith("favourite_")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A fact proposed by an extractor, before consolidation."""
+
+    category: str
+    attribute: str
+    value: str
+    confidence: float = 0.5
+    origin: str = "extracted"
+    statement: str = ""
+
+    def normalised(self) -> Candidate:
+        category = self.category if self.category in CATEGORIES else "other"
+        attribute = slug(self.attribute)
+        value = " ".join(self.value.split()).strip(" .,;:!\"'")
+        statement = self.statement.strip() or statement_for(category, attribute, value)
+        return Candidate(category, attribute, value, self.confidence, self.origin, statement)
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    category: str
+    attribute: str
+    value: str
+    statement: str
+    confidence: float
+    origin: str
+    learned_at: str
+    valid_from: str
+    valid_to: str | None
+    superseded_by: str | None
+    sources: tuple[str, ...] = field(default=())
+    """Turn ids (t-…) the fact came from."""
+
+    @property
+    def current(self) -> bool:
+        return self.valid_to is None
+
+    @property
+    def key(self) -> str:
+        return f"{self.category}.{self.attribute}"

@@ -1,0 +1,198 @@
+"""The profile as the chat sees it: learn from exchanges (in the background), honour explicit requests,
+and render the compact block that sits in the system prompt.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pmem.core.engine.base import ChatEngine
+from pmem.core.profile.extract import explicit_candidates, model_candidates, rule_candidates
+from pmem.core.profile.model import Fact
+from pmem.core.profile.store import Change, ProfileStore
+from pmem.core.store.db import connect
+from pmem.core.store.journal import Turn
+
+#: Order of categories in the prompt block (most identifying first).
+BLOCK_ORDER = ("identity", "location", "work", "people", "pets", "health", "preferences", "goals", "projects", "style", "other")
+
+
+def render_block(facts: list[Fact], limit: int = 40) -> str:
+    """One line per current fact, grouped by category, oldest first within a category (a stable order)."""
+    ordered = sorted(facts, key=lambda f: (BLOCK_ORDER.index(f.category) if f.category in BLOCK_ORDER else 99, f.valid_from, f.id))
+    lines = [f"- {f.statement}" if f.attribute == "note" else f"- ({f.category}) {f.statement}" for f in ordered[:limit]]
+    return "\n".join(lines)
+
+
+@dataclass
+class Learned:
+    changes: list[Change]
+    turn: Turn
+
+
+class ProfileService:
+    def __init__(self, conn, engine_factory: Callable[[], ChatEngine] | None = None, *, use_model: bool = True, database=None) -> None:  # type: ignore[no-untyped-def]
+        """``engine_factory`` builds the extraction engine on first use (a separate llama.cpp context, so
+        extraction never disturbs the chat's KV cache); ``None`` means rules only."""
+        self.conn = conn
+        self.store = ProfileStore(conn)
+        self.engine_factory = engine_factory
+        self.use_model = use_model and engine_factory is not None
+        self.database = database
+        self._engine: ChatEngine | None = None
+        self._block_version: str | None = None
+        self._block = ""
+        self._worker: _ExtractionWorker | None = None
+        self.on_change: Callable[[list[Change]], None] | None = None
+
+    # ------------------------------------------------------------------ prompt block
+
+    def block(self) -> str:
+        version = self.store.version()
+        if version != self._block_version:
+            self._block = render_block(self.store.current())
+            self._block_version = version
+        return self._block
+
+    # ------------------------------------------------------------------ learning
+
+    @property
+    def engine(self) -> ChatEngine | None:
+        if self._engine is None and self.engine_factory is not None:
+            self._engine = self.engine_factory()
+        return self._engine
+
+    def learn(self, user: Turn, *, cancel: threading.Event | None = None, use_model: bool | None = None, conn=None) -> list[Change]:  # type: ignore[no-untyped-def]
+        """Extract and consolidate facts from one user turn (the assistant's words are never used)."""
+        store = ProfileStore(conn) if conn is not None else self.store
+        candidates = rule_candidates(user.content)
+        if (self.use_model if use_model is None else use_model) and self.engine is not None:
+            model = model_candidates(self.engine, user.content, cancel=cancel)
+            if cancel is not None and cancel.is_set():
+                raise _Preempted
+            candidates += [c for c in model if not any(c.value.lower() == r.value.lower() for r in candidates)]
+        changes = store.consolidate(candidates, [user.id], when=user.created_at) if candidates else []
+        if changes and self.on_change is not None:
+            self.on_change(changes)
+        return changes
+
+    def remember(self, what: str, turn_ids: list[int] | None = None) -> list[Change]:
+        """An explicit "remember that …": stored directly, at full confidence."""
+        return self.store.consolidate(explicit_candidates(what), turn_ids or [])
+
+    def forget(self, what: str) -> list[Fact]:
+        """An explicit "forget that …": the matching current facts (and their history) are removed."""
+        facts = self.store.find(what)
+        if not facts:
+            from pmem.core.profile.extract import rule_candidates as _rules
+
+            wanted = {(c.category, c.attribute, c.value.lower()) for c in _rules(what, origin="explicit")}
+            facts = [f for f in self.store.current() if (f.category, f.attribute, f.value.lower()) in wanted]
+        self.store.delete([f.id for f in facts])
+        return facts
+
+    # ------------------------------------------------------------------ background
+
+    def learn_in_background(self, user: Turn) -> None:
+        if self._worker is None:
+            self._worker = _ExtractionWorker(self)
+        self._worker.submit(user)
+
+    def pause(self) -> None:
+        if self._worker is not None:
+            self._worker.pause()
+
+    def resume(self) -> None:
+        if self._worker is not None:
+            self._worker.resume()
+
+    def flush(self, timeout: float | None = None) -> None:
+        if self._worker is not None:
+            self._worker.flush(timeout)
+
+    @property
+    def pending(self) -> int:
+        return self._worker.pending if self._worker is not None else 0
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+class _Preempted(Exception):
+    """An interactive turn started while the model was extracting; the turn is retried later."""
+
+
+class _ExtractionWorker:
+    """One thread, one queue; a new prompt cancels the extraction in flight, which is retried afterwards."""
+
+    def __init__(self, profile: ProfileService) -> None:
+        self.profile = profile
+        self.queue: queue.Queue[Turn | None] = queue.Queue()
+        self.cancel = threading.Event()
+        self.resumed = threading.Event()
+        self.resumed.set()
+        self._lock = threading.Lock()
+        self._unfinished = 0
+        self._idle = threading.Condition(self._lock)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="pmem-profile", daemon=True)
+        self.thread.start()
+
+    @property
+    def pending(self) -> int:
+        return self._unfinished
+
+    def submit(self, turn: Turn) -> None:
+        with self._lock:
+            self._unfinished += 1
+        self.queue.put(turn)
+
+    def pause(self) -> None:
+        self.resumed.clear()
+        self.cancel.set()
+
+    def resume(self) -> None:
+        self.cancel.clear()
+        self.resumed.set()
+
+    def flush(self, timeout: float | None = None) -> None:
+        self.resume()
+        with self._idle:
+            self._idle.wait_for(lambda: self._unfinished == 0, timeout)
+
+    def stop(self) -> None:
+        self.resume()
+        self.queue.put(None)
+        self.thread.join(timeout=60)
+
+    def _run(self) -> None:
+        conn = connect(self.profile.database) if self.profile.database is not None else None
+        try:
+            while True:
+                turn = self.queue.get()
+                if turn is None:
+                    return
+                while True:
+                    self.resumed.wait()
+                    try:
+                        self.profile.learn(turn, cancel=self.cancel, conn=conn)
+                        break
+                    except _Preempted:
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - surfaced via .error; chat goes on
+                        self.error = exc
+                        break
+                with self._idle:
+                    self._unfinished -= 1
+                    self._idle.notify_all()
+        finally:
+            if conn is not None:
+                conn.close()

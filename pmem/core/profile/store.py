@@ -1,0 +1,204 @@
+"""The profile store (SQLite, same database as the journal): facts, their sources and their history."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pmem.core.profile.model import OPPOSITES, Candidate, Fact, is_single_valued
+from pmem.core.store.journal import new_id, now_iso
+
+
+@dataclass(frozen=True)
+class Change:
+    """What consolidation did with one candidate."""
+
+    action: str  # "added" | "superseded" | "duplicate" | "ignored"
+    fact: Fact
+    replaced: Fact | None = None
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+class ProfileStore:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ reading
+
+    def _facts(self, where: str, args: Iterable[object] = ()) -> list[Fact]:
+        rows = self.conn.execute(
+            f"""
+            SELECT f.*, (SELECT group_concat(t.uid, ',') FROM fact_sources s JOIN turns t ON t.id = s.turn_id
+                         WHERE s.fact_id = f.id) AS source_uids
+            FROM facts f WHERE {where} ORDER BY f.category, f.attribute, f.valid_from, f.rowid
+            """,
+            tuple(args),
+        ).fetchall()
+        return [
+            Fact(
+                r["id"], r["category"], r["attribute"], r["value"], r["statement"], r["confidence"], r["origin"],
+                r["learned_at"], r["valid_from"], r["valid_to"], r["superseded_by"],
+                tuple(sorted((r["source_uids"] or "").split(","))) if r["source_uids"] else (),
+            )
+            for r in rows
+        ]
+
+    def current(self) -> list[Fact]:
+        return self._facts("f.valid_to IS NULL")
+
+    def history(self) -> list[Fact]:
+        """Every fact, current and superseded."""
+        return self._facts("1")
+
+    def get(self, fact_id: str) -> Fact | None:
+        found = self._facts("f.id = ?", (fact_id,))
+        return found[0] if found else None
+
+    def version(self) -> str:
+        """Changes whenever the profile does (cheap; used to rebuild the prompt block only on change)."""
+        row = self.conn.execute("SELECT count(*), max(learned_at), max(valid_to), total(length(statement)) FROM facts").fetchone()
+        return "|".join(str(x) for x in row)
+
+    def find(self, text: str) -> list[Fact]:
+        """Current facts whose key, statement or value matches ``text`` (a key like 'location.city' or words)."""
+        text = text.strip()
+        if "." in text and " " not in text:
+            category, attribute = text.split(".", 1)
+            return self._facts("f.valid_to IS NULL AND f.category = ? AND f.attribute = ?", (category, attribute))
+        if text in ("identity", "location", "work", "people", "pets", "health", "preferences", "goals", "projects", "style", "other"):
+            return self._facts("f.valid_to IS NULL AND f.category = ?", (text,))
+        needle = _norm(text)
+        return [f for f in self.current() if needle and (needle in _norm(f.statement) or needle in _norm(f.value) or needle == _norm(f.attribute))]
+
+    # ------------------------------------------------------------------ writing
+
+    def consolidate(self, candidates: Iterable[Candidate], source_turn_ids: Iterable[int] = (), when: str | None = None) -> list[Change]:
+        """Add, supersede or ignore each candidate against the current profile, in one transaction."""
+        sources = list(source_turn_ids)
+        changes: list[Change] = []
+        with self.transaction():
+            for raw in candidates:
+                cand = raw.normalised()
+                if not cand.value:
+                    continue
+                changes.append(self._consolidate_one(cand, sources, when or now_iso()))
+        return changes
+
+    def _consolidate_one(self, cand: Candidate, sources: list[int], when: str) -> Change:
+        same_slot = self._facts(
+            "f.valid_to IS NULL AND f.category = ? AND f.attribute = ?", (cand.category, cand.attribute)
+        )
+        for fact in same_slot:
+            if _norm(fact.value) == _norm(cand.value):
+                self._link(fact.id, sources)
+                if cand.confidence > fact.confidence or (cand.origin != "extracted" and fact.origin == "extracted"):
+                    self.conn.execute(
+                        "UPDATE facts SET confidence = max(confidence, ?), origin = ? WHERE id = ?",
+                        (cand.confidence, cand.origin if cand.origin != "extracted" else fact.origin, fact.id),
+                    )
+                return Change("duplicate", self.get(fact.id) or fact)
+        replaced: Fact | None = None
+        if is_single_valued(cand.category, cand.attribute) and same_slot:
+            replaced = same_slot[-1]
+            if cand.confidence < replaced.confidence:
+                # A guess does not overturn something the user said plainly (or a pattern matched).
+                return Change("ignored", replaced)
+        elif cand.attribute in OPPOSITES:
+            opposite = self._facts(
+                "f.valid_to IS NULL AND f.category = ? AND f.attribute = ?", (cand.category, OPPOSITES[cand.attribute])
+            )
+            replaced = next((f for f in opposite if _norm(f.value) == _norm(cand.value)), None)
+        fact_id = new_id("f")
+        self.conn.execute(
+            "INSERT INTO facts (id, category, attribute, value, statement, confidence, origin, learned_at, valid_from) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (fact_id, cand.category, cand.attribute, cand.value, cand.statement, cand.confidence, cand.origin, when, when),
+        )
+        self._link(fact_id, sources)
+        if replaced is not None:
+            self.conn.execute("UPDATE facts SET valid_to = ?, superseded_by = ? WHERE id = ?", (when, fact_id, replaced.id))
+        fact = self.get(fact_id)
+        assert fact is not None
+        return Change("superseded" if replaced else "added", fact, replaced)
+
+    def _link(self, fact_id: str, turn_ids: list[int]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO fact_sources (fact_id, turn_id) SELECT ?, id FROM turns WHERE id = ?",
+            [(fact_id, t) for t in turn_ids],
+        )
+
+    def set(self, key: str, value: str, when: str | None = None) -> Change:
+        """The user states a fact directly (``pmem profile set location.city Utrecht``)."""
+        category, _, attribute = key.partition(".")
+        return self.consolidate([Candidate(category, attribute or "note", value, 1.0, "edited")], when=when)[0]
+
+    def delete(self, fact_ids: Iterable[str], *, with_history: bool = True) -> tuple[int, list[int]]:
+        """Remove facts (and the older versions they superseded); returns (facts removed, their source turn ids)."""
+        doomed: set[str] = set()
+        for fid in fact_ids:
+            doomed.add(fid)
+            if with_history:
+                doomed.update(self._ancestors(fid))
+        if not doomed:
+            return 0, []
+        marks = ",".join("?" * len(doomed))
+        with self.transaction():
+            turns = [r[0] for r in self.conn.execute(f"SELECT DISTINCT turn_id FROM fact_sources WHERE fact_id IN ({marks})", tuple(doomed))]
+            if not with_history:
+                # The facts these superseded become current again (their successor never happened).
+                self.conn.execute(
+                    f"UPDATE facts SET valid_to = NULL, superseded_by = NULL WHERE superseded_by IN ({marks}) AND id NOT IN ({marks})",
+                    tuple(doomed) * 2,
+                )
+            count = self.conn.execute(f"DELETE FROM facts WHERE id IN ({marks})", tuple(doomed)).rowcount
+        return count, turns
+
+    def _ancestors(self, fact_id: str) -> set[str]:
+        """Older facts this one superseded, transitively."""
+        out: set[str] = set()
+        frontier = [fact_id]
+        while frontier:
+            rows = self.conn.execute(
+                f"SELECT id FROM facts WHERE superseded_by IN ({','.join('?' * len(frontier))})", frontier
+            ).fetchall()
+            frontier = [r[0] for r in rows if r[0] not in out]
+            out.update(frontier)
+        return out
+
+    def derived_only_from(self, turn_ids: list[int]) -> list[str]:
+        """Facts whose every source is among ``turn_ids`` (forgetting those turns must take the facts too)."""
+        if not turn_ids:
+            return []
+        marks = ",".join("?" * len(turn_ids))
+        rows = self.conn.execute(
+            f"""
+            SELECT f.id FROM facts f
+            WHERE EXISTS (SELECT 1 FROM fact_sources s WHERE s.fact_id = f.id AND s.turn_id IN ({marks}))
+              AND NOT EXISTS (SELECT 1 FROM fact_sources s WHERE s.fact_id = f.id AND s.turn_id NOT IN ({marks}))
+            """,
+            tuple(turn_ids) * 2,
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def clear(self) -> int:
+        with self.transaction():
+            return self.conn.execute("DELETE FROM facts").rowcount
