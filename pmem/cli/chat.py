@@ -24,8 +24,13 @@ def chat(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Path to a GGUF model to use instead of the configured one."),
     chat_format: Optional[str] = typer.Option(None, "--chat-format", help="Chat template for a GGUF without one."),
 ) -> None:
-    """Chat with pmem."""
-    run_plain(model, chat_format)
+    """Chat with pmem (a full-screen app; --plain for a line-based REPL)."""
+    if plain or not sys.stdout.isatty() or not sys.stdin.isatty():
+        run_plain(model, chat_format)
+        return
+    from pmem.tui.app import run_app
+
+    run_app(runtime(model, chat_format))
 
 
 def run_plain(model: str | None = None, chat_format: str | None = None) -> None:

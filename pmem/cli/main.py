@@ -35,7 +35,7 @@ def root(
 ) -> None:
     """A terminal chat assistant with a local, lifelong memory. Run with no command to chat."""
     if ctx.invoked_subcommand is None:
-        chat.chat(plain=not sys.stdout.isatty())
+        chat.chat(plain=False, model=None, chat_format=None)
 
 
 app.command("ask")(ask.ask)

@@ -378,6 +378,33 @@ def _suggest(word: str, candidates: list[str], prefix: str = "") -> str:
     return f" (did you mean '{prefix}{close[0]}'?)" if close else ""
 
 
+def save_setting(paths: Paths, dotted: str, value: str | int | float | bool) -> None:
+    """Write one ``section.key = value`` into the config file, keeping the rest of it (comments included)."""
+    import re
+
+    section, key = dotted.split(".", 1)
+    if dotted not in setting_keys():
+        raise ConfigError(f"unknown key '{dotted}'{_suggest(dotted, setting_keys())}")
+    path = paths.config_file
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = f"{key} = {_toml_value(value)}"
+    lines = text.splitlines()
+    start = next((i for i, l in enumerate(lines) if re.match(rf"^\s*\[\s*{re.escape(section)}\s*\]", l)), None)
+    if start is None:
+        lines += ([""] if lines else []) + [f"[{section}]", line]
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[i])), len(lines))
+        found = next((i for i in range(start + 1, end) if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i])), None)
+        if found is None:
+            lines.insert(start + 1, line)
+        else:
+            lines[found] = line
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 # --------------------------------------------------------------------------- rendering
 
 

@@ -290,3 +290,16 @@ def export_all(conn: sqlite3.Connection, *, embedder: str = "") -> dict[str, Any
         "profile": {"facts": []},
         "memory": {"embedder": embedder, "episodes": episodes},
     }
+
+
+def session_markdown(journal: Journal, session_id: str) -> str:
+    """One conversation as a Markdown document (for ``/export`` in the chat)."""
+    session = journal.session(session_id)
+    if session is None:
+        raise InputError(f"no session with id {session_id}")
+    lines = [f"# {session.title or 'Conversation'}", "", f"*{session.started_at[:16].replace('T', ' ')} · {session.id}*", ""]
+    for turn in journal.turns(session_id):
+        who = {"user": "You", "assistant": "pmem", "system": "System"}[turn.role]
+        mark = " *(cancelled)*" if turn.status == "cancelled" else ""
+        lines += [f"**{who}**{mark}:", "", turn.content, ""]
+    return "\n".join(lines)

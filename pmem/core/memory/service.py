@@ -58,6 +58,8 @@ class MemoryService:
         self.vectors = VectorStore(settings, paths, settings.embedder.name)
         self.retriever = Retriever(conn, self.vectors, self.embedder)
         self.last_hits: list[Hit] = []
+        self.never_wait_for_embedder = False
+        """When set (the TUI), a prompt sent before the embedder has loaded uses lexical search only."""
         self._indexer: _Indexer | None = None
         self._write = threading.Lock()
 
@@ -70,7 +72,10 @@ class MemoryService:
         if not self.settings.memory.enabled:
             self.last_hits = []
             return []
-        self.last_hits = self.search(query, k=self.settings.memory.retrieve_k, exclude_session=exclude_session)
+        dense = self.embedder.loaded or not self.never_wait_for_embedder
+        self.last_hits = self.retriever.search(
+            query, self.settings.memory.retrieve_k, exclude_session=exclude_session, dense=dense
+        )
         return [MemorySnippet(h.id, h.date, h.episode.transcript()) for h in self.last_hits]
 
     def on_user_turn(self, turn: Turn) -> str | None:

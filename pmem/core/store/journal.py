@@ -98,6 +98,19 @@ class Journal:
         rows = self.conn.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
         return [Session.from_row(r) for r in rows]
 
+    def session_summaries(self, limit: int = 200) -> list[tuple[Session, int, str]]:
+        """Sessions newest first, each with its turn count and first user message (for a picker)."""
+        rows = self.conn.execute(
+            """
+            SELECT s.*, count(t.id) AS n,
+                   (SELECT content FROM turns u WHERE u.session_id = s.id AND u.role = 'user' ORDER BY u.id LIMIT 1) AS first
+            FROM sessions s LEFT JOIN turns t ON t.session_id = s.id
+            GROUP BY s.id ORDER BY s.started_at DESC, s.rowid DESC LIMIT ?
+            """,
+            (limit,),
+        ).fetchall()
+        return [(Session.from_row(r), int(r["n"]), r["first"] or "") for r in rows]
+
     def rename_session(self, session_id: str, title: str) -> None:
         with self.transaction() as c:
             c.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))

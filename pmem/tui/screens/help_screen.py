@@ -1,0 +1,56 @@
+"""Keys and slash commands."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# pmem
+
+A chat with a local, lifelong memory. Everything stays on this computer.
+
+## Keys
+
+| key | action |
+| --- | --- |
+| Enter | send |
+| Esc | cancel the reply being written (what was written is kept) |
+| Ctrl+N | new conversation |
+| Ctrl+O | conversations: resume, rename, delete |
+| Ctrl+B | show or hide the memory panel |
+| Ctrl+E | edit your profile in `$EDITOR` |
+| Ctrl+P | command palette (every action) |
+| F1 or ? | this help |
+| Ctrl+Q | quit |
+
+In the memory panel: **d** forgets the selected fact or memory, **o** or Enter opens the conversation
+a memory came from.
+
+## Slash commands
+
+| command | what it does |
+| --- | --- |
+| `/remember TEXT` | store a fact about you now |
+| `/forget TEXT` | forget matching facts |
+| `/profile` | show what pmem knows about you |
+| `/new` | start a new conversation |
+| `/model` | show which model is answering |
+| `/export [FILE]` | save this conversation as Markdown |
+| `/help` | this help |
+
+Keys can be remapped in the config file: `[ui] keys = { toggle_memory = "f2" }` (binding ids:
+new_conversation, conversations, toggle_memory, edit_profile, help, cancel).
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "modal.tcss"
+    BINDINGS = [Binding("escape,f1,q", "dismiss(None)", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Markdown(HELP)

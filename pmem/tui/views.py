@@ -1,0 +1,49 @@
+"""Plain data handed down to widgets (attributes down, messages up): widgets never touch the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FactView:
+    id: str
+    key: str
+    statement: str
+    date: str
+
+
+@dataclass(frozen=True)
+class MemoryView:
+    id: str
+    session_id: str
+    date: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: str
+    title: str
+    started_at: str
+    turns: int
+    first_message: str
+
+
+@dataclass(frozen=True)
+class TurnView:
+    role: str
+    content: str
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Status:
+    model: str = ""
+    state: str = "loading"
+    """loading | ready | generating | failed"""
+    context_used: int = 0
+    context_size: int = 0
+    tokens_per_s: float = 0.0
+    memories: int = 0
+    background: str = ""

@@ -1,0 +1,154 @@
+"""The Textual app driven through Pilot, with the real embedded model, real SQLite and Chroma."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pmem.core.runtime import Runtime
+from pmem.tui.app import PmemApp
+from pmem.tui.widgets.memory_panel import MemoryPanel
+from pmem.tui.widgets.message_bubble import MessageBubble
+
+pytestmark = pytest.mark.slow
+SIZE = (110, 32)
+
+
+def _runtime(home: Path, max_tokens: int = 24) -> Runtime:
+    import os
+
+    os.environ["PMEM_HOME"] = str(home)
+    rt = Runtime.load()
+    rt.settings.chat.temperature = 0.0
+    rt.settings.chat.max_tokens = max_tokens
+    return rt
+
+
+async def wait_until(pilot, predicate: Callable[[], bool], limit: int = 20_000) -> None:  # type: ignore[no-untyped-def]
+    """Yield to the app until ``predicate`` holds (no fixed sleeps); fail after ``limit`` turns of the loop."""
+    for _ in range(limit):
+        if predicate():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition not reached")
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    prompt = app.query_one("#prompt")
+    prompt.focus()
+    prompt.value = text
+    await pilot.press("enter")
+
+
+async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: pilot.app.model_state in ("ready", "failed"))
+
+
+def _facts(app: PmemApp) -> list[str]:
+    return [str(item.text) for item in app.query_one("#facts").children]
+
+
+async def test_first_paint_comes_before_the_model_loads(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert app.timeline[:3] == ["first_paint", "model_loading", "model_ready"]
+        assert "Welcome to pmem" in app.query(MessageBubble).first().text
+    rt.close()
+
+
+async def test_a_message_gets_a_streamed_reply_that_is_journaled(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _type(pilot, "What is the capital of France?")  # typed while the model may still be loading
+        await _ready(pilot)
+        await wait_until(pilot, lambda: len(app.query(MessageBubble)) == 3 and app._bubble is None)
+        await app.workers.wait_for_complete()
+        reply = app.query(MessageBubble).last()
+        shown = reply.body.source.strip()
+        assert reply.role == "assistant" and shown
+        rows = rt.journal.conn.execute("SELECT role, content, status FROM turns ORDER BY id").fetchall()
+        assert [tuple(r) for r in rows] == [("user", "What is the capital of France?", "complete"), ("assistant", shown, "complete")]
+        assert app._status.tokens_per_s > 0 and app._status.context_used > 0
+    rt.close()
+
+
+async def test_escape_cancels_and_keeps_the_partial_reply(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, max_tokens=400)
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await _type(pilot, "Write a very long story about a dragon who learns to bake bread.")
+        await wait_until(pilot, lambda: len(app._reply_text) >= 3)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app._bubble is None)
+        await app.workers.wait_for_complete()
+        bubble = app.query(MessageBubble).last()
+        assert bubble.cancelled and "cancelled" in str(bubble.query_one(".who").render())
+        row = rt.journal.conn.execute("SELECT content, status FROM turns WHERE role = 'assistant'").fetchone()
+        assert row["status"] == "cancelled" and row["content"] == bubble.body.source.strip()
+        assert rt.engine.last_stats.completion_tokens < 400
+    rt.close()
+
+
+async def test_a_fact_from_one_conversation_shows_in_the_next_and_can_be_forgotten(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, max_tokens=8)
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await _type(pilot, "Hi! My name is Ada and I live in Utrecht.")
+        await wait_until(pilot, lambda: any("lives in Utrecht" in f for f in _facts(app)))
+        await pilot.press("ctrl+n")
+        await _type(pilot, "Good morning.")
+        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 2)
+        assert any("lives in Utrecht" in f for f in _facts(app))
+        # Forget it from the panel, with confirmation.
+        facts = app.query_one("#facts")
+        facts.focus()
+        index = next(i for i, f in enumerate(_facts(app)) if "Utrecht" in f)
+        facts.index = index
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        await pilot.click("#yes")
+        await wait_until(pilot, lambda: not any("Utrecht" in f for f in _facts(app)))
+        current = [f.statement for f in rt.layers.profile.store.current()]
+        assert "lives in Utrecht" not in current and "is called Ada" in current
+    rt.close()
+
+
+async def test_slash_commands_and_conversation_list(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, max_tokens=6)
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await _type(pilot, "/remember I have a cat called Miso")
+        await wait_until(pilot, lambda: any("cat called Miso" in f for f in _facts(app)))
+        await _type(pilot, "/profile")
+        await wait_until(pilot, lambda: "has a cat called Miso" in app.query(MessageBubble).last().text)
+        await _type(pilot, "Tell me a joke.")
+        await wait_until(pilot, lambda: app._bubble is None and app.query(MessageBubble).last().role == "assistant")
+        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConversationsScreen")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ != "ConversationsScreen" and len(app.query(MessageBubble)) == 2)
+        assert [b.role for b in app.query(MessageBubble)] == ["user", "assistant"]
+        assert app.service.session is not None and app.query(MessageBubble).first().text == "Tell me a joke."
+    rt.close()
+
+
+async def test_no_model_explains_what_to_do(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    rt.model_override = str(tmp_path / "missing.gguf")
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        assert app.model_state == "failed"
+        text = app.query(MessageBubble).last().text
+        assert "could not load a chat model" in text and "missing.gguf" in text and "pmem doctor" in text
+    rt.close()
