@@ -85,6 +85,8 @@ class PmemApp(App[None]):
         self.service: Any = None
         self.timeline: list[str] = []
         """Order of start-up events (tests assert that the first paint comes before the model)."""
+        self.timeline_at: dict[str, float] = {}
+        """Wall-clock time of each timeline event (for bench/tui_startup.py)."""
         self.model_state = "loading"
         self._pending: list[str] = []
         self._cancel = threading.Event()
@@ -121,15 +123,21 @@ class PmemApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._on_theme_changed)
         self.call_after_refresh(self._after_first_paint)
 
+    def _mark(self, event: str) -> None:
+        import time
+
+        self.timeline.append(event)
+        self.timeline_at.setdefault(event, time.time())
+
     def _after_first_paint(self) -> None:
-        self.timeline.append("first_paint")
+        self._mark("first_paint")
         self._load()
 
     # ------------------------------------------------------------------ loading
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
-        self.timeline.append("model_loading")
+        self._mark("model_loading")
         rt = self.runtime
         try:
             engine = rt.engine
@@ -155,7 +163,7 @@ class PmemApp(App[None]):
             self.call_from_thread(self.notify, f"memory search is limited to words: {exc}", severity="warning")
 
     async def on_model_ready(self, _message: ModelReady) -> None:
-        self.timeline.append("model_ready")
+        self._mark("model_ready")
         self.model_state = "ready"
         self._set_status(state="ready", model=self.runtime.engine.model_name, context_size=self.runtime.engine.n_ctx)
         self._refresh_panel()
@@ -165,7 +173,7 @@ class PmemApp(App[None]):
 
     async def on_model_failed(self, message: ModelFailed) -> None:
         self.model_state = "failed"
-        self.timeline.append("model_failed")
+        self._mark("model_failed")
         self._set_status(state="failed")
         await self.query_one(ChatView).add_message(
             "system", NO_MODEL.format(error=message.error, config=self.runtime.paths.config_file)
@@ -226,6 +234,8 @@ class PmemApp(App[None]):
         self.post_message(ReplyFinished("", self.service.last, error))
 
     async def on_token(self, message: Token) -> None:
+        if not self._reply_text and "first_token" not in self.timeline_at:
+            self._mark("first_token")
         self._reply_text.append(message.text)
         if self._stream is not None:
             await self._stream.write(message.text)
