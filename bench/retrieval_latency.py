@@ -1,9 +1,12 @@
 """Retrieval latency at scale: p50/p95 of a full search (query embedding + dense + lexical + fusion) at N memories.
 
-Memories are synthetic: N exchanges of sentences drawn from a fixed vocabulary, written through pmem's
-journal (so FTS5 indexes them for real), with vectors from the real embedder for a pool of texts plus
-small noise (embedding 100k texts would take most of an hour on 2 cores and measures the embedder,
-not retrieval). Queries are embedded for real on every search.
+Memories are synthetic: N exchanges of sentences whose words follow a Zipf distribution over a
+20,000-word vocabulary (like real text: a few very common words, a long tail of rare ones), written
+through pmem's journal (so FTS5 indexes them for real), with vectors from the real embedder for a pool
+of texts plus small noise (embedding 100k texts would take most of an hour on 2 cores and measures
+the embedder, not retrieval). Queries are 3-8 words drawn from the same distribution minus its 150
+most common words (the synthetic stand-in for stop words, which pmem drops from queries); each query
+is embedded for real on every search.
 
     python bench/retrieval_latency.py [--sizes 1000 10000 100000] [--queries 200] [--out PATH]
 """
@@ -23,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, machine, percentile, write_json  # noqa: E402
 
-WORDS = (
+TOPIC_WORDS = (
     "garden kitchen bicycle sister brother mother father dog cat hiking running swimming coffee tea pasta curry "
     "python rust guitar piano concert museum holiday flight train lisbon berlin tokyo utrecht vancouver job manager "
     "meeting project deadline birthday wedding doctor dentist allergy peanuts vegetarian marathon novel poetry film "
@@ -32,8 +35,41 @@ WORDS = (
 ).split()
 
 
+
+def _vocabulary(n: int = 20_000) -> list[str]:
+    """Pronounceable pseudo-words, with real topic words sprinkled in (so embeddings see some meaning)."""
+    rng = random.Random(7)
+    consonants, vowels = "bcdfghjklmnprstvwz", "aeiou"
+    words: list[str] = []
+    seen: set[str] = set()
+    topic = TOPIC_WORDS
+    while len(words) < n:
+        if len(words) % 20 == 0 and len(words) // 20 < len(topic):
+            word = topic[len(words) // 20]
+        else:
+            word = "".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+WORDS = _vocabulary()
+_WEIGHTS = [1.0 / (rank + 1) ** 1.07 for rank in range(len(WORDS))]
+_CUMULATIVE = list(__import__("itertools").accumulate(_WEIGHTS))
+
+
+def _zipf_words(rng: random.Random, k: int, skip: int = 0) -> list[str]:
+    lo = _CUMULATIVE[skip - 1] if skip else 0.0
+    return [WORDS[__import__("bisect").bisect_left(_CUMULATIVE, lo + rng.random() * (_CUMULATIVE[-1] - lo))] for _ in range(k)]
+
+
 def sentence(rng: random.Random) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "."
+    return " ".join(_zipf_words(rng, rng.randint(8, 16))).capitalize() + "."
+
+
+def query(rng: random.Random) -> str:
+    return " ".join(_zipf_words(rng, rng.randint(3, 8), skip=150)) + "?"
 
 
 def build(n: int, home: str, rng: random.Random, embedder: Any) -> Any:
@@ -89,7 +125,7 @@ def run(sizes: list[int], queries: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             memory = build(n, home, rng, embedder)
             out["build_s"][str(n)] = round(time.perf_counter() - t0, 1)
-            qs = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 8))) + "?" for _ in range(queries)]
+            qs = [query(rng) for _ in range(queries)]
             for q in qs[:10]:  # warm-up
                 memory.search(q, 8)
             times, dense, lexical = [], [], []

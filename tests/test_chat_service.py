@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pmem.core.chat import ChatService
+from pmem.core.engine.base import GenerationParams
 from pmem.core.config import Settings, resolve_paths
 from pmem.core.store.db import connect
 from pmem.core.store.journal import Journal
@@ -60,3 +61,24 @@ def test_history_is_carried_between_turns(engine, tmp_path: Path) -> None:  # ty
     resumed = _service(engine, tmp_path)
     resumed.resume(service.session)  # type: ignore[arg-type]
     assert resumed.history == service.history
+
+
+def test_saved_prefix_state_is_restored_in_a_new_process(tmp_path: Path, embedded_model) -> None:  # type: ignore[no-untyped-def]
+    from pmem.core.engine.llama import LlamaCppEngine
+
+    system = "You are pmem. " + " ".join(f"The user owns item {i}." for i in range(120))
+    cache = tmp_path / "kv"
+    first = LlamaCppEngine(embedded_model, n_ctx=2048, n_threads=2)
+    assert first.prime_prefix(system, cache) == "computed"
+    assert first.prime_prefix(system, cache) == "cached"
+    first.close()
+    second = LlamaCppEngine(embedded_model, n_ctx=2048, n_threads=2)  # a fresh llama.cpp context, as after a restart
+    assert second.prime_prefix(system, cache) == "restored"
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": "Hi"}]
+    "".join(second.stream(messages, GenerationParams(temperature=0.0, max_tokens=4)))  # type: ignore[arg-type]
+    stats = second.last_stats
+    assert stats.prompt_tokens > 700 and stats.prompt_eval_tokens < 20, stats
+    # A different prefix (the profile changed) never loads the old state, and replaces it on disk.
+    assert second.prime_prefix(system + " The user moved.", cache) == "computed"
+    assert len(list(cache.glob("*.kv"))) == 1
+    second.close()

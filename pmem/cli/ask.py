@@ -37,6 +37,7 @@ def ask(
     service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=journal, recall=recall)
     if journal is not None:
         service.new_session(title=text[:60])
+        service.warm()
     reply = service.send(text, max_tokens=max_tokens, temperature=temperature, seed=seed)  # type: ignore[arg-type]
     out = sys.stdout
     try:

@@ -41,6 +41,7 @@ def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
     service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
     out = sys.stdout
     interactive = sys.stdin.isatty()
+    service.warm()
     out.write(f"pmem · {rt.engine.model_name} · /help for commands, Ctrl+D to quit\n")
     out.flush()
     while True:

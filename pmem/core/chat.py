@@ -105,6 +105,16 @@ class ChatService:
             if t.role in ("user", "assistant")
         ]
 
+    def warm(self) -> str:
+        """Load the model and put the system+profile prefix in its KV cache (restoring a saved one when it
+        matches), so the first reply of a new process does not pay for the profile."""
+        self.engine.load()
+        from pmem.core.prompt import system_message
+
+        profile = self.recall.profile_block() if self.recall is not None else ""
+        with self._lock:
+            return self.engine.prime_prefix(system_message(self.settings.chat.system_prompt, profile), self.paths.kv_dir)
+
     # ---------------------------------------------------------------- turns
 
     def build(self, text: str) -> Prompt:

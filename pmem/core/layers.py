@@ -34,6 +34,8 @@ class MemoryLayers:
             changes = self.profile.remember(what, [turn.id])
             return "remembered: " + "; ".join(c.fact.statement for c in changes) if changes else None
         forgotten = self.profile.forget(what)
+        if forgotten:
+            self.episodic.purge()
         return "forgot: " + "; ".join(f.statement for f in forgotten) if forgotten else "nothing in the profile matched that"
 
     def remember_exchange(self, user: Turn, assistant: Turn | None) -> None:

@@ -149,6 +149,7 @@ class PmemApp(App[None]):
             layers.episodic.never_wait_for_embedder = True
             layers.profile.on_change = lambda _changes: self.post_message(ProfileChanged())
             self.service = ChatService(settings=rt.settings, paths=rt.paths, engine=engine, journal=rt.journal, recall=layers)
+            self.service.warm()
             self._reader = connect(rt.paths.database)
         except PmemError as exc:
             self.post_message(ModelFailed(str(exc)))

@@ -10,6 +10,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, TypedDict
 
 
@@ -78,6 +79,10 @@ class ChatEngine(ABC):
     @abstractmethod
     def count_prompt_tokens(self, messages: list[ChatMessage]) -> int:
         """Tokens the rendered chat prompt for ``messages`` takes (template included)."""
+
+    def prime_prefix(self, system: str, cache_dir: Path | None) -> str:
+        """Make the stable prompt prefix cheap for the next reply (engines without a local KV cache: no-op)."""
+        return "cached"
 
     def complete(self, messages: list[ChatMessage], params: GenerationParams) -> str:
         """The whole reply at once."""

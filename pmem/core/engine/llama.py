@@ -157,6 +157,81 @@ class LlamaCppEngine(ChatEngine):
     def count_prompt_tokens(self, messages: list[ChatMessage]) -> int:
         return len(self.tokenize_prompt(messages))
 
+    # ------------------------------------------------------------------ the stable prefix and its saved KV state
+
+    def prefix_tokens(self, system: str) -> list[int]:
+        """Tokens every prompt with this system message starts with (template included).
+
+        Found as the common prefix of two renderings that differ only after the system message, so the
+        tokenizer's merges at the boundary can never make the saved prefix disagree with a real prompt.
+        """
+        a = self.tokenize_prompt([{"role": "system", "content": system}, {"role": "user", "content": "a"}])
+        b = self.tokenize_prompt([{"role": "system", "content": system}, {"role": "user", "content": "b"}])
+        n = 0
+        for x, y in zip(a, b):
+            if x != y:
+                break
+            n += 1
+        return a[:n]
+
+    def _identity(self) -> str:
+        import hashlib
+
+        st = self.model_path.stat()
+        parts = [str(self.model_path.resolve()), str(st.st_size), str(int(st.st_mtime)), str(self.n_ctx)]
+        if self.lora_path is not None:
+            lt = Path(self.lora_path).stat()
+            parts += [str(Path(self.lora_path).resolve()), str(lt.st_size), str(int(lt.st_mtime))]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+    def prime_prefix(self, system: str, cache_dir: Path | None) -> str:
+        """Put the stable prefix in the KV cache: already there, restored from disk, or computed and saved.
+
+        The file name hashes the model, adapter, context size and the prefix tokens, so a different
+        model, adapter or profile never loads a stale state. Returns "cached", "restored" or "computed".
+        """
+        import hashlib
+
+        import llama_cpp
+        import numpy as np
+
+        llama = self.llama
+        tokens = self.prefix_tokens(system)
+        if not tokens:
+            return "cached"
+        n = len(tokens)
+        if llama.n_tokens >= n and list(llama.input_ids[:n]) == tokens:
+            return "cached"
+        path = None
+        if cache_dir is not None:
+            digest = hashlib.sha256(np.asarray(tokens, dtype=np.int32).tobytes()).hexdigest()[:24]
+            path = Path(cache_dir) / f"{self._identity()}-{digest}.kv"
+            if path.exists():
+                out = (llama_cpp.llama_token * n)()
+                count = ctypes.c_size_t(0)
+                llama.reset()
+                if llama_cpp.llama_state_load_file(llama._ctx.ctx, str(path).encode(), out, n, ctypes.byref(count)) and count.value == n and list(out) == tokens:
+                    llama.input_ids[:n] = tokens
+                    llama.n_tokens = n
+                    llama._requires_eval = True
+                    return "restored"
+                llama.reset()
+                path.unlink(missing_ok=True)  # unreadable or from another llama.cpp build: recompute
+        llama.reset()
+        llama.eval(tokens)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(".tmp")
+            array = (llama_cpp.llama_token * n)(*tokens)
+            if llama_cpp.llama_state_save_file(llama._ctx.ctx, str(tmp).encode(), array, n):
+                tmp.replace(path)
+                for old in path.parent.glob(f"{self._identity()}-*.kv"):
+                    if old != path:
+                        old.unlink(missing_ok=True)  # one saved prefix per model: the current profile's
+            else:
+                tmp.unlink(missing_ok=True)
+        return "computed"
+
     # ------------------------------------------------------------------ generation
 
     def stream(

@@ -269,6 +269,10 @@ class MemoryService:
         with self._write:
             self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Saved KV states hold the tokens of the profile block: drop them; the next start recomputes.
+        if self.paths.kv_dir.exists():
+            for state in self.paths.kv_dir.glob("*.kv"):
+                state.unlink(missing_ok=True)
         if vectors:
             self.vectors.compact()
 

@@ -104,11 +104,9 @@ class VectorStore:
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest episodes as (id, cosine similarity), best first."""
-        count = self.count()
-        if count == 0:
-            return []
+        # Chroma caps n_results at the collection's size itself (no count() round trip: it costs ~3 ms).
         result = self.collection.query(
-            query_embeddings=[vector.astype(np.float32)], n_results=min(n, count), where=where, include=["distances"]
+            query_embeddings=[vector.astype(np.float32)], n_results=n, where=where, include=["distances"]
         )
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
