@@ -33,8 +33,10 @@ def test_identical_long_system_prompt_is_reused_from_the_kv_cache(engine) -> Non
     warm = engine.last_stats
     assert cold.prompt_tokens > 500
     assert cold.prompt_eval_tokens >= cold.prompt_tokens - 1
+    assert cold.extra["llama_n_p_eval"] >= cold.prompt_tokens - 1  # llama.cpp's own counter agrees
     # Only the new user message and the assistant header are evaluated on the second turn.
     assert warm.prompt_eval_tokens < 40, warm
+    assert warm.extra["llama_n_p_eval"] < 40, warm
 
 
 def test_cancel_stops_the_stream(engine) -> None:  # type: ignore[no-untyped-def]

@@ -239,3 +239,27 @@ def test_migrations_are_named_ordered_and_applied_once(home: Home) -> None:
 def test_read_json_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_json(tmp_path / "missing.json")
+
+
+def test_anticipated_memories_are_prefilled_and_never_repeated(home: Home, engine) -> None:  # type: ignore[no-untyped-def]
+    from pmem.core.chat import ChatService
+
+    _populate(home)
+    home.settings.chat.temperature = 0.0
+    home.settings.chat.max_tokens = 8
+    home.settings.memory.fresh_per_turn = 0
+    home.settings.memory.min_similarity = 0.0
+    service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=home.memory)
+    service.new_session()
+    "".join(service.send("Tell me about my sister Priya."))
+    first = {m.id for m in service.last.prompt.memories}  # type: ignore[union-attr]
+    assert first
+    evaluated = service.anticipate()
+    anticipated = {m.id for m in service._anticipated}
+    assert evaluated > 0 and anticipated and not (anticipated & first), "memories already shown are not sent again"
+    "".join(service.send("And what about bicycles?"))
+    prompt, stats = service.last.prompt, service.last.stats
+    assert {m.id for m in prompt.memories} == anticipated  # type: ignore[union-attr]
+    # Everything up to the new message was already in the KV cache.
+    assert stats.prompt_eval_tokens < 40, stats
+    assert service.history[0]["content"].startswith("Notes from earlier conversations"), "history keeps what was sent"

@@ -90,7 +90,7 @@ def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
                 out.write(f"unknown command {command}; /help lists them\n")
             out.flush()
             continue
-        reply = service.send(text)
+        reply = service.send(text)  # stops any anticipation still running, under the service's lock
         try:
             first = True
             for piece in reply:
@@ -109,4 +109,9 @@ def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
         finally:
             reply.close()
         out.flush()
+        # While the user reads and types, pre-load related memories into the KV cache.
+        import threading
+
+        threading.Thread(target=service.anticipate, name="pmem-anticipate", daemon=True).start()
+    service.stop_background()
     rt.close()

@@ -23,7 +23,9 @@ class Recall(Protocol):
 
     def profile_block(self) -> str: ...
 
-    def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]: ...
+    def recall(
+        self, query: str, *, exclude_session: str | None = None, exclude_ids: frozenset[str] = frozenset(), k: int | None = None
+    ) -> list[MemorySnippet]: ...
 
     def on_user_turn(self, turn: Turn) -> str | None:
         """The user's turn is committed; explicit memory requests are handled here. Returns a note to show."""
@@ -81,15 +83,29 @@ class ChatService:
         self.recall = recall
         self.session = session
         self.history: list[ChatMessage] = []
+        """The conversation as the model saw it (user messages include the memories sent with them), so the
+        next prompt starts with exactly the tokens already in llama.cpp's KV cache."""
         self.last = ReplyInfo()
         self._lock = threading.Lock()
+        self._shown: set[str] = set()
+        """Memories already in this conversation: never sent twice."""
+        self._anticipated: list[MemorySnippet] = []
+        self._anticipated_at = -1
+        self._stop_anticipating = threading.Event()
+        self._last_user_text = ""
         if session is not None and journal is not None:
             self._load_history(session)
 
     # ---------------------------------------------------------------- sessions
 
-    def new_session(self, title: str = "") -> Session | None:
+    def _reset_context(self) -> None:
         self.history = []
+        self._shown = set()
+        self._anticipated = []
+        self._anticipated_at = -1
+
+    def new_session(self, title: str = "") -> Session | None:
+        self._reset_context()
         self.session = self.journal.new_session(title) if self.journal is not None else None
         return self.session
 
@@ -99,6 +115,7 @@ class ChatService:
 
     def _load_history(self, session: Session) -> None:
         assert self.journal is not None
+        self._reset_context()
         self.history = [
             {"role": t.role, "content": t.content}  # type: ignore[typeddict-item]
             for t in self.journal.turns(session.id)
@@ -117,13 +134,33 @@ class ChatService:
 
     # ---------------------------------------------------------------- turns
 
+    def _system(self) -> str:
+        from pmem.core.prompt import system_message
+
+        profile = self.recall.profile_block() if self.recall is not None else ""
+        return system_message(self.settings.chat.system_prompt, profile)
+
     def build(self, text: str) -> Prompt:
-        """The prompt the model would see for ``text`` now."""
+        """The prompt the model would see for ``text`` now.
+
+        Memories: those anticipated while the user was typing (already in the KV cache) first, then up to
+        ``memory.fresh_per_turn`` specific to this message (all of ``retrieve_k`` when nothing was anticipated),
+        never one already in the conversation.
+        """
         memories: list[MemorySnippet] = []
         profile = ""
         if self.recall is not None:
             profile = self.recall.profile_block()
-            memories = self.recall.recall(text, exclude_session=self.session.id if self.session else None)
+            k = self.settings.memory.retrieve_k
+            anticipated = self._anticipated if self._anticipated_at == len(self.history) else []
+            taken = {m.id for m in anticipated}
+            fresh = self.recall.recall(
+                text, exclude_session=self.session.id if self.session else None,
+                exclude_ids=frozenset(self._shown | taken), k=k,
+            )
+            reserve = min(len(fresh), self.settings.memory.fresh_per_turn)
+            keep = max(0, min(len(anticipated), k - reserve))
+            memories = anticipated[:keep] + fresh[: min(reserve if anticipated else k, k - keep)]
         budget = self.engine.n_ctx - min(self.settings.chat.max_tokens, self.engine.n_ctx // 2)
         return build_prompt(
             system_text=self.settings.chat.system_prompt,
@@ -135,7 +172,37 @@ class ChatService:
             count=self.engine.count_prompt_tokens,
             memory_budget=self.settings.memory.memory_budget,
             count_text=self.engine.count_tokens,
+            memory_chars=self.settings.memory.memory_chars,
         )
+
+    def anticipate(self, cancel: threading.Event | None = None) -> int:
+        """While the user reads or types: recall memories related to the last exchange and evaluate them, as
+        the start of the next prompt, into the KV cache. Returns tokens evaluated. ``send`` pre-empts it."""
+        if self.recall is None or not self.settings.memory.anticipate or len(self.history) < 2:
+            return 0
+        self._stop_anticipating.clear()
+        stop = cancel or self._stop_anticipating
+        with self._lock:
+            if stop.is_set():
+                return 0
+            from pmem.core.prompt import format_memories
+
+            query = f"{self._last_user_text}\n{self.history[-1]['content']}"
+            k = max(0, self.settings.memory.retrieve_k - self.settings.memory.fresh_per_turn)
+            memories = self.recall.recall(
+                query, exclude_session=self.session.id if self.session else None, exclude_ids=frozenset(self._shown), k=k
+            )
+            self._anticipated = memories
+            self._anticipated_at = len(self.history)
+            if not memories:
+                return 0
+            messages: list[ChatMessage] = [{"role": "system", "content": self._system()}, *self.history]
+            messages.append({"role": "user", "content": format_memories(memories, self.settings.memory.memory_chars)})
+            return self.engine.prefill(messages, stop)
+
+    def stop_background(self) -> None:
+        """A prompt is coming: anticipation stops at its next chunk."""
+        self._stop_anticipating.set()
 
     def send(
         self,
@@ -149,6 +216,7 @@ class ChatService:
         text = text.strip()
         if not text:
             raise InputError("empty message: type something to send")
+        self._stop_anticipating.set()
         with self._lock:
             if self.recall is not None:
                 self.recall.pause_background()
@@ -178,8 +246,10 @@ class ChatService:
                 info.stats = self.engine.last_stats
                 info.cancelled = not completed or info.stats.finish_reason == "cancelled"
                 reply = "".join(pieces).strip()
-                self.history.append({"role": "user", "content": text})
+                self.history.append({"role": "user", "content": prompt.messages[-1]["content"]})
                 self.history.append({"role": "assistant", "content": reply})
+                self._shown.update(m.id for m in prompt.memories)
+                self._last_user_text = text
                 if self.journal is not None and self.session is not None:
                     info.assistant_turn = self.journal.add_turn(
                         self.session.id,

@@ -115,6 +115,20 @@ class MemorySettings:
     memory_budget: int = 1024
     """Token budget for retrieved memories in the prompt."""
 
+    min_similarity: float = 0.25
+    """Leave out memories less similar than this (cosine) to the message, unless their words match it closely."""
+
+    fresh_per_turn: int = 3
+    """How many memories found for a new message join the anticipated ones. They are what the message itself
+    recalls, but each costs prompt evaluation before the first token; 0 uses anticipated memories only."""
+
+    memory_chars: int = 320
+    """Longest text of one memory in the prompt, in characters (longer exchanges are cut, marked with …)."""
+
+    anticipate: bool = True
+    """While you read or type, pre-load memories related to the conversation into the model's KV cache, so the
+    next reply starts sooner; memories specific to your next message are still added when you send it."""
+
     chroma_mode: Literal["embedded", "http"] = "embedded"
     """``embedded`` keeps vectors on this disk; ``http`` uses a Chroma server (``chromadb.HttpClient``)."""
 

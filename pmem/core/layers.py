@@ -21,8 +21,10 @@ class MemoryLayers:
     def profile_block(self) -> str:
         return self.profile.block() if self.settings.memory.enabled else ""
 
-    def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]:
-        return self.episodic.recall(query, exclude_session=exclude_session)
+    def recall(
+        self, query: str, *, exclude_session: str | None = None, exclude_ids: frozenset[str] = frozenset(), k: int | None = None
+    ) -> list[MemorySnippet]:
+        return self.episodic.recall(query, exclude_session=exclude_session, exclude_ids=exclude_ids, k=k)
 
     def on_user_turn(self, turn: Turn) -> str | None:
         """Explicit "remember that …" / "forget that …" requests are honoured at once, before the reply."""

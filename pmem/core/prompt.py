@@ -44,10 +44,12 @@ def system_message(system_text: str, profile_block: str) -> str:
     return f"{system_text}\n\nWhat you know about the user (from their own words):\n{profile_block}"
 
 
-def format_memories(memories: Sequence[MemorySnippet]) -> str:
+def format_memories(memories: Sequence[MemorySnippet], max_chars: int = 320) -> str:
     lines = [MEMORY_HEADER, "<memories>"]
     for m in memories:
         quoted = m.text.replace("</memories>", "</ memories>").strip()
+        if len(quoted) > max_chars:
+            quoted = quoted[: max_chars - 1].rstrip() + "…"
         lines.append(f"[{m.date[:10]}] {quoted}")
     lines.append("</memories>")
     return "\n".join(lines)
@@ -64,6 +66,7 @@ def build_prompt(
     count: Callable[[list[ChatMessage]], int],
     memory_budget: int | None = None,
     count_text: Callable[[str], int] | None = None,
+    memory_chars: int = 320,
 ) -> Prompt:
     """Fit system, profile, recent turns, memories and the new message into ``budget`` tokens.
 
@@ -76,7 +79,7 @@ def build_prompt(
         used = 0
         fitted = []
         for m in kept:
-            cost = count_text(m.text) + 8
+            cost = count_text(m.text[:memory_chars]) + 8
             if used + cost > memory_budget:
                 break
             fitted.append(m)
@@ -88,7 +91,7 @@ def build_prompt(
     def assemble(text: str) -> list[ChatMessage]:
         msgs: list[ChatMessage] = [{"role": "system", "content": system}]
         msgs.extend(turns)
-        content = f"{format_memories(kept)}\n\n{text}" if kept else text
+        content = f"{format_memories(kept, memory_chars)}\n\n{text}" if kept else text
         msgs.append({"role": "user", "content": content})
         return msgs
 

@@ -221,6 +221,7 @@ class PmemApp(App[None]):
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _generate(self, text: str) -> None:
         error: str | None = None
+        self.service.stop_background()
         with self._core_lock:
             reply = self.service.send(text, cancel=self._cancel)
             try:
@@ -269,6 +270,15 @@ class PmemApp(App[None]):
         )
         self._refresh_panel()
         self._bubble = None  # last: a reply is "in progress" until everything above is shown
+        if not message.error:
+            self._anticipate()
+
+    @work(thread=True, exclusive=True, group="anticipate", exit_on_error=False)
+    def _anticipate(self) -> None:
+        """While the user reads and types, pre-load related memories into the model's KV cache."""
+        with self._core_lock:
+            if self._bubble is None and self.service is not None:
+                self.service.anticipate()
 
     def action_cancel(self) -> None:
         if self._bubble is not None:

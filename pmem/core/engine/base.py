@@ -84,6 +84,11 @@ class ChatEngine(ABC):
         """Make the stable prompt prefix cheap for the next reply (engines without a local KV cache: no-op)."""
         return "cached"
 
+    def prefill(self, messages: list[ChatMessage], cancel: threading.Event | None = None) -> int:
+        """Evaluate the prompt that ``messages`` begin (ending inside the last, unfinished user message) into the
+        KV cache ahead of time; returns tokens evaluated (engines without a local KV cache: 0)."""
+        return 0
+
     def complete(self, messages: list[ChatMessage], params: GenerationParams) -> str:
         """The whole reply at once."""
         return "".join(self.stream(messages, params))

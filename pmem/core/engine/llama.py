@@ -232,6 +232,37 @@ class LlamaCppEngine(ChatEngine):
                 tmp.unlink(missing_ok=True)
         return "computed"
 
+    def prefill(self, messages: list[ChatMessage], cancel: threading.Event | None = None, chunk: int = 32) -> int:
+        """Evaluate the start of the next prompt in small chunks (a new prompt cancels between chunks)."""
+        llama = self.llama
+        last = messages[-1]
+        a = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "a"}])  # type: ignore[typeddict-item]
+        b = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "b"}])  # type: ignore[typeddict-item]
+        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        tokens = a[:n]
+        if len(tokens) >= self.n_ctx - 64:
+            return 0
+        have = llama.n_tokens
+        common = 0
+        for x, y in zip(llama.input_ids[:have], tokens):
+            if x != y:
+                break
+            common += 1
+        if common == len(tokens):
+            return 0
+        if common < have:
+            llama._ctx.kv_cache_seq_rm(-1, common, -1)
+            llama.n_tokens = common
+        done = 0
+        for start in range(common, len(tokens), chunk):
+            if cancel is not None and cancel.is_set():
+                break
+            piece = tokens[start : start + chunk]
+            llama.eval(piece)
+            done += len(piece)
+        llama._requires_eval = True
+        return done
+
     # ------------------------------------------------------------------ generation
 
     def stream(
@@ -251,7 +282,17 @@ class LlamaCppEngine(ChatEngine):
 
         ctx = llama._ctx.ctx
         llama_cpp.llama_perf_context_reset(ctx)
-        stats = GenerationStats(prompt_tokens=len(tokens))
+        # What llama-cpp-python will reuse: the longest common prefix with the cache (one token less when the
+        # whole prompt is cached, to refresh the logits). Computed here because llama.cpp's own counter also
+        # counts tokens pre-evaluated by ``prefill`` since the last reset.
+        cached = llama.input_ids[: llama.n_tokens]
+        common = 0
+        for x, y in zip(cached, tokens):
+            if x != y:
+                break
+            common += 1
+        reuse = common - 1 if common == len(tokens) else common
+        stats = GenerationStats(prompt_tokens=len(tokens), prompt_eval_tokens=len(tokens) - max(reuse, 0))
         self.last_stats = stats
         started = time.perf_counter()
         first: float | None = None
@@ -288,7 +329,7 @@ class LlamaCppEngine(ChatEngine):
             pieces.close()
             ended = time.perf_counter()
             perf = llama_cpp.llama_perf_context(ctx)
-            stats.prompt_eval_tokens = int(perf.n_p_eval)
+            stats.extra["llama_n_p_eval"] = float(perf.n_p_eval)
             stats.completion_tokens = int(perf.n_eval) + (1 if first is not None else 0)
             if first is None:
                 stats.ttft_s = ended - started

@@ -68,14 +68,23 @@ class MemoryService:
     def profile_block(self) -> str:
         return ""
 
-    def recall(self, query: str, *, exclude_session: str | None = None) -> list[MemorySnippet]:
+    def recall(
+        self, query: str, *, exclude_session: str | None = None, exclude_ids: set[str] | frozenset[str] = frozenset(),
+        k: int | None = None,
+    ) -> list[MemorySnippet]:
+        """Memories for the prompt: relevant ones only, none of ``exclude_ids`` (already in the conversation)."""
         if not self.settings.memory.enabled:
             self.last_hits = []
             return []
+        k = self.settings.memory.retrieve_k if k is None else k
         dense = self.embedder.loaded or not self.never_wait_for_embedder
-        self.last_hits = self.retriever.search(
-            query, self.settings.memory.retrieve_k, exclude_session=exclude_session, dense=dense
-        )
+        hits = self.retriever.search(query, k + len(exclude_ids), exclude_session=exclude_session, dense=dense)
+        floor = self.settings.memory.min_similarity
+        self.last_hits = [
+            h for h in hits
+            if h.id not in exclude_ids
+            and (h.dense_similarity is None or h.dense_similarity >= floor or (h.lexical_rank or 99) <= 3)
+        ][:k]
         return [MemorySnippet(h.id, h.date, h.episode.transcript()) for h in self.last_hits]
 
     def on_user_turn(self, turn: Turn) -> str | None:

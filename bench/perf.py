@@ -1,0 +1,373 @@
+"""pmem against bare llama-cpp-python, measured in the same run on the same machine, as ratios.
+
+    python bench/perf.py [--quick] [--out bench/results/perf.json]
+
+Measures (medians; see bench/README.md for what each means):
+  gen_tps_ratio        tokens/s through pmem's chat service / bare Llama.create_chat_completion
+  ttft_memory_ratio    first-token time of a turn with profile + 8 memories + recent turns /
+                       a bare call with the same recent turns and no memory (both with warm KV caches)
+  ttft_after_restart_s first-token time of `pmem ask` in a new process with a saved prefix state
+  ttft_background      first-token time with and without profile extraction pending
+  write_critical_ms    journal commit of a user turn (the only write before the model is called)
+  help_s, profile_show_s, memory_search_cold_s   whole-process wall time
+  import_turns_per_s   LoCoMo through pmem's import path (journal, and journal + indexing)
+  chat_peak_rss_mb     peak RSS of a process that chats three turns with every memory layer on
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, SHARED, machine, write_json  # noqa: E402
+
+PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
+SYSTEM = "You are pmem, a helpful assistant running privately on the user's own computer. Answer concisely and truthfully."
+PMEM = [sys.executable, "-m", "pmem"]
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 4)
+
+
+def _home() -> str:
+    home = tempfile.mkdtemp(prefix="pmem-perf-")
+    os.environ["PMEM_HOME"] = home
+    return home
+
+
+def _bare(model: Path, threads: int, n_ctx: int = 4096) -> Any:
+    import llama_cpp
+
+    return llama_cpp.Llama(model_path=str(model), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
+
+
+def _bare_stream(llama: Any, messages: list[dict], max_tokens: int) -> tuple[float, float, int]:
+    """(ttft, gen seconds from first to last token, tokens) of one bare streamed chat completion."""
+    started = time.perf_counter()
+    first = last = None
+    n = 0
+    for chunk in llama.create_chat_completion(messages=messages, stream=True, temperature=0.0, max_tokens=max_tokens, seed=0):
+        if chunk["choices"][0]["delta"].get("content"):
+            now = time.perf_counter()
+            first = first or now
+            last = now
+            n += 1
+    assert first is not None and last is not None
+    return first - started, last - first, n
+
+
+def _service(home: str, threads: int, *, memory: bool = True, use_model: str = "never") -> Any:
+    from pmem.core.chat import ChatService
+    from pmem.core.runtime import Runtime
+
+    os.environ["PMEM_HOME"] = home
+    rt = Runtime.load()
+    rt.settings.model.n_threads = threads
+    rt.settings.chat.temperature = 0.0
+    rt.settings.chat.seed = 0
+    rt.settings.profile.use_model = use_model  # type: ignore[assignment]
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers if memory else None)
+    return rt, service
+
+
+# ---------------------------------------------------------------- generation speed
+
+
+def gen_tps(model: Path, threads: int, runs: int, max_tokens: int) -> dict[str, Any]:
+    bare = _bare(model, threads)
+    rt, service = _service(_home(), threads)
+    service.warm()
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT}]
+    bare_tps, pmem_tps = [], []
+    for _ in range(runs):  # interleaved, so drift in machine load hits both sides alike
+        bare.reset()
+        _, gen_s, n = _bare_stream(bare, messages, max_tokens)
+        bare_tps.append((n - 1) / gen_s)
+        service.new_session()
+        "".join(service.send(PROMPT, max_tokens=max_tokens))
+        pmem_tps.append(service.last.stats.tokens_per_s)
+        rt.layers.flush()  # indexing the exchange must not overlap the next bare run
+    rt.close()
+    return {"bare_tps": _median(bare_tps), "pmem_tps": _median(pmem_tps), "ratio": round(_median(pmem_tps) / _median(bare_tps), 3)}
+
+
+# ---------------------------------------------------------------- time to first token with memory
+
+
+HISTORY = [
+    "I'm planning a trip to Portugal in June.",
+    "Which cities would you suggest for a week?",
+    "I like old towns and good food.",
+]
+QUESTION = "What should I pack for the trip?"
+
+
+def _seed_memory(home: str) -> None:
+    """A profile of 15 facts and 300 past exchanges from LoCoMo, through pmem's own import path."""
+    from pmem.core.config import Settings, resolve_paths
+    from pmem.core.memory.service import MemoryService
+    from pmem.core.profile.store import ProfileStore
+    from pmem.core.store.db import connect
+    from pmem.core.store.journal import Journal
+    from pmem.core.transfer import import_sessions, parse
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from locomo_retrieval import DEFAULT_DATA, to_generic
+
+    paths = resolve_paths({"PMEM_HOME": home})
+    paths.ensure_data_dir()
+    conn = connect(paths.database)
+    sample = json.loads(DEFAULT_DATA.read_text())[0]
+    generic, _ = to_generic(sample)
+    kind, sessions = parse(generic)
+    import_sessions(Journal(conn), kind, sessions)
+    memory = MemoryService(Settings(), paths, conn)
+    memory.reconcile()
+    memory.index_pending()
+    store = ProfileStore(conn)
+    for key, value in [
+        ("identity.name", "Ada"), ("location.city", "Utrecht"), ("work.employer", "Philips"), ("work.job", "software engineer"),
+        ("people.sister", "Priya"), ("people.partner", "Sam"), ("pets.dog", "Biscuit"), ("health.diet", "vegetarian"),
+        ("health.allergy", "peanuts"), ("preferences.likes", "jazz"), ("preferences.likes", "hiking"),
+        ("preferences.dislikes", "crowds"), ("goals.goal", "run a marathon"), ("projects.project", "a home automation system"),
+        ("style.reply_length", "short"),
+    ]:
+        store.set(key, value)
+    memory.close()
+    conn.close()
+
+
+def ttft_memory(model: Path, threads: int, runs: int, fresh: int = 3) -> dict[str, Any]:
+    home = _home()
+    if (SHARED / "data" / "locomo" / "locomo10.json").exists():
+        _seed_memory(home)
+    rt, service = _service(home, threads)
+    rt.settings.memory.fresh_per_turn = fresh
+    service.warm()
+    rt.layers.episodic.embedder.load()
+    bare = _bare(model, threads)
+    pmem_t, bare_t, memories, prompt_tokens = [], [], [], []
+    for _ in range(runs):
+        service.new_session()
+        history: list[dict] = [{"role": "system", "content": SYSTEM}]
+        bare.reset()
+        for text in HISTORY:
+            "".join(service.send(text, max_tokens=24))
+            history.append({"role": "user", "content": text})
+            _, _, _ = _bare_stream(bare, history, 24)
+            history.append({"role": "assistant", "content": service.history[-1]["content"]})
+            rt.layers.flush()  # the user reads the reply and types: background work and anticipation happen here
+            service.anticipate()
+        "".join(service.send(QUESTION, max_tokens=8))
+        pmem_t.append(service.last.stats.ttft_s)
+        memories.append(len(service.last.prompt.memories))
+        prompt_tokens.append(service.last.stats.prompt_eval_tokens)
+        history.append({"role": "user", "content": QUESTION})
+        ttft, _, _ = _bare_stream(bare, history, 8)
+        bare_t.append(ttft)
+    rt.close()
+    return {
+        "pmem_ttft_s": _median(pmem_t),
+        "bare_ttft_s": _median(bare_t),
+        "ratio": round(_median(pmem_t) / _median(bare_t), 3),
+        "memories_in_prompt": statistics.median(memories),
+        "pmem_tokens_evaluated": statistics.median(prompt_tokens),
+        "profile_facts": 15,
+        "fresh_per_turn": fresh,
+    }
+
+
+# ---------------------------------------------------------------- restart, background, writes
+
+
+def _ask_ttft(home: str, question: str) -> float:
+    env = {**os.environ, "PMEM_HOME": home}
+    out = subprocess.run([*PMEM, "ask", "--stats", "--max-tokens", "4", question], capture_output=True, text=True, env=env, check=True)
+    line = out.stderr.strip().splitlines()[-1]
+    return float(line.split("first token ")[1].split("s,")[0])
+
+
+def ttft_after_restart(runs: int) -> dict[str, Any]:
+    """A profile of ~1,000 tokens; `pmem ask` in new processes with and without the saved prefix state."""
+    home = _home()
+    env = {**os.environ, "PMEM_HOME": home}
+    for i in range(60):
+        subprocess.run([*PMEM, "profile", "set", f"preferences.likes", f"topic number {i} and its many interesting details"], env=env, check=True, capture_output=True)
+    _ask_ttft(home, "warm up")  # computes and saves the prefix state
+    restored = [_ask_ttft(home, f"Question {i}?") for i in range(runs)]
+    cold = []
+    for i in range(runs):
+        shutil.rmtree(Path(home) / "cache" / "kv", ignore_errors=True)
+        cold.append(_ask_ttft(home, f"Cold question {i}?"))
+    return {"restored_s": _median(restored), "without_saved_state_s": _median(cold)}
+
+
+def ttft_background(model: Path, threads: int, runs: int) -> dict[str, Any]:
+    """First-token time of a turn while profile extraction (the model pass) is pending vs idle."""
+    home = _home()
+    rt, service = _service(home, threads, use_model="always")
+    service.warm()
+    rt.layers.episodic.embedder.load()
+    idle, busy = [], []
+    long_message = "I moved to Lisbon and started at Feedzai; my partner Sam and I adopted a cat called Miso. " * 3
+    for i in range(runs):
+        service.new_session()
+        "".join(service.send(f"Hello {i}", max_tokens=4))
+        rt.layers.flush()
+        "".join(service.send("How are you today?", max_tokens=4))
+        idle.append(service.last.stats.ttft_s)
+        rt.layers.flush()
+        user = rt.journal.add_turn(service.session.id, "user", long_message)
+        rt.layers.profile.learn_in_background(user)
+        time.sleep(0.05)  # let the extraction start its prompt evaluation
+        "".join(service.send("How are you today?", max_tokens=4))
+        busy.append(service.last.stats.ttft_s)
+    rt.layers.flush()
+    rt.close()
+    return {"idle_s": _median(idle), "extraction_pending_s": _median(busy), "ratio": round(_median(busy) / _median(idle), 3)}
+
+
+def write_critical(samples: int) -> dict[str, Any]:
+    from pmem.core.config import resolve_paths
+    from pmem.core.store.db import connect
+    from pmem.core.store.journal import Journal
+
+    paths = resolve_paths({"PMEM_HOME": _home()})
+    paths.ensure_data_dir()
+    journal = Journal(connect(paths.database))
+    session = journal.new_session()
+    times = []
+    for i in range(samples):
+        t = time.perf_counter()
+        journal.add_turn(session.id, "user", f"message number {i} with a little text in it")
+        times.append((time.perf_counter() - t) * 1000)
+    return {"median_ms": _median(times), "p95_ms": round(sorted(times)[int(len(times) * 0.95) - 1], 3)}
+
+
+def _wall(args: list[str], runs: int, home: str) -> float:
+    env = {**os.environ, "PMEM_HOME": home}
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(args, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - t)
+    return _median(times)
+
+
+def startup(runs: int) -> dict[str, Any]:
+    home = _home()
+    env = {**os.environ, "PMEM_HOME": home}
+    for key, value in (("identity.name", "Ada"), ("location.city", "Utrecht"), ("preferences.likes", "jazz")):
+        subprocess.run([*PMEM, "profile", "set", key, value], env=env, check=True, capture_output=True)
+    exe = str(Path(sys.executable).parent / "pmem")
+    return {
+        "help_s": _wall([exe, "--help"], runs, home),
+        "profile_show_s": _wall([exe, "profile", "show"], runs, home),
+        "memory_search_cold_s": _wall([exe, "memory", "search", "jazz"], max(3, runs // 3), home),
+    }
+
+
+def import_throughput() -> dict[str, Any]:
+    from pmem.core.config import Settings, resolve_paths
+    from pmem.core.memory.service import MemoryService
+    from pmem.core.store.db import connect
+    from pmem.core.store.journal import Journal
+    from pmem.core.transfer import import_sessions, parse
+
+    from locomo_retrieval import DEFAULT_DATA, to_generic
+
+    samples = json.loads(DEFAULT_DATA.read_text())
+    generic = {"sessions": [s for sample in samples for s in to_generic(sample)[0]["sessions"]]}
+    paths = resolve_paths({"PMEM_HOME": _home()})
+    paths.ensure_data_dir()
+    conn = connect(paths.database)
+    memory = MemoryService(Settings(), paths, conn)
+    memory.embedder.load()  # loading the embedder is start-up, not throughput
+    t = time.perf_counter()
+    kind, sessions = parse(generic)
+    summary = import_sessions(Journal(conn), kind, sessions)
+    journal_s = time.perf_counter() - t
+    memory.reconcile()
+    memory.index_pending()
+    total_s = time.perf_counter() - t
+    memory.close()
+    return {
+        "turns": summary.turns_added,
+        "journal_turns_per_s": round(summary.turns_added / journal_s, 1),
+        "with_indexing_turns_per_s": round(summary.turns_added / total_s, 1),
+    }
+
+
+RSS_CHILD = r"""
+import os, resource, sys
+from pmem.core.chat import ChatService
+from pmem.core.runtime import Runtime
+rt = Runtime.load()
+rt.settings.chat.max_tokens = 32
+service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
+service.warm()
+for text in ["Hi, I'm Ada and I live in Utrecht.", "What could I cook tonight?", "Where do I live?"]:
+    "".join(service.send(text))
+rt.layers.flush()
+rt.close()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def chat_rss() -> float:
+    env = {**os.environ, "PMEM_HOME": _home()}
+    out = subprocess.run([sys.executable, "-c", RSS_CHILD], capture_output=True, text=True, env=env, check=True)
+    return round(int(out.stdout.strip().splitlines()[-1]) / 1024, 1)
+
+
+def run(quick: bool) -> dict[str, Any]:
+    from pmem.core.models import embedded_chat_model
+
+    model = embedded_chat_model()
+    assert model is not None
+    threads = min(os.cpu_count() or 2, 8)
+    runs = 3 if quick else 5
+    result: dict[str, Any] = {}
+    steps = [
+        ("gen", lambda: gen_tps(model, threads, runs, 64 if quick else 128)),
+        ("ttft_memory", lambda: ttft_memory(model, threads, runs)),
+        ("ttft_memory_anticipated_only", lambda: ttft_memory(model, threads, runs, fresh=0)),
+        ("restart", lambda: ttft_after_restart(runs)),
+        ("background", lambda: ttft_background(model, threads, 2 if quick else 5)),
+        ("write", lambda: write_critical(100 if quick else 500)),
+        ("startup", lambda: startup(5 if quick else 10)),
+        ("rss", chat_rss),
+    ]
+    if (SHARED / "data" / "locomo" / "locomo10.json").exists():
+        steps.append(("import", import_throughput))
+    for name, step in steps:
+        t = time.perf_counter()
+        result[name] = step()
+        print(f"{name}: {result[name]} ({time.perf_counter() - t:.0f} s)", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="Fewer repetitions (a smoke run).")
+    parser.add_argument("--out", type=Path, default=RESULTS / "perf_detail.json")
+    args = parser.parse_args()
+    result = run(args.quick)
+    result["machine"] = machine()
+    write_json(args.out, result)
+
+
+if __name__ == "__main__":
+    main()
