@@ -248,6 +248,7 @@ def test_anticipated_memories_are_prefilled_and_never_repeated(home: Home, engin
     home.settings.chat.temperature = 0.0
     home.settings.chat.max_tokens = 8
     home.settings.memory.fresh_per_turn = 0
+    home.settings.memory.retrieve_k = 2
     home.settings.memory.min_similarity = 0.0
     service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=home.memory)
     service.new_session()
