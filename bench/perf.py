@@ -88,6 +88,11 @@ def _service(home: str, threads: int, *, memory: bool = True, use_model: str = "
 def gen_tps(model: Path, threads: int, runs: int, max_tokens: int) -> dict[str, Any]:
     bare = _bare(model, threads)
     rt, service = _service(_home(), threads)
+    rt.settings.chat.repeat_penalty = 1.0  # the same sampling as the bare call's defaults
+    rt.settings.chat.top_p = 0.95
+    # The same prompt on both sides: earlier runs' exchanges must not come back as memories and lengthen it
+    # (that cost is what ttft_memory measures).
+    rt.settings.memory.enabled = False
     service.warm()
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT}]
     bare_tps, pmem_tps = [], []
@@ -96,8 +101,14 @@ def gen_tps(model: Path, threads: int, runs: int, max_tokens: int) -> dict[str, 
         _, gen_s, n = _bare_stream(bare, messages, max_tokens)
         bare_tps.append((n - 1) / gen_s)
         service.new_session()
-        "".join(service.send(PROMPT, max_tokens=max_tokens))
-        pmem_tps.append(service.last.stats.tokens_per_s)
+        rt.engine.llama.reset()  # both sides evaluate the prompt from scratch
+        first = last = None
+        pieces = 0
+        for _piece in service.send(PROMPT, max_tokens=max_tokens):  # timed where a face receives the tokens
+            last = time.perf_counter()
+            first = first or last
+            pieces += 1
+        pmem_tps.append((pieces - 1) / (last - first))  # type: ignore[operator]
         rt.layers.flush()  # indexing the exchange must not overlap the next bare run
     rt.close()
     return {"bare_tps": _median(bare_tps), "pmem_tps": _median(pmem_tps), "ratio": round(_median(pmem_tps) / _median(bare_tps), 3)}
@@ -149,10 +160,18 @@ def _seed_memory(home: str) -> None:
     conn.close()
 
 
-def ttft_memory(model: Path, threads: int, runs: int, fresh: int = 3) -> dict[str, Any]:
+def ttft_memory(model: Path, threads: int, runs: int) -> dict[str, Any]:
+    """Both configurations on the same seeded data: the default, and anticipated memories only."""
     home = _home()
     if (SHARED / "data" / "locomo" / "locomo10.json").exists():
         _seed_memory(home)
+    return {
+        "default": _ttft_memory(home, model, threads, runs, fresh=3),
+        "anticipated_only": _ttft_memory(home, model, threads, runs, fresh=0),
+    }
+
+
+def _ttft_memory(home: str, model: Path, threads: int, runs: int, fresh: int) -> dict[str, Any]:
     rt, service = _service(home, threads)
     rt.settings.memory.fresh_per_turn = fresh
     service.warm()
@@ -201,10 +220,18 @@ def _ask_ttft(home: str, question: str) -> float:
 
 def ttft_after_restart(runs: int) -> dict[str, Any]:
     """A profile of ~1,000 tokens; `pmem ask` in new processes with and without the saved prefix state."""
+    from pmem.core.config import resolve_paths
+    from pmem.core.profile.store import ProfileStore
+    from pmem.core.store.db import connect
+
     home = _home()
-    env = {**os.environ, "PMEM_HOME": home}
+    paths = resolve_paths({"PMEM_HOME": home})
+    paths.ensure_data_dir()
+    conn = connect(paths.database)
+    store = ProfileStore(conn)
     for i in range(60):
-        subprocess.run([*PMEM, "profile", "set", f"preferences.likes", f"topic number {i} and its many interesting details"], env=env, check=True, capture_output=True)
+        store.set("preferences.likes", f"topic number {i} and its many interesting details")
+    conn.close()
     _ask_ttft(home, "warm up")  # computes and saves the prefix state
     restored = [_ask_ttft(home, f"Question {i}?") for i in range(runs)]
     cold = []
@@ -223,17 +250,17 @@ def ttft_background(model: Path, threads: int, runs: int) -> dict[str, Any]:
     idle, busy = [], []
     long_message = "I moved to Lisbon and started at Feedzai; my partner Sam and I adopted a cat called Miso. " * 3
     for i in range(runs):
-        service.new_session()
-        "".join(service.send(f"Hello {i}", max_tokens=4))
-        rt.layers.flush()
-        "".join(service.send("How are you today?", max_tokens=4))
-        idle.append(service.last.stats.ttft_s)
-        rt.layers.flush()
-        user = rt.journal.add_turn(service.session.id, "user", long_message)
-        rt.layers.profile.learn_in_background(user)
-        time.sleep(0.05)  # let the extraction start its prompt evaluation
-        "".join(service.send("How are you today?", max_tokens=4))
-        busy.append(service.last.stats.ttft_s)
+        for pending in (False, True):  # the same conversation shape both times; only the background differs
+            service.new_session()
+            "".join(service.send(f"Hello, this is run {i}.", max_tokens=4))
+            rt.layers.flush()
+            if pending:
+                user = rt.journal.add_turn(service.session.id, "user", long_message)
+                rt.layers.profile.learn_in_background(user)
+                time.sleep(0.05)  # let the extraction start its prompt evaluation
+            "".join(service.send(f"How are you today, run {i}?", max_tokens=4))
+            (busy if pending else idle).append(service.last.stats.ttft_s)
+            rt.layers.flush()
     rt.layers.flush()
     rt.close()
     return {"idle_s": _median(idle), "extraction_pending_s": _median(busy), "ratio": round(_median(busy) / _median(idle), 3)}
@@ -279,7 +306,7 @@ def startup(runs: int) -> dict[str, Any]:
     }
 
 
-def import_throughput() -> dict[str, Any]:
+def import_throughput(limit: int | None = None) -> dict[str, Any]:
     from pmem.core.config import Settings, resolve_paths
     from pmem.core.memory.service import MemoryService
     from pmem.core.store.db import connect
@@ -288,7 +315,7 @@ def import_throughput() -> dict[str, Any]:
 
     from locomo_retrieval import DEFAULT_DATA, to_generic
 
-    samples = json.loads(DEFAULT_DATA.read_text())
+    samples = json.loads(DEFAULT_DATA.read_text())[:limit]
     generic = {"sessions": [s for sample in samples for s in to_generic(sample)[0]["sessions"]]}
     paths = resolve_paths({"PMEM_HOME": _home()})
     paths.ensure_data_dir()
@@ -332,18 +359,17 @@ def chat_rss() -> float:
     return round(int(out.stdout.strip().splitlines()[-1]) / 1024, 1)
 
 
-def run(quick: bool) -> dict[str, Any]:
+def run(quick: bool, only: list[str] | None = None) -> dict[str, Any]:
     from pmem.core.models import embedded_chat_model
 
     model = embedded_chat_model()
     assert model is not None
     threads = min(os.cpu_count() or 2, 8)
-    runs = 3 if quick else 5
+    runs = 2 if quick else 5
     result: dict[str, Any] = {}
     steps = [
         ("gen", lambda: gen_tps(model, threads, runs, 64 if quick else 128)),
         ("ttft_memory", lambda: ttft_memory(model, threads, runs)),
-        ("ttft_memory_anticipated_only", lambda: ttft_memory(model, threads, runs, fresh=0)),
         ("restart", lambda: ttft_after_restart(runs)),
         ("background", lambda: ttft_background(model, threads, 2 if quick else 5)),
         ("write", lambda: write_critical(100 if quick else 500)),
@@ -351,8 +377,10 @@ def run(quick: bool) -> dict[str, Any]:
         ("rss", chat_rss),
     ]
     if (SHARED / "data" / "locomo" / "locomo10.json").exists():
-        steps.append(("import", import_throughput))
+        steps.append(("import", lambda: import_throughput(2 if quick else None)))
     for name, step in steps:
+        if only and name not in only:
+            continue
         t = time.perf_counter()
         result[name] = step()
         print(f"{name}: {result[name]} ({time.perf_counter() - t:.0f} s)", flush=True)
@@ -363,8 +391,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="Fewer repetitions (a smoke run).")
     parser.add_argument("--out", type=Path, default=RESULTS / "perf_detail.json")
+    parser.add_argument("--only", nargs="+", help="Re-run only these steps and update the existing result file.")
     args = parser.parse_args()
-    result = run(args.quick)
+    result = run(args.quick, args.only)
+    if args.only and args.out.exists():
+        result = {**json.loads(args.out.read_text()), **result}
     result["machine"] = machine()
     write_json(args.out, result)
 

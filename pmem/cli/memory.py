@@ -64,6 +64,8 @@ def search(
     rt = runtime()
     memory = rt.memory
     memory.reconcile()
+    if memory.notice:
+        console(stderr=True).print(f"pmem: {memory.notice}")
     memory.index_pending()
     hits = memory.search(text, k)
     if as_json:

@@ -24,6 +24,8 @@ def import_command(file: Path = typer.Argument(..., help="A pmem export, a gener
     summary = import_sessions(rt.journal, kind, sessions)
     memory = rt.memory
     memory.reconcile()
+    if memory.notice:
+        console(stderr=True).print(f"pmem: {memory.notice}")
     with progress_bar("Indexing memories") as update:
         memory.index_pending(progress=update)
     typer.echo(summary.line())

@@ -204,6 +204,8 @@ class LlamaCppEngine(ChatEngine):
             return "cached"
         path = None
         if cache_dir is not None:
+            for stray in Path(cache_dir).glob("*.tmp") if Path(cache_dir).exists() else []:
+                stray.unlink(missing_ok=True)  # a save interrupted by a crash: never loaded, now removed
             digest = hashlib.sha256(np.asarray(tokens, dtype=np.int32).tobytes()).hexdigest()[:24]
             path = Path(cache_dir) / f"{self._identity()}-{digest}.kv"
             if path.exists():

@@ -58,6 +58,8 @@ class MemoryService:
         self.vectors = VectorStore(settings, paths, settings.embedder.name)
         self.retriever = Retriever(conn, self.vectors, self.embedder)
         self.last_hits: list[Hit] = []
+        self.notice: str | None = None
+        """Something the user should be told (e.g. the vector store was rebuilt from the journal)."""
         self.never_wait_for_embedder = False
         """When set (the TUI), a prompt sent before the embedder has loaded uses lexical search only."""
         self._indexer: _Indexer | None = None
@@ -171,6 +173,11 @@ class MemoryService:
         stale, synced = self.reconcile_episodes()
         known = self.episodes.all_ids()
         stored = self.vectors.ids()
+        if self.vectors.rebuilt and known:
+            self.notice = (
+                f"the vector store at {self.vectors.where} was missing or unreadable; "
+                f"rebuilding it from the journal ({len(known)} memories)"
+            )
         orphans = sorted(stored - known)
         self.vectors.delete(orphans)
         missing = [i for i in known - stored]

@@ -32,6 +32,8 @@ class VectorStore:
         self.embedder_name = embedder_name
         self._client: Any = None
         self._collection: Any = None
+        self.rebuilt = False
+        """Set when the on-disk store was missing or unreadable and was started afresh (re-index needed)."""
 
     # ------------------------------------------------------------------ connection
 
@@ -48,11 +50,32 @@ class VectorStore:
                         host=self.settings.memory.chroma_host, port=self.settings.memory.chroma_port, settings=chroma_settings
                     )
                 else:
+                    if not self.paths.chroma_dir.exists():
+                        self.rebuilt = True  # nothing there (first run, or deleted): whatever was indexed is gone
                     self.paths.chroma_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
                     self._client = chromadb.PersistentClient(path=str(self.paths.chroma_dir), settings=chroma_settings)
             except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the user needs one line
-                raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
+                if self.settings.memory.chroma_mode == "http":
+                    raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
+                self._start_afresh()
         return self._client
+
+    def _start_afresh(self) -> None:
+        """The embedded store is unreadable: it is derived data, so remove it and start an empty one."""
+        import shutil
+
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        shutil.rmtree(self.paths.chroma_dir, ignore_errors=True)
+        self.paths.chroma_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self._client = chromadb.PersistentClient(
+                path=str(self.paths.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StorageError(f"cannot create the vector store at {self.where}: {exc}") from None
+        self.rebuilt = True
 
     @property
     def where(self) -> str:
@@ -63,14 +86,19 @@ class VectorStore:
     @property
     def collection(self) -> Any:
         if self._collection is None:
-            try:
-                self._collection = self.client.get_or_create_collection(
-                    COLLECTION,
-                    metadata={"hnsw:space": "cosine", "embedder": self.embedder_name},
-                    embedding_function=None,
-                )
-            except Exception as exc:  # noqa: BLE001
-                raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
+            for attempt in (1, 2):
+                try:
+                    self._collection = self.client.get_or_create_collection(
+                        COLLECTION,
+                        metadata={"hnsw:space": "cosine", "embedder": self.embedder_name},
+                        embedding_function=None,
+                    )
+                    break
+                except Exception as exc:  # noqa: BLE001
+                    if attempt == 2 or self.settings.memory.chroma_mode == "http":
+                        raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
+                    self._client = None
+                    self._start_afresh()
             built_with = (self._collection.metadata or {}).get("embedder")
             if built_with and built_with != self.embedder_name:
                 raise EmbedderMismatch(

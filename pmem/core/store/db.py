@@ -38,7 +38,10 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         else:
             _check_schema(conn, path)
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot open the pmem database {path}: {exc}") from None
+        hint = ""
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            hint = "; it is damaged: pmem left it untouched; restore it from a backup or move it aside to start afresh"
+        raise StorageError(f"cannot open the pmem database {path}: {exc}{hint}") from None
     return conn
 
 

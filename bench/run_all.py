@@ -1,0 +1,180 @@
+"""Run every benchmark, write bench/results/perf.json, plot retrieval latency, and rewrite the
+results section of bench/README.md.
+
+    python bench/run_all.py            # everything (~10 minutes on 2 cores)
+    python bench/run_all.py --quick    # a smoke run: fewer repetitions, smaller data (~3 minutes)
+
+Each benchmark runs in its own process (its memory is returned, a failure is reported, not fatal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BENCH, RESULTS, machine, write_json  # noqa: E402
+
+START = "<!-- results:start -->"
+END = "<!-- results:end -->"
+
+
+def _run(script: str, *args: str) -> bool:
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=BENCH.parent)
+    print(f"== {script} {' '.join(args)}: {'ok' if proc.returncode == 0 else 'FAILED'} in {time.perf_counter() - started:.0f} s", flush=True)
+    return proc.returncode == 0
+
+
+def _load(name: str) -> dict[str, Any]:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def plot_latency(latency: dict[str, Any], out: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install -e '.[bench]'): no plot", flush=True)
+        return
+    sizes = sorted(int(n) for n in latency.get("p50_ms", {}))
+    if not sizes:
+        return
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    ax.plot(sizes, [latency["p50_ms"][str(n)] for n in sizes], marker="o", label="p50")
+    ax.plot(sizes, [latency["p95_ms"][str(n)] for n in sizes], marker="o", label="p95")
+    ax.axhline(30, color="grey", linestyle="--", linewidth=1, label="target p95 (30 ms)")
+    ax.set_xscale("log")
+    ax.set_xlabel("memories")
+    ax.set_ylabel("search latency (ms)")
+    ax.set_title("Query embedding + hybrid search, 2 CPU cores")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def summary(perf: dict[str, Any], latency: dict[str, Any], tui: dict[str, Any]) -> dict[str, Any]:
+    ttft = perf.get("ttft_memory", {})
+    return {
+        "gen_tps_ratio": perf.get("gen", {}).get("ratio"),
+        "ttft_memory_ratio": ttft.get("default", {}).get("ratio"),
+        "ttft_memory_ratio_anticipated_only": ttft.get("anticipated_only", {}).get("ratio"),
+        "ttft_after_restart_s": perf.get("restart", {}).get("restored_s"),
+        "ttft_after_restart_without_saved_state_s": perf.get("restart", {}).get("without_saved_state_s"),
+        "ttft_background_ratio": perf.get("background", {}).get("ratio"),
+        "retrieval_p95_ms": latency.get("p95_ms", {}),
+        "retrieval_p50_ms": latency.get("p50_ms", {}),
+        "write_critical_ms": perf.get("write", {}).get("median_ms"),
+        "help_s": perf.get("startup", {}).get("help_s"),
+        "profile_show_s": perf.get("startup", {}).get("profile_show_s"),
+        "memory_search_cold_s": perf.get("startup", {}).get("memory_search_cold_s"),
+        "tui_first_paint_s": tui.get("first_paint_s"),
+        "tui_first_token_s": tui.get("first_token_s"),
+        "import_turns_per_s": perf.get("import", {}).get("with_indexing_turns_per_s"),
+        "import_journal_turns_per_s": perf.get("import", {}).get("journal_turns_per_s"),
+        "chat_peak_rss_mb": perf.get("rss"),
+        "machine": machine(),
+    }
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "not measured"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def tables(s: dict[str, Any], perf: dict[str, Any], locomo: dict[str, Any], profile: dict[str, Any], quick: bool) -> str:
+    m = s["machine"]
+    gen = perf.get("gen", {})
+    tt = perf.get("ttft_memory", {})
+    d, a = tt.get("default", {}), tt.get("anticipated_only", {})
+    bg = perf.get("background", {})
+    rows = [
+        f"*Written by `python bench/run_all.py{' --quick' if quick else ''}` on {m['cores']} cores ({m['cpu']}), "
+        f"{m['memory_gib']} GiB; Python {m['python']}. Medians.*",
+        "",
+        "| measure | pmem | baseline / target | result |",
+        "| --- | --- | --- | --- |",
+        f"| generation speed (tokens/s) | {_fmt(gen.get('pmem_tps'), digits=1)} | bare llama-cpp-python {_fmt(gen.get('bare_tps'), digits=1)} | ratio **{_fmt(s['gen_tps_ratio'], digits=3)}** (target ≥ 0.97) |",
+        f"| first token, turn with profile + memories + 3 recent turns (default: up to 3 memories for the new message) | {_fmt(d.get('pmem_ttft_s'), ' s')} ({_fmt(d.get('pmem_tokens_evaluated'), digits=0)} tokens evaluated) | bare, same turns, no memory {_fmt(d.get('bare_ttft_s'), ' s')} | ratio **{_fmt(s['ttft_memory_ratio'])}** (target ≤ 1.10) |",
+        f"| same, anticipated memories only (`memory.fresh_per_turn = 0`) | {_fmt(a.get('pmem_ttft_s'), ' s')} ({_fmt(a.get('pmem_tokens_evaluated'), digits=0)} tokens evaluated, {_fmt(a.get('memories_in_prompt'), digits=0)} memories) | {_fmt(a.get('bare_ttft_s'), ' s')} | ratio **{_fmt(s['ttft_memory_ratio_anticipated_only'])}** |",
+        f"| first token after a restart, ~1,000-token profile | {_fmt(s['ttft_after_restart_s'], ' s')} (saved prefix state restored) | {_fmt(s['ttft_after_restart_without_saved_state_s'], ' s')} without it | |",
+        f"| first token with profile extraction (model pass) pending | {_fmt(bg.get('extraction_pending_s'), ' s')} | {_fmt(bg.get('idle_s'), ' s')} idle | ratio {_fmt(s['ttft_background_ratio'])} |",
+        f"| journal commit of a user turn (critical path) | {_fmt(s['write_critical_ms'], ' ms', 3)} | target ≤ 50 ms | |",
+        f"| `pmem --help` | {_fmt(s['help_s'], ' s', 3)} | target ≤ 0.3 s | |",
+        f"| `pmem profile show` | {_fmt(s['profile_show_s'], ' s', 3)} | target ≤ 0.5 s | |",
+        f"| `pmem memory search` cold (loads the embedder) | {_fmt(s['memory_search_cold_s'], ' s')} | report | |",
+        f"| TUI first paint / first token of a first question | {_fmt(s['tui_first_paint_s'], ' s')} / {_fmt(s['tui_first_token_s'], ' s')} | ≤ 1.5 s / ≤ 3 s | |",
+        f"| import of LoCoMo ({_fmt(perf.get('import', {}).get('turns'), digits=0)} turns), with embedding and indexing | {_fmt(s['import_turns_per_s'], ' turns/s', 0)} | target ≥ 300 turns/s | journal alone {_fmt(s['import_journal_turns_per_s'], ' turns/s', 0)} |",
+        f"| peak RSS of a 3-turn chat, every memory layer on | {_fmt(s['chat_peak_rss_mb'], ' MB', 0)} | target ≤ 1,200 MB | |",
+        "",
+        "Retrieval latency (query embedding + hybrid search), see `results/retrieval_latency.png`:",
+        "",
+        "| memories | p50 | p95 |",
+        "| --- | --- | --- |",
+    ]
+    for n in sorted(s["retrieval_p95_ms"], key=int):
+        rows.append(f"| {int(n):,} | {s['retrieval_p50_ms'][n]} ms | {s['retrieval_p95_ms'][n]} ms |")
+    if locomo:
+        rows += ["", f"LoCoMo retrieval ({locomo.get('conversations')} conversations; strict = all evidence turns retrieved):", "",
+                 "| metric | cat 1 | cat 2 | cat 3 | cat 4 | 1–4 | cat 5 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for key, label in (("turn_recall@5", "turn R@5 (strict)"), ("turn_recall@10", "turn R@10 (strict)"),
+                           ("turn_recall_any@10", "turn R@10 (any)"), ("session_recall@5", "session R@5")):
+            r = locomo.get(key, {})
+            rows.append(f"| {label} | " + " | ".join(_fmt(r.get(c), digits=3) for c in ("1", "2", "3", "4", "1-4", "5")) + " |")
+    if profile:
+        rows += ["", "Profile extraction on the scripted conversation:", "", "| configuration | precision | recall | stale | time |", "| --- | --- | --- | --- | --- |"]
+        for mode in ("rules", "model", "rules+model"):
+            r = profile.get(mode, {})
+            rows.append(f"| {mode} | {_fmt(r.get('precision'))} | {_fmt(r.get('recall'))} | {r.get('stale_superseded_shown_as_current')} | {r.get('seconds')} s |")
+    return "\n".join(rows)
+
+
+def rewrite_readme(text: str) -> None:
+    readme = BENCH / "README.md"
+    current = readme.read_text()
+    block = f"{START}\n{text}\n{END}"
+    if START in current and END in current:
+        head, rest = current.split(START, 1)
+        _, tail = rest.split(END, 1)
+        readme.write_text(head + block + tail)
+    else:
+        readme.write_text(current.rstrip() + "\n\n## Latest results\n\n" + block + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="Rebuild perf.json, the plot and the tables from existing results.")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    quick = args.quick
+    if not args.report_only:
+        _run("perf.py", *(["--quick"] if quick else []))
+        _run("retrieval_latency.py", "--sizes", *(["1000", "10000"] if quick else ["1000", "10000", "100000"]), "--queries", "100" if quick else "200")
+        _run("tui_startup.py", "--runs", "2" if quick else "5")
+        if not quick:
+            _run("locomo_retrieval.py")
+            _run("profile_extraction.py")
+    perf, latency, tui = _load("perf_detail.json"), _load("retrieval_latency.json"), _load("tui_startup.json")
+    result = summary(perf, latency, tui)
+    write_json(RESULTS / "perf.json", result)
+    plot_latency(latency, RESULTS / "retrieval_latency.png")
+    rewrite_readme(tables(result, perf, _load("locomo_retrieval.json"), _load("profile_extraction.json"), quick))
+    print(f"all benchmarks in {time.perf_counter() - started:.0f} s; summary in {RESULTS / 'perf.json'}")
+
+
+if __name__ == "__main__":
+    main()
