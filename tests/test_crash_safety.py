@@ -45,6 +45,7 @@ rng = random.Random(seed)
 if mode == "chat":
     from pmem.core.chat import ChatService
 
+    rt.layers.episodic.never_wait_for_embedder = True  # as in the TUI: the embedder loads in the background
     service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
     service.new_session()
     for i in range(10_000):
@@ -139,7 +140,7 @@ def test_sigkill_at_random_points_loses_nothing_acknowledged(tmp_path: Path, emb
         survived += 1
     assert survived == KILLS
     acks = [json.loads(line) for line in ack_path.read_text().splitlines()]
-    assert sum(1 for a in acks if a[0] == "turn") >= 10, "kills should land after some turns were acknowledged"
+    assert sum(1 for a in acks if a[0] == "turn") >= max(1, KILLS // 5), "kills should land after some turns were acknowledged"
     print(f"\n{survived} kills survived; {len(acks)} acknowledgements checked")
     conn = sqlite3.connect(home / "data" / "pmem.sqlite3")
     print("turns in journal:", conn.execute("SELECT count(*) FROM turns").fetchone()[0])

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from pmem.cli.common import read_stdin_text, runtime, stdin_is_piped
-from pmem.core.errors import InputError
+from pmem.core.errors import InputError, Interrupted
 
 
 def ask(
@@ -44,6 +44,12 @@ def ask(
         for piece in reply:
             out.write(piece)
             out.flush()
+    except BaseException as exc:
+        reply.close()  # the partial reply is journaled, marked cancelled
+        rt.close(flush=False)
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted() from None
+        raise
     finally:
         reply.close()
     out.write("\n")

@@ -34,3 +34,12 @@ class InputError(PmemError):
 
 class StorageError(PmemError):
     """The data directory or a store in it cannot be opened or written."""
+
+
+class Interrupted(PmemError):
+    """The user pressed Ctrl+C; what was already written is kept."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "interrupted") -> None:
+        super().__init__(message)

@@ -93,12 +93,18 @@ class Runtime:
             self._layers = MemoryLayers(self.settings, self.memory, self.profile)
         return self._layers
 
-    def close(self) -> None:
+    def close(self, *, flush: bool = True) -> None:
+        """Stop background work (letting it finish when ``flush``), then release the model and stores.
+
+        Closing explicitly matters: a daemon thread still inside PyTorch or llama.cpp while the interpreter
+        shuts down can abort the process."""
         if self._profile is not None:
-            self._profile.flush()
+            if flush:
+                self._profile.flush()
             self._profile.close()
         if self._memory is not None:
-            self._memory.flush()
+            if flush:
+                self._memory.flush()
             self._memory.close()
         if self._engine is not None:
             self._engine.close()

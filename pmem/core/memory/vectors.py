@@ -34,6 +34,7 @@ class VectorStore:
         self._collection: Any = None
         self.rebuilt = False
         """Set when the on-disk store was missing or unreadable and was started afresh (re-index needed)."""
+        self._seen_generation: str | None = None
 
     # ------------------------------------------------------------------ connection
 
@@ -83,8 +84,49 @@ class VectorStore:
             return f"Chroma server {self.settings.memory.chroma_host}:{self.settings.memory.chroma_port}"
         return str(self.paths.chroma_dir)
 
+    # Chroma's embedded client keeps the index in memory and does not notice another process's writes
+    # (a query can then fail with "Error finding id"). Every write bumps a generation file under the
+    # write lock; a reader that sees a newer generation reopens its client first.
+
+    @property
+    def _generation_file(self) -> Path:
+        return Path(self.paths.data_dir) / "chroma.generation"
+
+    def _read_generation(self) -> str:
+        try:
+            return self._generation_file.read_text()
+        except OSError:
+            return ""
+
+    def _bump_generation(self) -> None:
+        import secrets
+
+        tmp = self._generation_file.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(8))
+        os.replace(tmp, self._generation_file)
+        self._seen_generation = self._read_generation()
+
+    def _refresh_if_changed(self) -> None:
+        if self.settings.memory.chroma_mode == "http":
+            return
+        current = self._read_generation()
+        if self._seen_generation is None:
+            self._seen_generation = current
+        elif current != self._seen_generation:
+            self.reopen()
+            self._seen_generation = current
+
+    def reopen(self) -> None:
+        """Drop the in-memory client so the next use reads the store from disk again."""
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        self._client = None
+        self._collection = None
+
     @property
     def collection(self) -> Any:
+        self._refresh_if_changed()
         if self._collection is None:
             for attempt in (1, 2):
                 try:
@@ -117,7 +159,11 @@ class VectorStore:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            self._refresh_if_changed()  # write on top of what other processes wrote
+            try:
+                yield
+            finally:
+                self._bump_generation()
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -133,9 +179,15 @@ class VectorStore:
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest episodes as (id, cosine similarity), best first."""
         # Chroma caps n_results at the collection's size itself (no count() round trip: it costs ~3 ms).
-        result = self.collection.query(
-            query_embeddings=[vector.astype(np.float32)], n_results=n, where=where, include=["distances"]
-        )
+        try:
+            result = self.collection.query(
+                query_embeddings=[vector.astype(np.float32)], n_results=n, where=where, include=["distances"]
+            )
+        except Exception:  # noqa: BLE001 - a stale in-memory index (another process wrote): reload once
+            self.reopen()
+            result = self.collection.query(
+                query_embeddings=[vector.astype(np.float32)], n_results=n, where=where, include=["distances"]
+            )
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def delete(self, ids: Sequence[str]) -> None:

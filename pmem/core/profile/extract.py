@@ -58,8 +58,11 @@ def sentences(text: str) -> list[str]:
 
 
 def usable_sentences(text: str) -> list[str]:
-    """The sentences facts may come from: not questions, hypotheticals, role-play or instructions."""
-    if _PRIVATE.search(text):
+    """The sentences facts may come from: not questions, hypotheticals, role-play or instructions.
+
+    A message that asks not to be remembered, or that tries to instruct the model ("ignore previous
+    instructions…"), yields nothing at all: its other sentences are not trusted either."""
+    if _PRIVATE.search(text) or _INSTRUCTION.search(text):
         return []
     out = []
     for s in sentences(text):
