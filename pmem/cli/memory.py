@@ -18,6 +18,10 @@ def _echo_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _episode_dict(e) -> dict:  # type: ignore[no-untyped-def]
+    return {"id": e.id, "session": e.session_id, "date": e.created_at, "turns": e.turn_uids, "text": e.transcript()}
+
+
 def _snippet(text: str, width: int = 90) -> str:
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 1] + "…"
@@ -40,7 +44,7 @@ def list_(
     loaded = EpisodeTable(conn).load(ids)
     episodes = [loaded[i] for i in ids if i in loaded]
     if as_json:
-        _echo_json([{"id": e.id, "session": e.session_id, "date": e.created_at, "turns": e.turn_uids, "text": e.transcript()} for e in episodes])
+        _echo_json([_episode_dict(e) for e in episodes])
         return
     if not episodes:
         typer.echo("No memories yet.")
@@ -89,7 +93,7 @@ def show(
     if episode is None:
         raise InputError(f"no memory with id {memory_id}")
     if as_json:
-        _echo_json({"id": episode.id, "session": episode.session_id, "date": episode.created_at, "turns": episode.turn_uids, "text": episode.transcript()})
+        _echo_json(_episode_dict(episode))
         return
     session = rt.journal.session(episode.session_id)
     typer.echo(f"{episode.id} · {episode.created_at} · session {episode.session_id}" + (f" ({session.title})" if session and session.title else ""))

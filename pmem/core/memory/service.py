@@ -20,7 +20,7 @@ from pmem.core.memory.retrieval import Hit, Retriever
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.models import resolve_embedder
 from pmem.core.prompt import MemorySnippet
-from pmem.core.store.db import connect
+from pmem.core.store.db import connect, transaction
 from pmem.core.store.journal import Turn
 
 Progress = Callable[[int, int], None]
@@ -121,15 +121,8 @@ class MemoryService:
         return self._indexer
 
     def _sync(self, session_ids: list[str]) -> int:
-        with self._write:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                changed = self.episodes.sync_sessions(session_ids)
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-        return changed
+        with self._write, transaction(self.conn):
+            return self.episodes.sync_sessions(session_ids)
 
     def index_pending(
         self, conn: sqlite3.Connection | None = None, progress: Progress | None = None, batch: int = 64,
@@ -154,10 +147,9 @@ class MemoryService:
                     {"session": e.session_id, "created_at": e.created_at, "turns": ",".join(e.turn_uids)} for e in episodes
                 ]
                 self.vectors.upsert([e.id for e in episodes], vectors, metadatas)
-            conn.execute("BEGIN IMMEDIATE")
-            # Ids whose episode vanished (forgotten meanwhile) are marked too, so the loop ends.
-            table.mark_indexed(ids)
-            conn.execute("COMMIT")
+            with transaction(conn):
+                # Ids whose episode vanished (forgotten meanwhile) are marked too, so the loop ends.
+                table.mark_indexed(ids)
             done += len(ids)
             if progress is not None:
                 progress(done, max(total, done))
@@ -182,23 +174,19 @@ class MemoryService:
         self.vectors.delete(orphans)
         missing = [i for i in known - stored]
         if missing:
-            with self._write:
-                self.conn.execute("BEGIN IMMEDIATE")
+            with self._write, transaction(self.conn):
                 self.conn.executemany("UPDATE episodes SET indexed = 0 WHERE id = ?", [(i,) for i in missing])
-                self.conn.execute("COMMIT")
         return {"sessions_resynced": stale, "episodes_changed": synced, "orphan_vectors": len(orphans), "unindexed": len(missing)}
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder)."""
         self.vectors.reset()
-        with self._write:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with self._write, transaction(self.conn):
             self.conn.execute("DELETE FROM episodes")
             self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
             sessions = [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
             self.episodes.sync_sessions(sessions)
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.name,))
-            self.conn.execute("COMMIT")
         return self.index_pending(progress=progress)
 
     def flush(self, timeout: float | None = None) -> None:
@@ -222,26 +210,20 @@ class MemoryService:
         from pmem.core.profile.store import ProfileStore
 
         profile = ProfileStore(self.conn)
-        with self._write:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Facts learned only from these turns go with them; facts they had superseded come back.
-                facts = profile.derived_only_from(turn_ids)
-                report.details["facts"] = profile.delete(facts, with_history=False)[0] if facts else 0
-                marks = ",".join("?" * len(turn_ids))
-                sessions = [r[0] for r in self.conn.execute(f"SELECT DISTINCT session_id FROM turns WHERE id IN ({marks})", turn_ids)]
-                report.turns = self.conn.execute(f"DELETE FROM turns WHERE id IN ({marks})", turn_ids).rowcount
-                empty = [
-                    s for s in sessions if self.conn.execute("SELECT 1 FROM turns WHERE session_id = ? LIMIT 1", (s,)).fetchone() is None
-                ]
-                for s in empty:
-                    self.conn.execute("DELETE FROM sessions WHERE id = ?", (s,))
-                report.sessions = len(empty)
-                self.episodes.sync_sessions([s for s in sessions if s not in empty])
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self._write, transaction(self.conn):
+            # Facts learned only from these turns go with them; facts they had superseded come back.
+            facts = profile.derived_only_from(turn_ids)
+            report.details["facts"] = profile.delete(facts, with_history=False)[0] if facts else 0
+            marks = ",".join("?" * len(turn_ids))
+            sessions = [r[0] for r in self.conn.execute(f"SELECT DISTINCT session_id FROM turns WHERE id IN ({marks})", turn_ids)]
+            report.turns = self.conn.execute(f"DELETE FROM turns WHERE id IN ({marks})", turn_ids).rowcount
+            empty = [
+                s for s in sessions if self.conn.execute("SELECT 1 FROM turns WHERE session_id = ? LIMIT 1", (s,)).fetchone() is None
+            ]
+            for s in empty:
+                self.conn.execute("DELETE FROM sessions WHERE id = ?", (s,))
+            report.sessions = len(empty)
+            self.episodes.sync_sessions([s for s in sessions if s not in empty])
         gone = [e for e in affected if e not in self.episodes.all_ids()]
         report.episodes = len(affected)
         stored = self.vectors.ids() if affected else set()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pmem.core.errors import StorageError
@@ -45,6 +47,22 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One IMMEDIATE transaction: it takes the write lock up front, so two processes queue on the busy
+    timeout instead of deadlocking on a lock upgrade. Nested use joins the outer transaction."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def _touch_private(path: Path) -> None:
     old = os.umask(0o077)
     try:
@@ -64,17 +82,13 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     for name, sql in MIGRATIONS:
         if name in done:
             continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
+            # Checked again inside the lock: another process may have applied it meanwhile.
             if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone() is None:
                 for statement in _statements(sql):
                     conn.execute(statement)
                 conn.execute("INSERT INTO _migrations (name) VALUES (?)", (name,))
                 applied.append(name)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     known = {name for name, _ in MIGRATIONS}
     newer = done - known
     if newer:
