@@ -152,3 +152,19 @@ async def test_no_model_explains_what_to_do(tmp_path: Path) -> None:
         text = app.query(MessageBubble).last().text
         assert "could not load a chat model" in text and "missing.gguf" in text and "pmem doctor" in text
     rt.close()
+
+
+async def test_theme_choice_persists_in_the_config_file(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        app.theme = "textual-light"
+        config = rt.paths.config_file
+        await wait_until(pilot, lambda: config.exists() and 'theme = "textual-light"' in config.read_text())
+    rt.close()
+    from pmem.core.config import load_settings
+
+    assert load_settings(rt.paths).ui.theme == "textual-light"
+    again = PmemApp(rt)
+    assert again.theme == "textual-light"

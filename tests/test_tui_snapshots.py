@@ -41,6 +41,10 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await _ready(pilot)
     app.query_one("#prompt").cursor_blink = False
     await wait_until(pilot, lambda: app._bubble is None)
+    layers = app.runtime._layers
+    if layers is not None:  # background work shows in the status line: let it finish for a stable picture
+        await wait_until(pilot, lambda: not layers.episodic.indexing and not layers.profile.pending)
+        app._tick()
     app.clear_notifications()
     await pilot.pause()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,14 @@ class Runtime:
     _memory: MemoryService | None = field(default=None, repr=False)
     _profile: ProfileService | None = field(default=None, repr=False)
     _layers: MemoryLayers | None = field(default=None, repr=False)
+    _threads: list[threading.Thread] = field(default_factory=list, repr=False)
+
+    def in_background(self, name: str, job: Callable[[], None]) -> None:
+        """Run ``job`` on a thread that ``close()`` waits for. Not a daemon: a thread still inside PyTorch or
+        llama.cpp when the interpreter shuts down can abort the process."""
+        thread = threading.Thread(target=job, name=name)
+        self._threads.append(thread)
+        thread.start()
 
     @classmethod
     def load(cls) -> Runtime:
@@ -98,6 +108,8 @@ class Runtime:
 
         Closing explicitly matters: a daemon thread still inside PyTorch or llama.cpp while the interpreter
         shuts down can abort the process."""
+        for thread in self._threads:
+            thread.join(timeout=120)
         if self._profile is not None:
             if flush:
                 self._profile.flush()

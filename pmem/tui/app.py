@@ -122,6 +122,12 @@ class PmemApp(App[None]):
         self._set_status(state="loading")
         self.theme_changed_signal.subscribe(self, self._on_theme_changed)
         self.call_after_refresh(self._after_first_paint)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Refresh the background-work part of the status line (reads counters only; no I/O)."""
+        if self.model_state == "ready":
+            self._set_status()
 
     def _mark(self, event: str) -> None:
         import time
@@ -155,13 +161,17 @@ class PmemApp(App[None]):
             self.post_message(ModelFailed(str(exc)))
             return
         self.post_message(ModelReady())
-        # Warm the embedder and catch up on indexing after the model is usable (never before).
+        rt.in_background("pmem-warm-memory", lambda: self._warm_memory(layers))
+
+    def _warm_memory(self, layers: Any) -> None:
+        """Load the embedder and catch up on indexing, after the model is usable (never before)."""
         try:
             layers.episodic.embedder.load()
             layers.episodic.reconcile()
             layers.episodic.indexer.wake()
         except PmemError as exc:
-            self.call_from_thread(self.notify, f"memory search is limited to words: {exc}", severity="warning")
+            if self.is_running:
+                self.call_from_thread(self.notify, f"memory search is limited to words: {exc}", severity="warning")
 
     async def on_model_ready(self, _message: ModelReady) -> None:
         self._mark("model_ready")
@@ -307,8 +317,12 @@ class PmemApp(App[None]):
         values = {**self._status.__dict__, **changes}
         layers = self.runtime._layers
         if layers is not None:
-            pending = layers.profile.pending
-            values["background"] = f"learning from {pending} message(s)" if pending else ""
+            work = []
+            if layers.episodic.indexing:
+                work.append("indexing memories")
+            if layers.profile.pending:
+                work.append(f"learning from {layers.profile.pending} message(s)")
+            values["background"] = ", ".join(work)
         self._status = Status(**values)
         self.query_one(StatusBar).status = self._status
 

@@ -96,6 +96,11 @@ class MemoryService:
         self._sync([user.session_id])
         self.indexer.wake()
 
+    @property
+    def indexing(self) -> bool:
+        """Whether background indexing has work in hand (for a status line; no I/O)."""
+        return self._indexer is not None and not self._indexer.idle
+
     def pause_background(self) -> None:
         if self._indexer is not None:
             self._indexer.pause()
@@ -304,6 +309,10 @@ class _Indexer:
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pmem-indexer", daemon=True)
         self._thread.start()
+
+    @property
+    def idle(self) -> bool:
+        return self._idle.is_set()
 
     def wake(self) -> None:
         self._idle.clear()
