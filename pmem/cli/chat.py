@@ -110,8 +110,6 @@ def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
             reply.close()
         out.flush()
         # While the user reads and types, pre-load related memories into the KV cache.
-        import threading
-
-        threading.Thread(target=service.anticipate, name="pmem-anticipate", daemon=True).start()
+        rt.in_background("pmem-anticipate", service.anticipate)
     service.stop_background()
     rt.close()

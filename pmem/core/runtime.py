@@ -36,6 +36,7 @@ class Runtime:
         """Run ``job`` on a thread that ``close()`` waits for. Not a daemon: a thread still inside PyTorch or
         llama.cpp when the interpreter shuts down can abort the process."""
         thread = threading.Thread(target=job, name=name)
+        self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
 
