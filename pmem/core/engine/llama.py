@@ -160,19 +160,19 @@ class LlamaCppEngine(ChatEngine):
     # ------------------------------------------------------------------ the stable prefix and its saved KV state
 
     def prefix_tokens(self, system: str) -> list[int]:
-        """Tokens every prompt with this system message starts with (template included).
+        """Tokens every prompt with this system message starts with (template included)."""
+        return self._open_tokens([{"role": "system", "content": system}, {"role": "user", "content": ""}])
 
-        Found as the common prefix of two renderings that differ only after the system message, so the
-        tokenizer's merges at the boundary can never make the saved prefix disagree with a real prompt.
+    def _open_tokens(self, messages: list[ChatMessage]) -> list[int]:
+        """Tokens of the prompt up to the end of the last message's text, which is left open.
+
+        Found as the common prefix of two renderings that differ only after that text, so the tokenizer's
+        merges at the boundary can never make these tokens disagree with the real prompt that follows.
         """
-        a = self.tokenize_prompt([{"role": "system", "content": system}, {"role": "user", "content": "a"}])
-        b = self.tokenize_prompt([{"role": "system", "content": system}, {"role": "user", "content": "b"}])
-        n = 0
-        for x, y in zip(a, b):
-            if x != y:
-                break
-            n += 1
-        return a[:n]
+        last = messages[-1]
+        a = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "a"}])  # type: ignore[typeddict-item]
+        b = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "b"}])  # type: ignore[typeddict-item]
+        return a[: _common_prefix(a, b)]
 
     def _identity(self) -> str:
         import hashlib
@@ -237,19 +237,11 @@ class LlamaCppEngine(ChatEngine):
     def prefill(self, messages: list[ChatMessage], cancel: threading.Event | None = None, chunk: int = 32) -> int:
         """Evaluate the start of the next prompt in small chunks (a new prompt cancels between chunks)."""
         llama = self.llama
-        last = messages[-1]
-        a = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "a"}])  # type: ignore[typeddict-item]
-        b = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "b"}])  # type: ignore[typeddict-item]
-        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-        tokens = a[:n]
+        tokens = self._open_tokens(messages)
         if len(tokens) >= self.n_ctx - 64:
             return 0
         have = llama.n_tokens
-        common = 0
-        for x, y in zip(llama.input_ids[:have], tokens):
-            if x != y:
-                break
-            common += 1
+        common = _common_prefix(llama.input_ids[:have], tokens)
         if common == len(tokens):
             return 0
         if common < have:
@@ -287,12 +279,7 @@ class LlamaCppEngine(ChatEngine):
         # What llama-cpp-python will reuse: the longest common prefix with the cache (one token less when the
         # whole prompt is cached, to refresh the logits). Computed here because llama.cpp's own counter also
         # counts tokens pre-evaluated by ``prefill`` since the last reset.
-        cached = llama.input_ids[: llama.n_tokens]
-        common = 0
-        for x, y in zip(cached, tokens):
-            if x != y:
-                break
-            common += 1
+        common = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
         reuse = common - 1 if common == len(tokens) else common
         stats = GenerationStats(prompt_tokens=len(tokens), prompt_eval_tokens=len(tokens) - max(reuse, 0))
         self.last_stats = stats
@@ -337,6 +324,16 @@ class LlamaCppEngine(ChatEngine):
                 stats.ttft_s = ended - started
             stats.gen_s = ended - (first or ended)
             stats.finish_reason = finish or "stop"  # type: ignore[assignment]
+
+
+def _common_prefix(a: Any, b: Any) -> int:
+    """Length of the longest common prefix of two token sequences."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _token_text(llama: Any, token: int) -> str:

@@ -87,9 +87,7 @@ class ProfileService:
         """An explicit "forget that …": the matching current facts (and their history) are removed."""
         facts = self.store.find(what)
         if not facts:
-            from pmem.core.profile.extract import rule_candidates as _rules
-
-            wanted = {(c.category, c.attribute, c.value.lower()) for c in _rules(what, origin="explicit")}
+            wanted = {(c.category, c.attribute, c.value.lower()) for c in rule_candidates(what, origin="explicit")}
             facts = [f for f in self.store.current() if (f.category, f.attribute, f.value.lower()) in wanted]
         self.store.delete([f.id for f in facts])
         return facts
