@@ -20,6 +20,9 @@ def pmem_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     for var in list(os.environ):
         if var.startswith("PMEM_") and var not in ("PMEM_HOME",):
             monkeypatch.delenv(var)
+    # Automatic background distillation would start training processes in tests about other things;
+    # tests of the automatic trigger turn it back on.
+    monkeypatch.setenv("PMEM_DISTILL_AUTO", "false")
     yield home
 
 
@@ -30,6 +33,7 @@ def run_pmem(
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
     full_env["PMEM_HOME"] = str(home)
     full_env["COLUMNS"] = "200"
+    full_env["PMEM_DISTILL_AUTO"] = "false"  # see pmem_home
     full_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "pmem", *args],

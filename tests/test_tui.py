@@ -168,3 +168,25 @@ async def test_theme_choice_persists_in_the_config_file(tmp_path: Path) -> None:
     assert load_settings(rt.paths).ui.theme == "textual-light"
     again = PmemApp(rt)
     assert again.theme == "textual-light"
+
+
+async def test_a_private_session_shows_it_and_writes_nothing(tmp_path: Path) -> None:
+    from pmem.tui.widgets.status_bar import StatusBar
+
+    rt = _runtime(tmp_path)
+    rt.private = True
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await _type(pilot, "My name is Ada and I live in Utrecht.")
+        await wait_until(pilot, lambda: len(app.query(MessageBubble)) == 3 and app._bubble is None)
+        await app.workers.wait_for_complete()
+        assert "private" in str(app.query_one(StatusBar).render()).split(" · ")
+        assert app.query(MessageBubble).last().body.source.strip()
+    rt.close()
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "data" / "pmem.sqlite3")
+    assert conn.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM facts").fetchone()[0] == 0
+    conn.close()

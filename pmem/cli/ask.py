@@ -19,6 +19,7 @@ def ask(
     temperature: Optional[float] = typer.Option(None, "--temperature", "-t", min=0.0, help="0 gives reproducible answers."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Sampling seed."),
     no_memory: bool = typer.Option(False, "--no-memory", help="Private one-off question: no memory used, nothing written."),
+    no_adapter: bool = typer.Option(False, "--no-adapter", help="Answer with the base model alone, without the distilled adapter."),
     stats: bool = typer.Option(False, "--stats", help="Print token counts and speed on stderr afterwards."),
 ) -> None:
     """Ask one question and stream the answer."""
@@ -31,7 +32,7 @@ def ask(
 
     from pmem.core.chat import ChatService
 
-    rt = runtime(model, chat_format)
+    rt = runtime(model, chat_format, no_adapter=no_adapter, private=no_memory)
     journal = None if no_memory else rt.journal
     recall = None if no_memory else rt.layers
     service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=journal, recall=recall)
@@ -55,6 +56,9 @@ def ask(
     out.write("\n")
     out.flush()
     info = service.last
+    for note in (rt.adapter_note, getattr(rt.engine, "adapter_error", "")):
+        if note:
+            sys.stderr.write(f"pmem: note: {note}\n")
     if info.note:
         sys.stderr.write(f"pmem: {info.note}\n")
     if info.prompt is not None and info.prompt.truncated_input:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from pmem.cli.common import runtime
+
+if TYPE_CHECKING:
+    from pmem.core.runtime import Runtime
 
 HELP = """Commands:
   /remember TEXT   store a fact about you in the profile, now
@@ -23,26 +28,36 @@ def chat(
     plain: bool = typer.Option(False, "--plain", help="Line-based REPL instead of the full-screen app."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Path to a GGUF model to use instead of the configured one."),
     chat_format: Optional[str] = typer.Option(None, "--chat-format", help="Chat template for a GGUF without one."),
+    no_memory: bool = typer.Option(False, "--no-memory", help="Private session: no memory used, nothing written."),
+    no_adapter: bool = typer.Option(False, "--no-adapter", help="Chat with the base model alone, without the distilled adapter."),
 ) -> None:
     """Chat with pmem (a full-screen app; --plain for a line-based REPL)."""
+    rt = runtime(model, chat_format, no_adapter=no_adapter, private=no_memory)
+    rt.distill_on_close = True
     if plain or not sys.stdout.isatty() or not sys.stdin.isatty():
-        run_plain(model, chat_format)
+        run_plain(rt)
         return
     from pmem.tui.app import run_app
 
-    run_app(runtime(model, chat_format))
+    run_app(rt)
 
 
-def run_plain(model: str | None = None, chat_format: str | None = None) -> None:
+def run_plain(rt: Runtime) -> None:
     from pmem.core.chat import ChatService
     from pmem.core.errors import PmemError
 
-    rt = runtime(model, chat_format)
-    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
+    if rt.private:
+        service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
+    else:
+        service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
     out = sys.stdout
     interactive = sys.stdin.isatty()
     service.warm()
-    out.write(f"pmem · {rt.engine.model_name} · /help for commands, Ctrl+D to quit\n")
+    mode = " · private: nothing is remembered" if rt.private else ""
+    out.write(f"pmem · {rt.engine.model_name}{' + adapter' if rt.engine.adapter_id else ''}{mode} · /help for commands, Ctrl+D to quit\n")
+    for note in (rt.adapter_note, getattr(rt.engine, "adapter_error", "")):
+        if note:
+            out.write(f"(note: {note})\n")
     out.flush()
     while True:
         try:

@@ -15,21 +15,26 @@ if TYPE_CHECKING:
 MAX_STDIN_BYTES = 16 * 1024 * 1024
 
 
-def runtime(model: str | None = None, chat_format: str | None = None) -> Runtime:
+def runtime(
+    model: str | None = None, chat_format: str | None = None, *, no_adapter: bool = False, private: bool = False
+) -> Runtime:
     from pmem.core.config import with_overrides
     from pmem.core.runtime import Runtime
 
     rt = Runtime.load()
+    rt.use_adapter = not no_adapter
+    rt.private = private
     if chat_format:
         rt.settings = with_overrides(rt.settings, model__chat_format=chat_format)
     rt.model_override = model
     return rt
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False, *, markup: bool = True) -> Console:
+    """A Rich console; ``markup=False`` where printed text is the user's or a model's (brackets are literal)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=markup)
 
 
 def read_stdin_text() -> str:

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from pmem import __version__
-from pmem.cli import ask, chat, config, doctor, memory, paths, profile, transfer
+from pmem.cli import ask, chat, config, distill, doctor, memory, paths, profile, transfer
 from pmem.core.errors import PmemError
 
 app = typer.Typer(
@@ -35,11 +35,12 @@ def root(
 ) -> None:
     """A terminal chat assistant with a local, lifelong memory. Run with no command to chat."""
     if ctx.invoked_subcommand is None:
-        chat.chat(plain=False, model=None, chat_format=None)
+        chat.chat(plain=False, model=None, chat_format=None, no_memory=False, no_adapter=False)
 
 
 app.command("ask")(ask.ask)
 app.command("chat")(chat.chat)
+app.command("distill")(distill.distill)
 app.command("doctor")(doctor.doctor)
 app.command("paths")(paths.paths)
 app.command("import")(transfer.import_command)

@@ -113,6 +113,7 @@ def forget(
     if len(chosen) != 1:
         raise InputError("give exactly one of: a memory id, --session ID, --match TEXT")
     rt = runtime()
+    rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
     memory = rt.memory
     if memory_id:
         if memory_id.startswith("t-"):

@@ -103,6 +103,7 @@ def forget(
     if bool(what) == all_:
         raise InputError("give what to forget (a key, a category or words), or --all")
     rt, store = _store()
+    rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
     facts = store.current() if all_ else store.find(what or "")
     if not facts:
         raise InputError(f"no fact in the profile matches {what!r}; see 'pmem profile show'")

@@ -21,6 +21,7 @@ def import_command(file: Path = typer.Argument(..., help="A pmem export, a gener
 
     kind, sessions = parse(read_json(file))  # validated completely before anything is written
     rt = runtime()
+    rt.distill_on_close = True
     summary = import_sessions(rt.journal, kind, sessions)
     memory = rt.memory
     memory.reconcile()

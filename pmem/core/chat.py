@@ -37,6 +37,9 @@ class Recall(Protocol):
 
     def resume_background(self) -> None: ...
 
+    def check_adapter(self, engine: ChatEngine) -> str | None:
+        """Before a turn: stop applying an adapter that has been forgotten; returns a note to show if so."""
+
 
 @dataclass
 class ReplyInfo:
@@ -223,13 +226,15 @@ class ChatService:
             self.engine.load()
             info = ReplyInfo()
             self.last = info
+            if self.recall is not None:
+                info.note = self.recall.check_adapter(self.engine)
             if self.journal is not None:
                 if self.session is None:
                     self.new_session()
                 assert self.session is not None
                 info.user_turn = self.journal.add_turn(self.session.id, "user", text, model=self.engine.model_name)
                 if self.recall is not None:
-                    info.note = self.recall.on_user_turn(info.user_turn)
+                    info.note = _join(info.note, self.recall.on_user_turn(info.user_turn))
             prompt = self.build(text)
             info.prompt = prompt
             if on_prompt is not None:
@@ -262,3 +267,8 @@ class ChatService:
                         self.recall.remember_exchange(info.user_turn, info.assistant_turn)
                 if self.recall is not None:
                     self.recall.resume_background()
+
+
+def _join(*notes: str | None) -> str | None:
+    kept = [n for n in notes if n]
+    return "; ".join(kept) if kept else None

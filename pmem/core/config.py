@@ -155,6 +155,38 @@ class ProfileSettings:
 
 
 @dataclass
+class DistillSettings:
+    """Parametric memory: a LoRA adapter distilled from the profile and memories (needs ``pmem[distill]``)."""
+
+    use_adapter: bool = True
+    """Load the newest adapter trained for the current model on top of it (``pmem distill --off`` turns this off)."""
+
+    auto: bool = True
+    """Retrain in the background, at a low priority, once enough is new (see ``min_new``)."""
+
+    min_new: int = 20
+    """How many facts and memories must be new, changed or forgotten since the last adapter before an automatic retrain."""
+
+    rank: int = 8
+    """LoRA rank."""
+
+    alpha: float = 16.0
+    """LoRA alpha (the adapter is scaled by alpha / rank)."""
+
+    epochs: int = 6
+    """Passes over the training examples."""
+
+    learning_rate: float = 1e-3
+    """AdamW learning rate."""
+
+    max_examples: int = 400
+    """Most training examples per run (facts first, then the most recent memories)."""
+
+    threads: int = 0
+    """CPU threads for training. 0: the same as ``model.n_threads``."""
+
+
+@dataclass
 class UISettings:
     """The terminal UI."""
 
@@ -174,6 +206,7 @@ class Settings:
     embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
     profile: ProfileSettings = field(default_factory=ProfileSettings)
+    distill: DistillSettings = field(default_factory=DistillSettings)
     ui: UISettings = field(default_factory=UISettings)
 
 
@@ -203,6 +236,11 @@ class Paths:
     def adapters_dir(self) -> Path:
         """LoRA adapters distilled from the profile and memories."""
         return self.data_dir / "adapters"
+
+    @property
+    def distill_cache_dir(self) -> Path:
+        """Dense (dequantized) copies of base models for training; derived, holds no personal data."""
+        return self.cache_dir / "distill"
 
     @property
     def kv_dir(self) -> Path:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pmem.core.config import Settings
+from pmem.core.config import Paths, Settings
+from pmem.core.engine.base import ChatEngine
 from pmem.core.memory.service import MemoryService
 from pmem.core.profile.extract import explicit_request
 from pmem.core.profile.service import ProfileService
@@ -48,10 +49,15 @@ class MemoryLayers:
     def pause_background(self) -> None:
         self.episodic.pause_background()
         self.profile.pause()
+        _mark_interactive(self.episodic.paths, True)
 
     def resume_background(self) -> None:
+        _mark_interactive(self.episodic.paths, False)
         self.episodic.resume_background()
         self.profile.resume()
+
+    def check_adapter(self, engine: ChatEngine) -> str | None:
+        return self.episodic.check_adapter(engine)
 
     def flush(self, timeout: float | None = None) -> None:
         self.profile.flush(timeout)
@@ -60,3 +66,17 @@ class MemoryLayers:
     def close(self) -> None:
         self.profile.close()
         self.episodic.close()
+
+
+def _mark_interactive(paths: Paths, busy: bool) -> None:
+    """Tell a background distillation (another process) that the user is waiting on the model."""
+    from pmem.core.distill.service import interactive_marker
+
+    marker = interactive_marker(paths)
+    try:
+        if busy:
+            marker.touch()
+        else:
+            marker.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only cache dir only costs the pause

@@ -155,3 +155,23 @@ def _read_value(handle: BinaryIO, vtype: int) -> Any:
             _read_value(handle, itype)
         return None
     raise ValueError(f"unknown GGUF value type {vtype}")
+
+
+def model_fingerprint(path: Path) -> str:
+    """A short, stable identity for a model file, to tie adapters and caches to the exact weights.
+
+    Hashes the size and the first and last 4 MiB (header, metadata, first and last tensors) rather than the
+    whole file, so a 4 GB model is identified in milliseconds; any re-quantization or fine-tune changes it.
+    """
+    import hashlib
+
+    path = Path(path)
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    chunk = 4 << 20
+    with path.open("rb") as fh:
+        digest.update(fh.read(chunk))
+        if size > chunk:
+            fh.seek(max(chunk, size - chunk))
+            digest.update(fh.read(chunk))
+    return digest.hexdigest()[:20]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pmem.core.config import Paths, Settings, load_settings, resolve_paths
@@ -13,6 +14,7 @@ from pmem.core.store.db import connect
 from pmem.core.store.journal import Journal
 
 if TYPE_CHECKING:
+    from pmem.core.distill.service import DistillService
     from pmem.core.layers import MemoryLayers
     from pmem.core.memory.service import MemoryService
     from pmem.core.profile.service import ProfileService
@@ -25,11 +27,21 @@ class Runtime:
     settings: Settings
     paths: Paths
     model_override: str | None = None
+    use_adapter: bool = True
+    """Apply the distilled LoRA adapter (``--no-adapter`` turns it off for one run)."""
+    adapter_note: str = ""
+    private: bool = False
+    """A private session (``--no-memory``): no profile, no recall, nothing written."""
+    distill_on_close: bool = False
+    """Whether ``close()`` should start a background distillation if enough is new (chat sessions, imports,
+    forgetting do; one-off commands do not)."""
+    """Why no adapter is applied although one exists (trained on another model, unreadable)."""
     _journal: Journal | None = field(default=None, repr=False)
     _engine: ChatEngine | None = field(default=None, repr=False)
     _memory: MemoryService | None = field(default=None, repr=False)
     _profile: ProfileService | None = field(default=None, repr=False)
     _layers: MemoryLayers | None = field(default=None, repr=False)
+    _distill: DistillService | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
 
     def in_background(self, name: str, job: Callable[[], None]) -> None:
@@ -56,8 +68,35 @@ class Runtime:
     def engine(self) -> ChatEngine:
         """The chat engine (constructed, not loaded: call ``load()`` or let the chat service do it)."""
         if self._engine is None:
-            self._engine = create_engine(self.settings, self.model_override)
+            self._engine = create_engine(self.settings, self.model_override, self._adapter())
         return self._engine
+
+    @property
+    def distill(self) -> DistillService:
+        """Parametric memory for the current base model (training itself needs ``pmem[distill]``)."""
+        if self._distill is None:
+            from pmem.core.distill.service import DistillService
+            from pmem.core.models import resolve_chat_model
+
+            model = resolve_chat_model(self.model_override if self.model_override is not None else self.settings.model.path)
+            self._distill = DistillService(self.settings, self.paths, self.journal.conn, model)
+        return self._distill
+
+    def _adapter(self) -> tuple[Path, str] | None:
+        """The newest live adapter for the chat model, when adapters are wanted and one exists."""
+        if not (self.use_adapter and self.settings.distill.use_adapter) or self.settings.model.backend != "llama_cpp":
+            return None
+        if not self.paths.database.exists():
+            return None
+        adapter = self.distill.active()
+        if adapter is None:
+            foreign = self.distill.foreign()
+            if foreign:
+                self.adapter_note = (
+                    f"adapter {foreign[0].id} was trained on another model ({foreign[0].base_name}); not used with this one"
+                )
+            return None
+        return self.distill.store.path(adapter), adapter.id
 
     @property
     def memory(self) -> MemoryService:
@@ -104,6 +143,19 @@ class Runtime:
             self._layers = MemoryLayers(self.settings, self.memory, self.profile)
         return self._layers
 
+    def start_distill_if_due(self) -> bool:
+        """Start a background distillation when enough is new since the last adapter; never raises."""
+        import sqlite3
+
+        from pmem.core.errors import PmemError
+
+        try:
+            if self.distill.due():
+                return self.distill.start_background()
+        except (PmemError, OSError, sqlite3.Error):
+            pass
+        return False
+
     def close(self, *, flush: bool = True) -> None:
         """Stop background work (letting it finish when ``flush``), then release the model and stores.
 
@@ -119,6 +171,8 @@ class Runtime:
             if flush:
                 self._memory.flush()
             self._memory.close()
+        if flush and self.distill_on_close and not self.private:
+            self.start_distill_if_due()
         if self._engine is not None:
             self._engine.close()
         if self._journal is not None:

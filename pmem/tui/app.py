@@ -151,6 +151,12 @@ class PmemApp(App[None]):
             from pmem.core.chat import ChatService
             from pmem.core.store.db import connect
 
+            if rt.private:
+                self.service = ChatService(settings=rt.settings, paths=rt.paths, engine=engine, journal=None, recall=None)
+                self.service.warm()
+                self._reader = connect(rt.paths.database)
+                self.post_message(ModelReady())
+                return
             layers = rt.layers
             layers.episodic.never_wait_for_embedder = True
             layers.profile.on_change = lambda _changes: self.post_message(ProfileChanged())
@@ -176,6 +182,11 @@ class PmemApp(App[None]):
     async def on_model_ready(self, _message: ModelReady) -> None:
         self._mark("model_ready")
         self.model_state = "ready"
+        for note in (self.runtime.adapter_note, getattr(self.runtime.engine, "adapter_error", "")):
+            if note:
+                self.notify(note, severity="warning", timeout=8)
+        if self.runtime.private:
+            self.notify("Private session: no memory is used and nothing is saved.")
         self._set_status(state="ready", model=self.runtime.engine.model_name, context_size=self.runtime.engine.n_ctx)
         self._refresh_panel()
         pending, self._pending = self._pending, []
@@ -323,6 +334,9 @@ class PmemApp(App[None]):
             if layers.profile.pending:
                 work.append(f"learning from {layers.profile.pending} message(s)")
             values["background"] = ", ".join(work)
+        engine = self.runtime._engine
+        values["adapter"] = bool(engine is not None and engine.adapter_id)
+        values["private"] = self.runtime.private
         self._status = Status(**values)
         self.query_one(StatusBar).status = self._status
 

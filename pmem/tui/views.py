@@ -47,3 +47,7 @@ class Status:
     tokens_per_s: float = 0.0
     memories: int = 0
     background: str = ""
+    adapter: bool = False
+    """A distilled LoRA adapter is applied on top of the model."""
+    private: bool = False
+    """A ``--no-memory`` session: nothing is recalled or written."""

@@ -5,8 +5,9 @@ from pmem.core.engine.base import ChatEngine, ChatMessage, GenerationParams, Gen
 __all__ = ["ChatEngine", "ChatMessage", "GenerationParams", "GenerationStats", "create_engine"]
 
 
-def create_engine(settings, model_path: str | None = None) -> ChatEngine:  # type: ignore[no-untyped-def]
-    """The engine the settings ask for; nothing heavy is imported until ``load()``."""
+def create_engine(settings, model_path: str | None = None, adapter=None) -> ChatEngine:  # type: ignore[no-untyped-def]
+    """The engine the settings ask for; nothing heavy is imported until ``load()``. ``adapter``: a
+    ``(path, id)`` LoRA adapter to apply on top of a local model."""
     from pmem.core.config import resolved_threads
 
     if settings.model.backend == "openai":
@@ -21,10 +22,13 @@ def create_engine(settings, model_path: str | None = None) -> ChatEngine:  # typ
     from pmem.core.engine.llama import LlamaCppEngine
     from pmem.core.models import resolve_chat_model
 
-    return LlamaCppEngine(
+    engine = LlamaCppEngine(
         resolve_chat_model(model_path if model_path is not None else settings.model.path),
         n_ctx=settings.model.n_ctx,
         n_threads=resolved_threads(settings),
         n_batch=settings.model.n_batch,
         chat_format=settings.model.chat_format,
+        lora_path=adapter[0] if adapter else None,
     )
+    engine.adapter_id = adapter[1] if adapter else ""
+    return engine

@@ -57,6 +57,8 @@ class ChatEngine(ABC):
     model_name: str = ""
     n_ctx: int = 0
     last_stats: GenerationStats
+    adapter_id: str = ""
+    """The pmem LoRA adapter applied on top of the model, if any."""
 
     @property
     @abstractmethod
@@ -88,6 +90,10 @@ class ChatEngine(ABC):
         """Evaluate the prompt that ``messages`` begin (ending inside the last, unfinished user message) into the
         KV cache ahead of time; returns tokens evaluated (engines without a local KV cache: 0)."""
         return 0
+
+    def drop_adapter(self) -> bool:
+        """Stop applying the LoRA adapter (it was forgotten); returns whether one was in use."""
+        return False
 
     def complete(self, messages: list[ChatMessage], params: GenerationParams) -> str:
         """The whole reply at once."""

@@ -63,6 +63,7 @@ class LlamaCppEngine(ChatEngine):
         chat_format: str = "",
         lora_path: Path | None = None,
         seed: int = 0,
+        vocab_only: bool = False,
     ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
@@ -71,6 +72,8 @@ class LlamaCppEngine(ChatEngine):
         self.chat_format = chat_format
         self.lora_path = lora_path
         self.seed = seed
+        self.vocab_only = vocab_only
+        self.adapter_error = ""
         self.model_name = self.model_path.name.removesuffix(".gguf")
         self.last_stats = GenerationStats()
         self._llama: Any = None
@@ -118,15 +121,25 @@ class LlamaCppEngine(ChatEngine):
             n_threads_batch=self.n_threads,
             n_batch=self.n_batch,
             seed=self.seed,
+            vocab_only=self.vocab_only,
             verbose=False,
         )
-        if self.lora_path is not None:
+        if self.lora_path is not None and not self.vocab_only:
             kwargs["lora_path"] = str(self.lora_path)
         try:
             llama = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
             detail = _last_llama_error() or str(exc)
-            raise ModelError(f"llama.cpp cannot load {self.model_path}: {detail}") from None
+            if "lora_path" not in kwargs:
+                raise ModelError(f"llama.cpp cannot load {self.model_path}: {detail}") from None
+            # The model is fine but the adapter is not: chat without it rather than not at all.
+            self.adapter_error = f"adapter {self.adapter_id or self.lora_path} could not be loaded ({detail}); chatting without it"
+            self.lora_path, self.adapter_id = None, ""
+            del kwargs["lora_path"]
+            try:
+                llama = llama_cpp.Llama(**kwargs)
+            except (ValueError, RuntimeError, OSError) as exc2:
+                raise ModelError(f"llama.cpp cannot load {self.model_path}: {_last_llama_error() or exc2}") from None
         self._special = {
             "bos_token": _token_text(llama, llama.token_bos()),
             "eos_token": _token_text(llama, llama.token_eos()),
@@ -135,6 +148,21 @@ class LlamaCppEngine(ChatEngine):
         self._jinja = _compile(template.source)
         self._llama = llama
 
+    def drop_adapter(self) -> bool:
+        """Stop using the LoRA adapter on the live context (it was forgotten or replaced); the KV cache,
+        computed with it, is cleared. Returns whether an adapter was in use."""
+        if self.lora_path is None:
+            return False
+        self.lora_path = None
+        self.adapter_id = ""
+        if self._llama is not None:
+            import llama_cpp
+
+            llama_cpp.llama_set_adapters_lora(self._llama._ctx.ctx, None, 0, None)
+            self._llama.reset()
+            self._llama._ctx.kv_cache_clear()
+        return True
+
     def close(self) -> None:
         if self._llama is not None:
             self._llama.close()
@@ -142,14 +170,18 @@ class LlamaCppEngine(ChatEngine):
 
     # ------------------------------------------------------------------ tokens
 
-    def render(self, messages: list[ChatMessage]) -> str:
-        """The prompt text for ``messages``, ending where the assistant's reply begins."""
+    def render(self, messages: list[ChatMessage], *, add_generation_prompt: bool = True) -> str:
+        """The prompt text for ``messages``, ending where the assistant's reply begins (or, without the
+        generation prompt, where the last message ends: how a finished conversation is trained on)."""
         self.load()
-        return str(self._jinja.render(messages=messages, add_generation_prompt=True, **self._special))
+        return str(self._jinja.render(messages=messages, add_generation_prompt=add_generation_prompt, **self._special))
+
+    def tokenize_text(self, text: str) -> list[int]:
+        """Tokens of rendered template text (special tokens parsed, no BOS added: the template writes it)."""
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def tokenize_prompt(self, messages: list[ChatMessage]) -> list[int]:
-        # The template writes BOS itself where the model wants it, so none is added here.
-        return list(self.llama.tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True))
+        return self.tokenize_text(self.render(messages))
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -172,7 +204,7 @@ class LlamaCppEngine(ChatEngine):
         last = messages[-1]
         a = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "a"}])  # type: ignore[typeddict-item]
         b = self.tokenize_prompt([*messages[:-1], {"role": last["role"], "content": last["content"] + "b"}])  # type: ignore[typeddict-item]
-        return a[: _common_prefix(a, b)]
+        return a[: common_prefix(a, b)]
 
     def _identity(self) -> str:
         import hashlib
@@ -241,7 +273,7 @@ class LlamaCppEngine(ChatEngine):
         if len(tokens) >= self.n_ctx - 64:
             return 0
         have = llama.n_tokens
-        common = _common_prefix(llama.input_ids[:have], tokens)
+        common = common_prefix(llama.input_ids[:have], tokens)
         if common == len(tokens):
             return 0
         if common < have:
@@ -279,7 +311,7 @@ class LlamaCppEngine(ChatEngine):
         # What llama-cpp-python will reuse: the longest common prefix with the cache (one token less when the
         # whole prompt is cached, to refresh the logits). Computed here because llama.cpp's own counter also
         # counts tokens pre-evaluated by ``prefill`` since the last reset.
-        common = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
+        common = common_prefix(llama.input_ids[: llama.n_tokens], tokens)
         reuse = common - 1 if common == len(tokens) else common
         stats = GenerationStats(prompt_tokens=len(tokens), prompt_eval_tokens=len(tokens) - max(reuse, 0))
         self.last_stats = stats
@@ -326,7 +358,7 @@ class LlamaCppEngine(ChatEngine):
             stats.finish_reason = finish or "stop"  # type: ignore[assignment]
 
 
-def _common_prefix(a: Any, b: Any) -> int:
+def common_prefix(a: Any, b: Any) -> int:
     """Length of the longest common prefix of two token sequences."""
     n = 0
     for x, y in zip(a, b):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pmem.core.config import Paths, Settings, resolved_threads
+from pmem.core.engine.base import ChatEngine
 from pmem.core.memory.embedder import Embedder
 from pmem.core.memory.episodes import Episode, EpisodeTable
 from pmem.core.memory.retrieval import Hit, Retriever
@@ -266,6 +267,18 @@ class MemoryService:
         ]
         return self.forget_turns(ids)
 
+    def check_adapter(self, engine: ChatEngine) -> str | None:
+        """Before each turn: an adapter forgotten since it was loaded (here or in another process) stops now."""
+        if not engine.adapter_id:
+            return None
+        from pmem.core.distill.store import AdapterStore
+
+        adapter_id = engine.adapter_id
+        if AdapterStore(self.conn, self.paths.adapters_dir).is_active(adapter_id):
+            return None
+        engine.drop_adapter()
+        return f"adapter {adapter_id} is no longer used: something it was trained on was forgotten"
+
     def purge(self, *, vectors: bool = False) -> None:
         """Make deleted data unrecoverable from the files: merge the FTS index, checkpoint the WAL, and
         (when vectors were deleted) compact the vector store."""
@@ -276,6 +289,10 @@ class MemoryService:
         if self.paths.kv_dir.exists():
             for state in self.paths.kv_dir.glob("*.kv"):
                 state.unlink(missing_ok=True)
+        # Adapters trained on what was just forgotten were marked stale by the deletion itself: remove their files.
+        from pmem.core.distill.store import AdapterStore
+
+        AdapterStore(self.conn, self.paths.adapters_dir).sweep()
         if vectors:
             self.vectors.compact()
 

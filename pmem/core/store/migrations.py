@@ -99,3 +99,49 @@ MIGRATIONS += [
         """,
     ),
 ]
+
+MIGRATIONS += [
+    (
+        "0005_adapters",
+        # LoRA adapters distilled from the profile and memories, and the facts and turns each was trained on.
+        # Deleting a fact or a turn (forgetting) marks every adapter trained on it stale in the same
+        # transaction, so no process can load it again; its file is removed by the purge that follows.
+        """
+        CREATE TABLE adapters (
+            id           TEXT PRIMARY KEY,
+            file         TEXT NOT NULL,
+            base_model   TEXT NOT NULL,
+            base_name    TEXT NOT NULL DEFAULT '',
+            created_at   TEXT NOT NULL,
+            status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stale', 'replaced')),
+            reason       TEXT NOT NULL DEFAULT '',
+            examples     INTEGER NOT NULL DEFAULT 0,
+            facts        INTEGER NOT NULL DEFAULT 0,
+            episodes     INTEGER NOT NULL DEFAULT 0,
+            epochs       INTEGER NOT NULL DEFAULT 0,
+            rank         INTEGER NOT NULL DEFAULT 0,
+            alpha        REAL NOT NULL DEFAULT 0,
+            first_loss   REAL,
+            final_loss   REAL,
+            train_s      REAL,
+            bytes        INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX adapters_active ON adapters(base_model, created_at) WHERE status = 'active';
+        CREATE TABLE adapter_sources (
+            adapter_id TEXT NOT NULL REFERENCES adapters(id) ON DELETE CASCADE,
+            kind       TEXT NOT NULL CHECK (kind IN ('fact', 'turn')),
+            ref        TEXT NOT NULL,
+            PRIMARY KEY (adapter_id, kind, ref)
+        );
+        CREATE INDEX adapter_sources_ref ON adapter_sources(kind, ref);
+        CREATE TRIGGER facts_forgotten_stale_adapters AFTER DELETE ON facts BEGIN
+            UPDATE adapters SET status = 'stale', reason = 'forgotten fact'
+            WHERE status = 'active' AND id IN (SELECT adapter_id FROM adapter_sources WHERE kind = 'fact' AND ref = OLD.id);
+        END;
+        CREATE TRIGGER turns_forgotten_stale_adapters AFTER DELETE ON turns BEGIN
+            UPDATE adapters SET status = 'stale', reason = 'forgotten memory'
+            WHERE status = 'active' AND id IN (SELECT adapter_id FROM adapter_sources WHERE kind = 'turn' AND ref = CAST(OLD.id AS TEXT));
+        END;
+        """,
+    ),
+]

@@ -14,7 +14,9 @@ class StatusBar(Static):
     def render(self) -> str:
         s = self.status
         state = {"loading": "loading model…", "ready": "ready", "generating": "replying…", "failed": "no model"}.get(s.state, s.state)
-        parts = [s.model or "pmem", state]
+        parts = [(s.model or "pmem") + (" + adapter" if s.adapter else ""), state]
+        if s.private:
+            parts.append("private")
         if s.context_size:
             parts.append(f"ctx {s.context_used}/{s.context_size}")
         if s.tokens_per_s:

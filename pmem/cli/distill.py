@@ -1,0 +1,142 @@
+"""``pmem distill``: train the profile and memories into a LoRA adapter, or see and switch adapters."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from pmem.cli.common import console, runtime
+
+
+def distill(
+    status: bool = typer.Option(False, "--status", help="Show the adapters, which one is live, and what is new since."),
+    off: bool = typer.Option(False, "--off", help="Stop using adapters (kept on disk; --on turns them back on)."),
+    on: bool = typer.Option(False, "--on", help="Use the newest adapter again."),
+    clear: bool = typer.Option(False, "--clear", help="Delete every adapter."),
+    background: bool = typer.Option(False, "--background", help="Train in a low-priority background process and return."),
+    epochs: int = typer.Option(0, "--epochs", min=0, help="Passes over the examples (0: distill.epochs)."),
+    background_run: bool = typer.Option(False, "--background-run", hidden=True),
+) -> None:
+    """Distill what pmem knows about you into a small LoRA adapter that the model loads on top of its weights."""
+    from pmem.core.config import save_setting
+
+    if sum([status, off, on, clear, background]) > 1:
+        from pmem.core.errors import InputError
+
+        raise InputError("use one of --status, --off, --on, --clear, --background at a time")
+    rt = runtime()
+    out = console(markup=False)
+    if off or on:
+        save_setting(rt.paths, "distill.use_adapter", on)
+        out.print("Adapters are on: chats load the newest one." if on else "Adapters are off: chats use the base model alone.")
+        return
+    if status:
+        _status(rt)
+        return
+    if clear:
+        from pmem.core.store.db import transaction
+
+        with transaction(rt.journal.conn):
+            count = rt.journal.conn.execute("UPDATE adapters SET status = 'stale', reason = 'cleared' WHERE status = 'active'").rowcount
+        removed = rt.distill.store.sweep()
+        out.print(f"Cleared {count} adapter{'s' if count != 1 else ''} ({len(removed)} file{'s' if len(removed) != 1 else ''} deleted).")
+        return
+    from pmem.core.distill.service import require_extra
+
+    require_extra()
+    if background:
+        started = rt.distill.start_background()
+        out.print("Distilling in the background; `pmem distill --status` shows when it is done." if started else "A distillation is already running.")
+        return
+    if background_run:
+        _run_in_background(rt, epochs)
+        return
+    _run(rt, epochs)
+    rt.close()
+
+
+def _run(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pmem.core.distill.service import Progress as Stage
+
+    out = console(markup=False)
+    err = console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[loss]}"),
+        TimeElapsedColumn(), console=err, transient=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("starting", total=None, loss="")
+
+        def show(p: Stage) -> None:
+            bar.update(
+                task, description=p.stage, completed=p.done, total=p.total or None,
+                loss=f"loss {p.loss:.3f}" if p.loss is not None else "",
+            )
+
+        report = rt.distill.run(on_progress=show, epochs=epochs or None)
+    if report.adapter is None:
+        out.print(report.skipped)
+        if report.skipped.startswith("discarded"):
+            raise typer.Exit(1)
+        return
+    out.print(f"Trained {report.summary()}.")
+    out.print("pmem applies it from the next chat or question (`pmem distill --off` to stop).")
+
+
+def _run_in_background(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
+    """The child process ``--background`` starts: lowest priority, pauses while a chat turn is answered, and
+    logs one line without personal data."""
+    import time
+
+    from pmem.core.distill.service import user_waiting
+
+    try:
+        os.nice(15)
+    except OSError:
+        pass
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    report = rt.distill.run(wait_while=lambda: user_waiting(rt.paths), epochs=epochs or None)
+    line = report.summary() if report.adapter else report.skipped
+    sys.stdout.write(f"{started} distill: {line}\n")
+    rt.close()
+
+
+def _status(rt) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from pmem.core.distill.service import INSTALL_HINT, missing_extra
+    from pmem.core.distill.store import distill_running
+
+    out = console(markup=False)
+    d = rt.distill
+    live = d.active()
+    adapters = d.store.all()
+    out.print(f"Adapters: {'on' if rt.settings.distill.use_adapter else 'off'} · base model {d.model_path.name} ({d.fingerprint[:12]})")
+    if live is not None:
+        out.print(f"Live: {live.id}, made {live.created_at[:19].replace('T', ' ')} from {live.facts} facts and {live.episodes} memories")
+    else:
+        out.print("Live: none")
+    for other in d.foreign():
+        out.print(f"Not used: {other.id} was trained on another model ({other.base_name})")
+    changes = d.changes()
+    out.print(
+        f"New since the last adapter: {'a forgotten source' if changes >= 1 << 30 else changes} "
+        f"(automatic retrain at {rt.settings.distill.min_new}, {'on' if rt.settings.distill.auto else 'off'})"
+    )
+    if distill_running(rt.paths.adapters_dir):
+        out.print("A distillation is running now.")
+    missing = missing_extra()
+    if missing:
+        out.print(f"Training needs the distill extra: {INSTALL_HINT}")
+    if adapters:
+        table = Table(box=None)
+        for column in ("id", "made", "status", "facts", "memories", "examples", "loss", "MB"):
+            table.add_column(column, no_wrap=column in ("id", "made"))
+        for a in adapters[:10]:
+            loss = f"{a.final_loss:.2f}" if a.final_loss is not None else ""
+            state = f"stale: {a.reason}" if a.status == "stale" and a.reason else a.status
+            table.add_row(a.id, a.created_at[:16].replace("T", " "), state, str(a.facts), str(a.episodes), str(a.examples), loss, f"{a.bytes / 1e6:.1f}")
+        out.print(table)

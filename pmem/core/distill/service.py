@@ -1,0 +1,275 @@
+"""Distillation: the profile and memories, trained into a LoRA adapter for the current base model.
+
+``DistillService.run`` does one whole run (dataset, dense base, training, GGUF export, registration);
+``due`` says whether enough is new for an automatic run, and ``start_background`` starts one in its own
+low-priority process, which outlives the chat that started it and never leaves half an adapter behind.
+Nothing here imports torch, transformers or peft until a run starts; without the ``distill`` extra,
+:func:`require_extra` names exactly what to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pmem.core.config import Paths, Settings, resolved_threads
+from pmem.core.distill.dataset import Dataset, build_dataset
+from pmem.core.distill.store import Adapter, AdapterStore, distill_lock
+from pmem.core.errors import ConfigError, PmemError
+
+EXTRA_MODULES = ("torch", "transformers", "peft", "gguf")
+INSTALL_HINT = "pip install 'pmem[distill]'"
+BUSY_FILE = "interactive.turn"
+"""Present in the cache dir while a chat turn is being answered: a background run pauses between steps."""
+
+
+class DependencyError(PmemError):
+    exit_code = 3
+
+
+def missing_extra() -> list[str]:
+    """The extra's modules that are not installed (found without importing them: torch alone takes seconds)."""
+    missing = []
+    for name in EXTRA_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def require_extra() -> None:
+    missing = missing_extra()
+    if missing:
+        raise DependencyError(
+            f"pmem distill needs the optional 'distill' extra ({', '.join(missing)} not installed): run {INSTALL_HINT}"
+        )
+
+
+@dataclass
+class Progress:
+    """What a face shows while a run goes on: a stage, and steps within it."""
+
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    loss: float | None = None
+
+
+@dataclass
+class DistillReport:
+    adapter: Adapter | None = None
+    examples: int = 0
+    facts: int = 0
+    episodes: int = 0
+    seconds: float = 0.0
+    used_cached_base: bool = False
+    skipped: str = ""
+    """Why no adapter was made (nothing to learn, another run going on, a source forgotten meanwhile)."""
+    removed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.adapter is None:
+            return self.skipped
+        a = self.adapter
+        loss = f"; loss {a.first_loss:.2f} → {a.final_loss:.2f}" if a.first_loss is not None and a.final_loss is not None else ""
+        return (
+            f"adapter {a.id}: {_n(a.facts, 'fact')} and {_n(a.episodes, 'memory', 'memories')}, "
+            f"{_n(a.examples, 'example')} × {_n(a.epochs, 'epoch')} in {self.seconds:.0f} s{loss}; {a.bytes / 1e6:.1f} MB"
+        )
+
+
+class DistillService:
+    def __init__(self, settings: Settings, paths: Paths, conn, model_path: Path) -> None:  # type: ignore[no-untyped-def]
+        self.settings = settings
+        self.paths = paths
+        self.conn = conn
+        self.model_path = Path(model_path)
+        self.store = AdapterStore(conn, paths.adapters_dir)
+        self._fingerprint = ""
+
+    @property
+    def fingerprint(self) -> str:
+        if not self._fingerprint:
+            from pmem.core.models import model_fingerprint
+
+            self._fingerprint = model_fingerprint(self.model_path)
+        return self._fingerprint
+
+    # ------------------------------------------------------------------ which adapter, and when to train
+
+    def active(self) -> Adapter | None:
+        return self.store.active(self.fingerprint)
+
+    def foreign(self) -> list[Adapter]:
+        """Live adapters trained on a different base model (ignored, and said so)."""
+        return self.store.active_for_other_models(self.fingerprint)
+
+    def changes(self) -> int:
+        return self.store.changes_since(self.fingerprint)
+
+    def due(self) -> bool:
+        """Whether an automatic run should start now."""
+        d = self.settings.distill
+        if not (d.auto and d.use_adapter) or self.settings.model.backend != "llama_cpp" or missing_extra():
+            return False
+        return self.changes() >= max(1, d.min_new)
+
+    def dataset(self) -> Dataset:
+        from pmem.core.memory.episodes import EpisodeTable
+        from pmem.core.profile.store import ProfileStore
+
+        limit = max(0, self.settings.distill.max_examples)
+        recent = [r[0] for r in self.conn.execute("SELECT id FROM episodes ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))]
+        episodes = EpisodeTable(self.conn).load(recent).values()
+        return build_dataset(ProfileStore(self.conn).current(), episodes, max_examples=limit)
+
+    # ------------------------------------------------------------------ a run
+
+    def run(
+        self,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        wait_while: Callable[[], bool] | None = None,
+        epochs: int | None = None,
+    ) -> DistillReport:
+        """Train, export and register a new adapter from what pmem knows now."""
+        require_extra()
+        d = self.settings.distill
+        if d.rank < 1 or d.alpha <= 0 or d.epochs < 1 or d.learning_rate <= 0:
+            raise ConfigError("distill.rank, distill.alpha, distill.epochs and distill.learning_rate must be positive")
+        from pmem.core.models import read_gguf_info
+
+        info = read_gguf_info(self.model_path)
+        from pmem.core.distill.export import SUPPORTED_ARCHITECTURES
+
+        if info.architecture not in SUPPORTED_ARCHITECTURES:
+            raise PmemError(
+                f"pmem distill cannot train an adapter for a '{info.architecture}' model yet "
+                f"(supported: {', '.join(sorted(SUPPORTED_ARCHITECTURES))})"
+            )
+        report = DistillReport()
+        progress = Progress()
+
+        def stage(name: str, total: int = 0) -> None:
+            progress.stage, progress.done, progress.total, progress.loss = name, 0, total, None
+            if on_progress is not None:
+                on_progress(progress)
+
+        started = time.perf_counter()
+        with distill_lock(self.paths.adapters_dir) as got:
+            if not got:
+                report.skipped = "another distillation is already running; it will finish on its own"
+                return report
+            self.store.sweep(holding_lock=True)
+            stage("collecting what pmem knows")
+            data = self.dataset()
+            report.examples, report.facts, report.episodes = len(data.examples), data.facts, data.episodes
+            if not data.examples:
+                report.skipped = "nothing to learn yet: no profile facts or memories"
+                return report
+            stage("tokenizing examples")
+            from pmem.core.distill.train import tokenize
+            from pmem.core.engine.llama import LlamaCppEngine
+
+            vocab = LlamaCppEngine(self.model_path, chat_format=self.settings.model.chat_format, vocab_only=True)
+            try:
+                tokenized = tokenize(data.examples, vocab, self.settings.chat.system_prompt)
+                pad = max(0, vocab.llama.token_eos())
+            finally:
+                vocab.close()
+            stage("loading base weights")
+            from pmem.core.distill.base import load_dense_base
+
+            base, report.used_cached_base = load_dense_base(self.model_path, self.paths.distill_cache_dir, self.fingerprint)
+            n_epochs = epochs or d.epochs
+            stage("training", 1)
+
+            def on_step(step: int, total: int, loss: float) -> None:
+                progress.done, progress.total, progress.loss = step, total, loss
+                if on_progress is not None:
+                    on_progress(progress)
+
+            from pmem.core.distill.train import lora_state, train_lora
+
+            threads = d.threads or resolved_threads(self.settings)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # deprecation chatter from transformers/peft is not the user's business
+                result = train_lora(
+                    base, tokenized, rank=d.rank, alpha=d.alpha, epochs=n_epochs, learning_rate=d.learning_rate,
+                    threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
+                )
+                state = lora_state(result.model)
+            stage("writing adapter")
+            from pmem.core.distill.export import gguf_tensors, write_adapter
+
+            config = base.config
+            tensors = gguf_tensors(
+                state, architecture=info.architecture,
+                n_head=int(config.num_attention_heads), n_head_kv=int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads),
+            )
+            adapter_id = self.store.new_id()
+            path = self.paths.adapters_dir / f"{adapter_id}.gguf"
+            size = write_adapter(
+                path, tensors, architecture=info.architecture, alpha=d.alpha,
+                metadata={"adapter_id": adapter_id, "base_model": self.fingerprint, "base_name": info.name or self.model_path.name},
+            )
+            report.seconds = time.perf_counter() - started
+            adapter = AdapterStore.make(
+                adapter_id, base_model=self.fingerprint, base_name=info.name or self.model_path.name,
+                examples=len(tokenized), facts=data.facts, episodes=data.episodes, epochs=n_epochs, rank=d.rank,
+                alpha=d.alpha, first_loss=result.first_loss, final_loss=result.final_loss, train_s=result.seconds, size=size,
+            )
+            if not self.store.register(adapter, data.fact_ids, data.turn_ids):
+                path.unlink(missing_ok=True)
+                report.skipped = "discarded: something it learned was forgotten while it trained; run pmem distill again"
+                return report
+            report.adapter = adapter
+            report.removed = self.store.sweep(holding_lock=True)
+        return report
+
+    # ------------------------------------------------------------------ in the background
+
+    def start_background(self) -> bool:
+        """Start a low-priority ``pmem distill`` process that outlives this one; False if one is running."""
+        if missing_extra():
+            return False
+        from pmem.core.distill.store import distill_running
+
+        if distill_running(self.paths.adapters_dir):
+            return False
+        self.paths.log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        log = open(self.paths.log_dir / "distill.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            subprocess.Popen(
+                [sys.executable, "-m", "pmem", "distill", "--background-run"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+            )
+        finally:
+            log.close()
+        return True
+
+
+def interactive_marker(paths: Paths) -> Path:
+    return paths.cache_dir / BUSY_FILE
+
+
+def user_waiting(paths: Paths, max_age_s: float = 300.0) -> bool:
+    """Whether a chat turn is being answered right now (a marker younger than ``max_age_s``: a crashed chat
+    cannot pause training for ever)."""
+    try:
+        return time.time() - interactive_marker(paths).stat().st_mtime < max_age_s
+    except OSError:
+        return False
+
+
+def _n(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"

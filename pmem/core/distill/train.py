@@ -1,0 +1,149 @@
+"""Training a LoRA on the examples: peft on the dense base, a plain torch loop on the CPU.
+
+The examples are rendered with the chat template pmem itself uses at inference and tokenized by llama.cpp's
+own tokenizer (a vocab-only load), so the adapter learns exactly the token sequences it will see; the loss
+covers the answer tokens only. A plain loop (not HF ``Trainer``) keeps the dependency surface small and
+lets every step check whether the user is waiting on the model, in which case training steps aside.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmem.core.distill.dataset import Example
+from pmem.core.engine.base import ChatMessage
+from pmem.core.engine.llama import common_prefix
+from pmem.core.errors import Interrupted
+
+IGNORE = -100
+
+
+@dataclass
+class Tokenized:
+    input_ids: list[int]
+    labels: list[int]
+
+
+@dataclass
+class TrainResult:
+    model: Any
+    losses: list[float] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+
+    @property
+    def first_loss(self) -> float | None:
+        return self.losses[0] if self.losses else None
+
+    @property
+    def final_loss(self) -> float | None:
+        tail = self.losses[-max(1, len(self.losses) // 10) :]
+        return sum(tail) / len(tail) if tail else None
+
+
+def chat_for(example: Example, system: str) -> list[ChatMessage]:
+    messages: list[ChatMessage] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": example.question})
+    return messages
+
+
+def tokenize(examples: Sequence[Example], vocab: Any, system: str, max_tokens: int = 256) -> list[Tokenized]:
+    """Token ids and labels (prompt masked) for each example; ``vocab`` is a (vocab-only) LlamaCppEngine."""
+    out: list[Tokenized] = []
+    for example in examples:
+        messages = chat_for(example, system)
+        prompt = vocab.tokenize_text(vocab.render(messages))
+        full = vocab.tokenize_text(
+            vocab.render([*messages, {"role": "assistant", "content": example.answer}], add_generation_prompt=False)
+        )
+        cut = common_prefix(prompt, full)
+        if cut < len(prompt) - 2 or len(full) <= cut:
+            continue  # a template that rewrites earlier turns once a reply follows: nothing safe to learn
+        full = full[:max_tokens]
+        out.append(Tokenized(full, [IGNORE] * cut + full[cut:]))
+    return out
+
+
+def train_lora(
+    base: Any,
+    data: Sequence[Tokenized],
+    *,
+    rank: int,
+    alpha: float,
+    epochs: int,
+    learning_rate: float,
+    threads: int,
+    batch_size: int = 4,
+    seed: int = 0,
+    pad_id: int = 0,
+    on_step: Callable[[int, int, float], None] | None = None,
+    wait_while: Callable[[], bool] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Fit a LoRA on all linear projections of ``base``; ``on_step(step, total, loss)`` reports progress,
+    ``wait_while()`` true makes it pause between steps (the user is waiting on the model)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from pmem.core.distill.export import TARGET_MODULES
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(max(1, threads))
+    config = LoraConfig(
+        r=rank, lora_alpha=alpha, target_modules=TARGET_MODULES, lora_dropout=0.0, bias="none", task_type="CAUSAL_LM"
+    )
+    model = get_peft_model(base, config)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.0)
+    order = list(range(len(data)))
+    rng = random.Random(seed)
+    per_epoch = (len(order) + batch_size - 1) // batch_size
+    total = per_epoch * epochs
+    result = TrainResult(model)
+    started = time.perf_counter()
+    step = 0
+    for _epoch in range(epochs):
+        rng.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            if cancelled is not None and cancelled():
+                raise Interrupted("training cancelled")
+            while wait_while is not None and wait_while():
+                time.sleep(0.2)
+            batch = [data[i] for i in order[start : start + batch_size]]
+            ids, labels, mask = _pad(batch, pad_id)
+            loss = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            step += 1
+            value = float(loss.detach())
+            result.losses.append(value)
+            if on_step is not None:
+                on_step(step, total, value)
+    model.eval()
+    result.steps = step
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def lora_state(model: Any) -> dict[str, Any]:
+    from peft import get_peft_model_state_dict
+
+    return dict(get_peft_model_state_dict(model, save_embedding_layers=False))
+
+
+def _pad(batch: Sequence[Tokenized], pad_id: int) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+    width = max(len(t.input_ids) for t in batch)
+    ids = [t.input_ids + [pad_id] * (width - len(t.input_ids)) for t in batch]
+    labels = [t.labels + [IGNORE] * (width - len(t.labels)) for t in batch]
+    mask = [[1] * len(t.input_ids) + [0] * (width - len(t.input_ids)) for t in batch]
+    return ids, labels, mask
+

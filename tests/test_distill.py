@@ -1,0 +1,357 @@
+"""Parametric memory: real training (peft on CPU), real GGUF export, real llama.cpp loading the adapter.
+
+Dequantizing the GGUF into a dense transformers model takes ~15 s, so one dense copy is made per test
+session and hard-linked into each test's cache, where pmem looks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, assert_one_line_error, run_pmem
+
+pytestmark = pytest.mark.slow
+
+pytest.importorskip("peft", reason="the distill extra is not installed")
+
+FACTS = [
+    ("identity.name", "Ada Quist"),
+    ("location.city", "Utrecht"),
+    ("work.employer", "Fokker Labs"),
+    ("pets.dog", "Pixel"),
+    ("people.sister", "Maren"),
+    ("preferences.favourite_colour", "teal"),
+]
+SYSTEM = "You are pmem, a helpful assistant running privately on the user's own computer. Answer concisely and truthfully."
+
+
+@pytest.fixture(scope="session")
+def dense_cache(tmp_path_factory: pytest.TempPathFactory, embedded_model: Path) -> Path:
+    from pmem.core.distill.base import load_dense_base
+    from pmem.core.models import model_fingerprint
+
+    root = tmp_path_factory.mktemp("dense")
+    load_dense_base(embedded_model, root, model_fingerprint(embedded_model))
+    return root
+
+
+def _share_dense(dense_cache: Path, home: Path) -> None:
+    """Hard-link the session's dense copy into ``home``'s cache (as a previous run would have left it)."""
+    for source in dense_cache.glob("base-*"):
+        target = home / "cache" / "distill" / source.name
+        target.mkdir(parents=True, exist_ok=True)
+        for f in source.iterdir():
+            if not (target / f.name).exists():
+                os.link(f, target / f.name)
+
+
+def _runtime(home: Path, dense_cache: Path, **distill: object):  # type: ignore[no-untyped-def]
+    from pmem.core.config import with_overrides
+    from pmem.core.runtime import Runtime
+
+    _share_dense(dense_cache, home)
+    rt = Runtime.load()
+    rt.settings = with_overrides(rt.settings, **{f"distill__{k}": v for k, v in distill.items()})
+    return rt
+
+
+def _teach(rt) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The facts, set the way `pmem profile set` does; returns value -> fact id."""
+    return {value: rt.profile.store.set(key, value).fact.id for key, value in FACTS}
+
+
+def _last_logits(llama, tokens: list[int]):  # type: ignore[no-untyped-def]
+    import llama_cpp
+    import numpy as np
+
+    llama.reset()
+    llama.eval(tokens)
+    row = llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1)
+    return np.ctypeslib.as_array(row, shape=(llama.n_vocab(),)).astype(np.float64)
+
+
+def _kl(p_logits, q_logits) -> float:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    def logsoftmax(x):  # type: ignore[no-untyped-def]
+        x = x - x.max()
+        return x - np.log(np.exp(x).sum())
+
+    lp, lq = logsoftmax(p_logits), logsoftmax(q_logits)
+    return float((np.exp(lp) * (lp - lq)).sum())
+
+
+# ----------------------------------------------------------------------------- export layout
+
+
+@pytest.fixture(scope="module")
+def trained(dense_cache: Path, embedded_model: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A LoRA trained a few steps on real examples, kept as the peft model and exported both ways:
+    with the q/k permutation llama.cpp needs, and (to show the test can tell) without it."""
+    from pmem.core.distill import export
+    from pmem.core.distill.base import load_dense_base
+    from pmem.core.distill.dataset import Example
+    from pmem.core.distill.train import lora_state, tokenize, train_lora
+    from pmem.core.engine.llama import LlamaCppEngine
+    from pmem.core.models import model_fingerprint, read_gguf_info
+
+    base, cached = load_dense_base(embedded_model, dense_cache, model_fingerprint(embedded_model))
+    assert cached
+    examples = [Example(q, a) for q, a in [
+        ("What is my name?", "You are called Ada Quist."), ("Where do I live?", "You live in Utrecht."),
+        ("Where do I work?", "You work at Fokker Labs."), ("What is my dog called?", "Your dog is called Pixel."),
+    ]] * 2
+    vocab = LlamaCppEngine(embedded_model, vocab_only=True)
+    data = tokenize(examples, vocab, SYSTEM)
+    vocab.close()
+    result = train_lora(base, data, rank=8, alpha=16, epochs=3, learning_rate=2e-3, threads=2, batch_size=4)
+    info = read_gguf_info(embedded_model)
+    state = lora_state(result.model)
+    out = tmp_path_factory.mktemp("adapters")
+    paths = {}
+    for name, arch in (("right", info.architecture), ("unpermuted", "no-permute")):
+        tensors = export.gguf_tensors(state, architecture=arch, n_head=base.config.num_attention_heads, n_head_kv=base.config.num_key_value_heads)
+        paths[name] = out / f"{name}.gguf"
+        export.write_adapter(paths[name], tensors, architecture=info.architecture, alpha=16, metadata={})
+    return result, paths, data
+
+
+def test_llama_cpp_with_the_adapter_agrees_with_transformers_and_peft(trained, embedded_model: Path) -> None:  # type: ignore[no-untyped-def]
+    import llama_cpp
+    import torch
+
+    result, paths, data = trained
+    prompts = [d.input_ids[: next(i for i, x in enumerate(d.labels) if x != -100)] for d in data[:4]]
+    with torch.no_grad():
+        hf = [result.model(input_ids=torch.tensor([p])).logits[0, -1].double().numpy() for p in prompts]
+    base = llama_cpp.Llama(model_path=str(embedded_model), n_ctx=512, n_threads=2, logits_all=True, verbose=False)
+    right = llama_cpp.Llama(model_path=str(embedded_model), lora_path=str(paths["right"]), n_ctx=512, n_threads=2, logits_all=True, verbose=False)
+    wrong = llama_cpp.Llama(model_path=str(embedded_model), lora_path=str(paths["unpermuted"]), n_ctx=512, n_threads=2, logits_all=True, verbose=False)
+    try:
+        kl_right = [_kl(h, _last_logits(right, p)) for h, p in zip(hf, prompts)]
+        kl_wrong = [_kl(h, _last_logits(wrong, p)) for h, p in zip(hf, prompts)]
+        kl_base = [_kl(h, _last_logits(base, p)) for h, p in zip(hf, prompts)]
+    finally:
+        for llama in (base, right, wrong):
+            llama.close()
+    mean = sum(kl_right) / len(kl_right)
+    # The quantized base differs from the dense weights by ~0.005 nats; a layout error costs far more.
+    assert mean < 0.05, kl_right
+    assert sum(kl_wrong) / len(kl_wrong) > 4 * mean, (kl_wrong, kl_right)
+    assert sum(kl_base) / len(kl_base) > 4 * mean, (kl_base, kl_right)  # and the adapter does change the model
+
+
+def test_an_adapter_changes_the_logits_and_dropping_it_restores_the_base(trained, embedded_model: Path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from pmem.core.engine.llama import LlamaCppEngine
+
+    _result, paths, data = trained
+    tokens = data[0].input_ids[:20]
+    base = LlamaCppEngine(embedded_model, n_ctx=512)
+    tuned = LlamaCppEngine(embedded_model, n_ctx=512, lora_path=paths["right"])
+    tuned.adapter_id = "a-test"
+    try:
+        plain = _last_logits(base.llama, tokens)
+        adapted = _last_logits(tuned.llama, tokens)
+        assert np.abs(plain - adapted).max() > 0.5
+        assert tuned.drop_adapter() is True
+        assert tuned.lora_path is None and tuned.adapter_id == ""
+        assert np.allclose(_last_logits(tuned.llama, tokens), plain, atol=1e-3)
+        assert tuned.drop_adapter() is False
+    finally:
+        base.close()
+        tuned.close()
+
+
+def test_an_interrupted_write_leaves_the_previous_adapter_whole(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import gguf
+
+    from pmem.core.distill.export import write_adapter
+
+    _result, paths, _data = trained
+    target = tmp_path / "a-live.gguf"
+    target.write_bytes(paths["right"].read_bytes())
+    before = target.read_bytes()
+    tensors = {t.name: t.data.copy() for t in gguf.GGUFReader(str(paths["unpermuted"])).tensors}
+
+    class Crash(Exception):
+        pass
+
+    original = gguf.GGUFWriter.write_tensors_to_file
+
+    def fail_midway(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.fout[0].write(b"\0" * 4096)  # some bytes reach the disk, then the process "dies"
+        raise Crash
+
+    gguf.GGUFWriter.write_tensors_to_file = fail_midway  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Crash):
+            write_adapter(target, tensors, architecture="llama", alpha=16, metadata={})
+    finally:
+        gguf.GGUFWriter.write_tensors_to_file = original  # type: ignore[method-assign]
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-live.gguf"]
+    write_adapter(target, tensors, architecture="llama", alpha=16, metadata={})
+    assert target.read_bytes() != before and gguf.GGUFReader(str(target)).tensors
+
+
+# ----------------------------------------------------------------------------- the whole feature
+
+
+def test_distill_learns_the_profile_and_forgetting_reaches_the_weights(pmem_home: Path, dense_cache: Path) -> None:
+    from pmem.core.chat import ChatService
+    from pmem.core.engine.base import GenerationParams
+
+    rt = _runtime(pmem_home, dense_cache, epochs=4)
+    ids = _teach(rt)
+    first = rt.distill.run()
+    assert first.adapter is not None, first.skipped
+    adapter = first.adapter
+    assert rt.distill.active() == adapter
+    assert rt.distill.store.sources(adapter.id).facts == set(ids.values())
+    assert (pmem_home / "data" / "adapters" / adapter.file).is_file()
+    assert adapter.final_loss is not None and adapter.first_loss is not None and adapter.final_loss < adapter.first_loss / 3
+    assert rt.distill.changes() == 0 and not rt.distill.due()
+
+    # The adapter answers a phrasing it never trained on, with no profile or retrieval in the prompt.
+    engine = rt.engine
+    assert engine.adapter_id == adapter.id
+    greedy = GenerationParams(max_tokens=16, temperature=0.0, top_p=1.0, repeat_penalty=1.0, seed=0)
+    question = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Remind me, in which town is my home?"}]
+    assert "Utrecht" in engine.complete(question, greedy)  # type: ignore[arg-type]
+
+    # A chat that has the adapter loaded stops using it at its next turn once a fact it learned is forgotten
+    # (here by another process, as `pmem profile forget` would).
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=engine, journal=rt.journal, recall=rt.layers)
+    forget = run_pmem("profile", "forget", "sister", "--yes", home=pmem_home)
+    assert forget.returncode == 0, forget.stderr
+    assert not (pmem_home / "data" / "adapters" / adapter.file).exists()
+    assert rt.distill.store.get(adapter.id).status == "stale"  # type: ignore[union-attr]
+    assert rt.distill.active() is None
+    list(service.send("hello", max_tokens=4, temperature=0.0))
+    assert service.last.note and adapter.id in service.last.note
+    assert engine.adapter_id == "" and engine.lora_path is None
+    rt.close()
+
+    # A new process loads no adapter, and a retrain is due at once (without waiting for min_new).
+    rt = _runtime(pmem_home, dense_cache, epochs=2, auto=True)
+    assert rt.engine.adapter_id == ""
+    assert rt.distill.due()
+    second = rt.distill.run()
+    assert second.adapter is not None
+    sources = rt.distill.store.sources(second.adapter.id)
+    assert ids["Maren"] not in sources.facts and sources.facts == {v for k, v in ids.items() if k != "Maren"}
+    assert not any("Maren" in e.question + e.answer for e in rt.distill.dataset().examples)
+    assert sorted(p.name for p in (pmem_home / "data" / "adapters").iterdir() if p.suffix == ".gguf") == [second.adapter.file]
+    rt.close()
+
+
+def test_cli_distill_status_off_on_and_the_layer_switches(pmem_home: Path, dense_cache: Path) -> None:
+    rt = _runtime(pmem_home, dense_cache)
+    _teach(rt)
+    rt.close()
+    proc = run_pmem("distill", "--epochs", "4", home=pmem_home)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Trained adapter a-"), proc.stdout
+    assert "6 facts and 0 memories" in proc.stdout and "pmem applies it from the next chat" in proc.stdout
+    status = run_pmem("distill", "--status", home=pmem_home)
+    assert "Adapters: on" in status.stdout and "Live: a-" in status.stdout and "from 6 facts and 0 memories" in status.stdout
+
+    question = ["ask", "--temperature", "0", "--max-tokens", "16", "--no-memory"]
+    tuned = run_pmem(*question, "Remind me which company employs me.", home=pmem_home)
+    plain = run_pmem(*question, "--no-adapter", "Remind me which company employs me.", home=pmem_home)
+    assert tuned.returncode == plain.returncode == 0
+    assert "Fokker" in tuned.stdout and "Fokker" not in plain.stdout, (tuned.stdout, plain.stdout)
+
+    off = run_pmem("distill", "--off", home=pmem_home)
+    assert off.stdout.strip() == "Adapters are off: chats use the base model alone."
+    assert run_pmem(*question, "Remind me which company employs me.", home=pmem_home).stdout == plain.stdout
+    assert "Adapters: off" in run_pmem("distill", "--status", home=pmem_home).stdout
+    run_pmem("distill", "--on", home=pmem_home)
+    assert run_pmem(*question, "Remind me which company employs me.", home=pmem_home).stdout == tuned.stdout
+
+    # --no-memory wrote nothing: no session, no turn.
+    conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
+    assert conn.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
+    conn.close()
+
+    cleared = run_pmem("distill", "--clear", home=pmem_home)
+    assert cleared.stdout.strip() == "Cleared 1 adapter (1 file deleted)."
+    assert not list((pmem_home / "data" / "adapters").glob("*.gguf"))
+
+
+def test_a_background_run_survives_its_parent_and_a_kill_leaves_no_adapter(
+    pmem_home: Path, dense_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _runtime(pmem_home, dense_cache)
+    _teach(rt)
+    rt.close()
+    # Killed mid-run: nothing registered, nothing loadable; the leftovers go at the next sweep.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env.update(PMEM_HOME=str(pmem_home), PMEM_DISTILL_EPOCHS="50")
+    child = subprocess.Popen([sys.executable, "-m", "pmem", "distill"], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = pmem_home / "data" / "adapters" / ".distill.lock"
+    deadline = time.time() + 120
+    while time.time() < deadline and not lock.exists():
+        time.sleep(0.2)
+    time.sleep(8)
+    child.kill()
+    child.wait()
+    conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
+    assert conn.execute("SELECT count(*) FROM adapters").fetchone()[0] == 0
+    conn.close()
+
+    # What a kill in the middle of writing an adapter leaves behind: never registered, so never loaded.
+    (pmem_home / "data" / "adapters" / "a-0000.gguf.tmp").write_bytes(b"GGUF" + b"\0" * 64)
+
+    # Started in the background by a chat that then exits: the run finishes on its own.
+    monkeypatch.setenv("PMEM_DISTILL_EPOCHS", "2")
+    monkeypatch.setenv("PMEM_DISTILL_AUTO", "true")
+    monkeypatch.setenv("PMEM_DISTILL_MIN_NEW", "3")
+    rt = _runtime(pmem_home, dense_cache)
+    rt.distill_on_close = True
+    rt.journal  # noqa: B018 - open the store, as a chat would have
+    rt.close()
+    deadline = time.time() + 240
+    adapters = []
+    while time.time() < deadline:
+        conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
+        adapters = conn.execute("SELECT id, file, status FROM adapters").fetchall()
+        conn.close()
+        if adapters:
+            break
+        time.sleep(1)
+    assert len(adapters) == 1 and adapters[0][2] == "active", adapters
+    files = sorted(p.name for p in (pmem_home / "data" / "adapters").iterdir() if not p.name.startswith("."))
+    assert files == [adapters[0][1]]  # the killed run's temporary file was swept
+    log = (pmem_home / "logs" / "distill.log").read_text()
+    assert f"distill: adapter {adapters[0][0]}" in log
+    assert "Ada" not in log and "Utrecht" not in log  # no personal data in the log
+
+
+def test_distill_without_the_extra_says_what_to_install(pmem_home: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Absent:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('peft', 'gguf'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, _Absent())\n"
+    )
+    run_pmem("profile", "set", "location.city", "Utrecht", home=pmem_home)
+    proc = run_pmem("distill", home=pmem_home, env={"PYTHONPATH": str(blocker)})
+    assert_one_line_error(proc, "pip install 'pmem[distill]'", "peft, gguf")
+    assert proc.returncode == 3
+    assert "Utrecht" in run_pmem("profile", "show", home=pmem_home).stdout
+    status = run_pmem("distill", "--status", home=pmem_home, env={"PYTHONPATH": str(blocker)})
+    assert status.returncode == 0 and "Training needs the distill extra: pip install 'pmem[distill]'" in status.stdout
