@@ -1,8 +1,11 @@
 """Run every benchmark, write bench/results/perf.json, plot retrieval latency, and rewrite the
 results section of bench/README.md.
 
-    python bench/run_all.py            # everything (~10 minutes on 2 cores)
-    python bench/run_all.py --quick    # a smoke run: fewer repetitions, smaller data (~3 minutes)
+    python bench/run_all.py            # everything (~15 minutes on 2 cores)
+    python bench/run_all.py --quick    # a smoke run: fewer repetitions, smaller data (under 3 minutes)
+
+A quick run writes to ``results/quick/`` and prints its table instead of rewriting bench/README.md, so a
+smoke run never replaces the figures of a full one.
 
 Each benchmark runs in its own process (its memory is returned, a failure is reported, not fatal).
 """
@@ -31,8 +34,8 @@ def _run(script: str, *args: str) -> bool:
     return proc.returncode == 0
 
 
-def _load(name: str) -> dict[str, Any]:
-    path = RESULTS / name
+def _load(name: str, where: Path = RESULTS) -> dict[str, Any]:
+    path = where / name
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -95,7 +98,9 @@ def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
     return f"{value}{unit}"
 
 
-def tables(s: dict[str, Any], perf: dict[str, Any], locomo: dict[str, Any], profile: dict[str, Any], quick: bool) -> str:
+def tables(
+    s: dict[str, Any], perf: dict[str, Any], locomo: dict[str, Any], profile: dict[str, Any], distill: dict[str, Any], quick: bool
+) -> str:
     m = s["machine"]
     gen = perf.get("gen", {})
     tt = perf.get("ttft_memory", {})
@@ -139,6 +144,20 @@ def tables(s: dict[str, Any], perf: dict[str, Any], locomo: dict[str, Any], prof
         for mode in ("rules", "model", "rules+model"):
             r = profile.get(mode, {})
             rows.append(f"| {mode} | {_fmt(r.get('precision'))} | {_fmt(r.get('recall'))} | {r.get('stale_superseded_shown_as_current')} | {r.get('seconds')} s |")
+    if distill:
+        ll, acc = distill.get("loglik", {}), distill.get("accuracy", {})
+        rows += [
+            "",
+            f"Parametric memory (`distill_eval.py`): {distill.get('questions')} held-out questions about a synthetic user "
+            f"({distill.get('facts')} facts, {distill.get('memories')} memories); adapter trained in {_fmt(distill.get('train_s'), ' s', 0)} "
+            f"({distill.get('examples')} examples × {distill.get('epochs')} epochs), {_fmt(distill.get('adapter_mb'), ' MB', 1)}:",
+            "",
+            "| condition | mean log-likelihood of the answer | accuracy (greedy reply contains the fact) |",
+            "| --- | --- | --- |",
+        ]
+        for key, label in (("base", "base model"), ("adapter", "base + adapter"), ("rag", "base + profile and retrieval (pmem without adapter)"),
+                           ("rag_adapter", "base + profile and retrieval + adapter (pmem)")):
+            rows.append(f"| {label} | {_fmt(ll.get(key), digits=3)} | {_fmt(acc.get(key), digits=3)} |")
     return "\n".join(rows)
 
 
@@ -161,20 +180,35 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     quick = args.quick
-    if not args.report_only:
-        _run("perf.py", *(["--quick"] if quick else []))
-        _run("retrieval_latency.py", "--sizes", *(["1000", "10000"] if quick else ["1000", "10000", "100000"]), "--queries", "100" if quick else "200")
-        _run("tui_startup.py", "--runs", "2" if quick else "5")
-        if not quick:
-            _run("locomo_retrieval.py")
-            _run("profile_extraction.py")
-    perf, latency, tui = _load("perf_detail.json"), _load("retrieval_latency.json"), _load("tui_startup.json")
-    result = summary(perf, latency, tui)
-    write_json(RESULTS / "perf.json", result)
-    plot_latency(latency, RESULTS / "retrieval_latency.png")
-    rewrite_readme(tables(result, perf, _load("locomo_retrieval.json"), _load("profile_extraction.json"), quick))
-    print(f"all benchmarks in {time.perf_counter() - started:.0f} s; summary in {RESULTS / 'perf.json'}")
+    where = RESULTS / "quick" if quick else RESULTS
 
+    def out(name: str) -> tuple[str, str]:
+        return "--out", str(where / name)
+
+    if not args.report_only:
+        _run("perf.py", *(["--quick"] if quick else []), *out("perf_detail.json"))
+        _run("retrieval_latency.py", "--sizes", *(["1000", "10000"] if quick else ["1000", "10000", "100000"]),
+             "--queries", "100" if quick else "200", *out("retrieval_latency.json"))
+        _run("tui_startup.py", "--runs", "2" if quick else "5", *out("tui_startup.json"))
+        if not quick:
+            _run("locomo_retrieval.py", *out("locomo_retrieval.json"))
+            _run("profile_extraction.py", *out("profile_extraction.json"))
+            _run("distill_eval.py", *out("distill_eval.json"))
+    perf, latency, tui = _load("perf_detail.json", where), _load("retrieval_latency.json", where), _load("tui_startup.json", where)
+    result = summary(perf, latency, tui)
+    if not args.report_only:
+        result["run_s"] = round(time.perf_counter() - started, 1)
+    elif "run_s" in _load("perf.json", where):
+        result["run_s"] = _load("perf.json", where)["run_s"]
+    write_json(where / "perf.json", result)
+    plot_latency(latency, where / "retrieval_latency.png")
+    text = tables(result, perf, _load("locomo_retrieval.json", where), _load("profile_extraction.json", where),
+                  _load("distill_eval.json", where), quick)
+    if quick:
+        print(text)
+    else:
+        rewrite_readme(text)
+    print(f"all benchmarks in {time.perf_counter() - started:.0f} s; summary in {where / 'perf.json'}")
 
 if __name__ == "__main__":
     main()

@@ -63,6 +63,7 @@ def doctor() -> None:
             rows.append(("embedder", True, f"{settings.embedder.name}: {resolve_embedder(settings.embedder.path)}"))
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
+        rows.append(("parametric memory", True, _distill_line(settings)))
     versions = []
     for name in PACKAGES:
         try:
@@ -81,3 +82,28 @@ def doctor() -> None:
     console().print(table)
     if not all(ok for _, ok, _ in rows):
         raise typer.Exit(1)
+
+
+def _distill_line(settings) -> str:  # type: ignore[no-untyped-def]
+    """Optional, so never a failure: whether training is possible and which adapter is applied."""
+    from pmem.core.distill.service import INSTALL_HINT, missing_extra
+    from pmem.core.errors import PmemError
+
+    parts = ["training available" if not missing_extra() else f"training needs {INSTALL_HINT}"]
+    if not settings.distill.use_adapter:
+        parts.append("adapters off")
+    else:
+        try:
+            from pmem.core.runtime import Runtime
+
+            rt = Runtime.load()
+            if rt.paths.database.exists():
+                live = rt.distill.active()
+                parts.append(f"adapter {live.id} applied" if live else "no adapter yet")
+            else:
+                parts.append("no adapter yet")
+            if rt._journal is not None:
+                rt._journal.conn.close()
+        except PmemError as exc:
+            parts.append(str(exc))
+    return "; ".join(parts)
