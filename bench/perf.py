@@ -4,7 +4,7 @@
 
 Measures (medians; see bench/README.md for what each means):
   gen_tps_ratio        tokens/s through pmem's chat service / bare Llama.create_chat_completion
-  ttft_memory_ratio    first-token time of a turn with profile + 8 memories + recent turns /
+  ttft_memory_ratio    first-token time of a turn with profile + 8 memories + recent turns, typed in the TUI /
                        a bare call with the same recent turns and no memory (both with warm KV caches)
   ttft_after_restart_s first-token time of `pmem ask` in a new process with a saved prefix state
   ttft_background      first-token time with and without profile extraction pending
@@ -166,12 +166,15 @@ def ttft_memory(model: Path, threads: int, runs: int) -> dict[str, Any]:
     if (SHARED / "data" / "locomo" / "locomo10.json").exists():
         _seed_memory(home)
     return {
+        "typed": _ttft_memory(home, model, threads, runs, fresh=3, typed=True),
         "default": _ttft_memory(home, model, threads, runs, fresh=3),
         "anticipated_only": _ttft_memory(home, model, threads, runs, fresh=0),
     }
 
 
-def _ttft_memory(home: str, model: Path, threads: int, runs: int, fresh: int) -> dict[str, Any]:
+def _ttft_memory(home: str, model: Path, threads: int, runs: int, fresh: int, typed: bool = False) -> dict[str, Any]:
+    """``typed``: the last question is typed in the TUI, whose pause in typing pre-loads what the draft recalls
+    (``ChatService.anticipate(draft=...)``); otherwise it is sent at once (pasted, or the plain REPL)."""
     rt, service = _service(home, threads)
     rt.settings.memory.fresh_per_turn = fresh
     service.warm()
@@ -189,6 +192,8 @@ def _ttft_memory(home: str, model: Path, threads: int, runs: int, fresh: int) ->
             history.append({"role": "assistant", "content": service.history[-1]["content"]})
             rt.layers.flush()  # the user reads the reply and types: background work and anticipation happen here
             service.anticipate()
+        if typed:
+            service.anticipate(draft=QUESTION)
         "".join(service.send(QUESTION, max_tokens=8))
         pmem_t.append(service.last.stats.ttft_s)
         memories.append(len(service.last.prompt.memories))
@@ -205,6 +210,7 @@ def _ttft_memory(home: str, model: Path, threads: int, runs: int, fresh: int) ->
         "pmem_tokens_evaluated": statistics.median(prompt_tokens),
         "profile_facts": 15,
         "fresh_per_turn": fresh,
+        "typed": typed,
     }
 
 

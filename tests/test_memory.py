@@ -264,3 +264,22 @@ def test_anticipated_memories_are_prefilled_and_never_repeated(home: Home, engin
     # Everything up to the new message was already in the KV cache.
     assert stats.prompt_eval_tokens < 40, stats
     assert service.history[0]["content"].startswith("Notes from earlier conversations"), "history keeps what was sent"
+
+
+def test_memories_for_a_draft_are_read_while_the_user_types(home: Home, engine) -> None:  # type: ignore[no-untyped-def]
+    from pmem.core.chat import ChatService
+
+    _populate(home)
+    home.settings.chat.temperature = 0.0
+    home.settings.memory.min_similarity = 0.0  # default fresh_per_turn (3) and retrieve_k (8)
+    service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=home.memory)
+    service.new_session()
+    question = "What do you remember about my sister Priya?"
+    cold = service.build(question)
+    assert len(cold.memories) >= 3
+    evaluated = service.anticipate(draft=question)
+    assert evaluated > 100  # the memories were read into the KV cache while "typing"
+    "".join(service.send(question, max_tokens=4))
+    prompt, stats = service.last.prompt, service.last.stats
+    assert {m.id for m in prompt.memories} == {m.id for m in cold.memories}  # type: ignore[union-attr]
+    assert stats.prompt_eval_tokens < 40, stats  # only the message itself was left to read

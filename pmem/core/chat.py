@@ -93,6 +93,7 @@ class ChatService:
         self._shown: set[str] = set()
         """Memories already in this conversation: never sent twice."""
         self._anticipated: list[MemorySnippet] = []
+        self._reply_anticipated: list[MemorySnippet] = []
         self._anticipated_at = -1
         self._stop_anticipating = threading.Event()
         self._last_user_text = ""
@@ -105,6 +106,7 @@ class ChatService:
         self.history = []
         self._shown = set()
         self._anticipated = []
+        self._reply_anticipated = []
         self._anticipated_at = -1
 
     def new_session(self, title: str = "") -> Session | None:
@@ -156,14 +158,15 @@ class ChatService:
             profile = self.recall.profile_block()
             k = self.settings.memory.retrieve_k
             anticipated = self._anticipated if self._anticipated_at == len(self.history) else []
-            taken = {m.id for m in anticipated}
-            fresh = self.recall.recall(
-                text, exclude_session=self.session.id if self.session else None,
-                exclude_ids=frozenset(self._shown | taken), k=k,
+            held = {m.id for m in anticipated}
+            found = self.recall.recall(
+                text, exclude_session=self.session.id if self.session else None, exclude_ids=frozenset(self._shown), k=k,
             )
-            reserve = min(len(fresh), self.settings.memory.fresh_per_turn)
+            # What this message recalls and is already in the KV cache costs nothing; only new ones are read now.
+            new = [m for m in found if m.id not in held]
+            reserve = min(len(new), self.settings.memory.fresh_per_turn if anticipated else k)
             keep = max(0, min(len(anticipated), k - reserve))
-            memories = anticipated[:keep] + fresh[: min(reserve if anticipated else k, k - keep)]
+            memories = anticipated[:keep] + new[:reserve]
         budget = self.engine.n_ctx - min(self.settings.chat.max_tokens, self.engine.n_ctx // 2)
         return build_prompt(
             system_text=self.settings.chat.system_prompt,
@@ -178,10 +181,16 @@ class ChatService:
             memory_chars=self.settings.memory.memory_chars,
         )
 
-    def anticipate(self, cancel: threading.Event | None = None) -> int:
-        """While the user reads or types: recall memories related to the last exchange and evaluate them, as
-        the start of the next prompt, into the KV cache. Returns tokens evaluated. ``send`` pre-empts it."""
-        if self.recall is None or not self.settings.memory.anticipate or len(self.history) < 2:
+    def anticipate(self, cancel: threading.Event | None = None, *, draft: str = "") -> int:
+        """While the user reads or types: recall memories and evaluate them, as the start of the next prompt,
+        into the KV cache. Returns tokens evaluated. ``send`` pre-empts it.
+
+        Without ``draft`` (the user is reading the reply) the query is the last exchange, leaving room for
+        ``memory.fresh_per_turn`` memories of the next message. With ``draft`` (what the user has typed so far)
+        the query is the draft itself and all of ``memory.retrieve_k`` are recalled: when the message is sent,
+        the memories it recalls are mostly already evaluated."""
+        draft = draft.strip()
+        if self.recall is None or not self.settings.memory.anticipate or (len(self.history) < 2 and not draft):
             return 0
         self._stop_anticipating.clear()
         stop = cancel or self._stop_anticipating
@@ -190,11 +199,21 @@ class ChatService:
                 return 0
             from pmem.core.prompt import format_memories
 
-            query = f"{self._last_user_text}\n{self.history[-1]['content']}"
-            k = max(0, self.settings.memory.retrieve_k - self.settings.memory.fresh_per_turn)
+            if draft:
+                query, k = draft, self.settings.memory.retrieve_k
+            else:
+                query = f"{self._last_user_text}\n{self.history[-1]['content']}"
+                k = max(0, self.settings.memory.retrieve_k - self.settings.memory.fresh_per_turn)
             memories = self.recall.recall(
                 query, exclude_session=self.session.id if self.session else None, exclude_ids=frozenset(self._shown), k=k
             )
+            if draft:
+                # Keep what the last exchange pointed to (already evaluated) and add what the draft recalls.
+                earlier = self._reply_anticipated if self._anticipated_at == len(self.history) else []
+                held = {m.id for m in earlier}
+                memories = (earlier + [m for m in memories if m.id not in held])[: self.settings.memory.retrieve_k]
+            else:
+                self._reply_anticipated = memories
             self._anticipated = memories
             self._anticipated_at = len(self.history)
             if not memories:

@@ -39,6 +39,9 @@ from pmem.tui.widgets.message_bubble import MessageBubble
 from pmem.tui.widgets.prompt_input import PromptInput
 from pmem.tui.widgets.status_bar import StatusBar
 
+DRAFT_PAUSE_S = 0.4
+"""How long typing must pause before the draft's memories are pre-loaded."""
+
 WELCOME = """\
 **Welcome to pmem.** Everything you say stays on this computer, and pmem remembers it across
 conversations. Tell it about yourself; ask it anything. The model is loading in the background —
@@ -96,6 +99,7 @@ class PmemApp(App[None]):
         self._reply_text: list[str] = []
         self._status = Status(state="loading")
         self._reader: Any = None
+        self._draft_timer: Any = None
         theme = runtime.settings.ui.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -294,12 +298,29 @@ class PmemApp(App[None]):
         if not message.error:
             self._anticipate()
 
+    @on(Input.Changed, "#prompt")
+    def _typing(self, event: Input.Changed) -> None:
+        """A pause in typing pre-loads what the draft recalls, so the reply starts as if there were no memory."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        draft = event.value.strip()
+        if self.service is None or self._bubble is not None or self.runtime.private or len(draft) < 8 or draft.startswith("/"):
+            return
+        self._draft_timer = self.set_timer(DRAFT_PAUSE_S, lambda: self._anticipate_draft(draft))
+
+    def _anticipate_draft(self, draft: str) -> None:
+        self._draft_timer = None
+        if self.service is not None and self._bubble is None:
+            self.service.stop_background()  # the previous anticipation gives way at its next chunk
+            self._anticipate(draft)
+
     @work(thread=True, exclusive=True, group="anticipate", exit_on_error=False)
-    def _anticipate(self) -> None:
+    def _anticipate(self, draft: str = "") -> None:
         """While the user reads and types, pre-load related memories into the model's KV cache."""
         with self._core_lock:
             if self._bubble is None and self.service is not None:
-                self.service.anticipate()
+                self.service.anticipate(draft=draft)
 
     def action_cancel(self) -> None:
         if self._bubble is not None:
