@@ -236,3 +236,139 @@ def test_a_whole_session_opens_no_socket(pmem_home: Path, tmp_path: Path) -> Non
     except ImportError:
         return
     assert db.execute("SELECT count(*) FROM adapters WHERE status = 'active'").fetchone()[0] == 1
+
+
+LARGE_IMPORT = r"""
+import resource, sys
+from pathlib import Path
+from pmem.core.config import resolve_paths
+from pmem.core.store.db import connect
+from pmem.core.store.journal import Journal
+from pmem.core.transfer import import_sessions, read_import
+
+source = read_import(Path(sys.argv[1]))  # what `pmem import` does before it indexes
+paths = resolve_paths()
+paths.ensure_data_dir()
+summary = import_sessions(Journal(connect(paths.database)), source.kind, source.sessions(), total=source.sessions_total)
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(summary.sessions_added, summary.turns_added, round(peak_mb))
+"""
+
+
+def test_a_200_mb_import_is_streamed_with_bounded_memory(pmem_home: Path, tmp_path: Path) -> None:
+    import random
+
+    path = tmp_path / "big.json"
+    rng = random.Random(7)
+    words = [f"word{i}" for i in range(4000)]
+    sessions = turns = 0
+    with path.open("w") as out:
+        out.write('{"sessions": [')
+        while out.tell() < 200 << 20:
+            body = [{"role": ("user", "assistant")[j % 2], "content": " ".join(rng.choices(words, k=70))} for j in range(20)]
+            out.write(("," if sessions else "") + json.dumps({"id": f"s{sessions}", "started_at": "2024-01-01T00:00:00Z", "turns": body}))
+            sessions += 1
+            turns += len(body)
+        out.write("]}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env["PMEM_HOME"] = str(pmem_home)
+    proc = subprocess.run([sys.executable, "-c", LARGE_IMPORT, str(path)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    added, added_turns, peak_mb = map(int, proc.stdout.split())
+    assert (added, added_turns) == (sessions, turns)
+    # json.load alone peaks near 550 MB on this file; streamed, the whole import stays near the interpreter's own size.
+    assert peak_mb < 150, peak_mb
+    db = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
+    assert db.execute("SELECT count(*) FROM turns").fetchone()[0] == turns
+    db.close()
+
+
+FULL_DISK = r"""
+import resource, runpy, signal, sys
+# Every file this process writes stops growing at this size, as on a disk with no space left; SQLite sees the
+# failed write as an I/O error, exactly as with ENOSPC.
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+sys.argv = ["pmem", *sys.argv[2:]]
+runpy.run_module("pmem", run_name="__main__")
+"""
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(pmem_home: Path, tmp_path: Path) -> None:
+    _import(pmem_home, tmp_path, [_session("before", 1, "I keep bees on the roof.")])
+    db_path = pmem_home / "data" / "pmem.sqlite3"
+
+    def rows() -> list[tuple]:
+        db = sqlite3.connect(db_path)
+        try:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            return db.execute("SELECT role, content FROM turns ORDER BY id").fetchall() + db.execute("SELECT key, value FROM (SELECT category || '.' || attribute AS key, value FROM facts)").fetchall()
+        finally:
+            db.close()
+
+    before = rows()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env.update(PMEM_HOME=str(pmem_home), PMEM_DISTILL_AUTO="false")
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"sessions": [_session(f"s{i}", 2, "lorem ipsum dolor sit amet " * 40) for i in range(200)]}))
+
+    def full(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([sys.executable, "-c", FULL_DISK, str(64 << 10), *argv], input=stdin, capture_output=True, env=env, cwd=ROOT, timeout=300)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+    for proc in (full("import", str(big)), full("ask", "--max-tokens", "4", stdin=b"x" * 200_000)):
+        assert_one_line_error(proc, "the disk looks full", "nothing was stored")
+        assert rows() == before
+    # With space again, everything works and nothing from the failed attempts shows up half-written.
+    assert run_pmem("profile", "set", "location.city", "Utrecht", home=pmem_home).returncode == 0
+    assert rows() == before + [("location.city", "Utrecht")]
+
+
+def test_memory_through_a_chroma_server(pmem_home: Path, tmp_path: Path) -> None:
+    """`memory.chroma_mode = "http"`: the same code path against chromadb's own server (`chroma run`)."""
+    import shutil
+    import socket
+    import time
+
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if chroma is None:
+        pytest.skip("chromadb's `chroma` command is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server_dir = tmp_path / "server"
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    server = subprocess.Popen([chroma, "run", "--path", str(server_dir), "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        server_env = {"PMEM_MEMORY_CHROMA_MODE": "http", "PMEM_MEMORY_CHROMA_HOST": "127.0.0.1", "PMEM_MEMORY_CHROMA_PORT": str(port)}
+        data = tmp_path / "s.json"
+        data.write_text(json.dumps({"sessions": [
+            _session("a", 1, "My grandmother taught me to bake rye bread."),
+            _session("b", 2, "The train to Leeds was late again."),
+        ]}))
+        proc = run_pmem("import", str(data), home=pmem_home, env=server_env)
+        assert proc.returncode == 0, proc.stderr
+        stats = json.loads(run_pmem("memory", "stats", "--json", home=pmem_home, env=server_env).stdout)
+        assert stats["vectors"] == 2 and stats["vector_store"] == f"Chroma server 127.0.0.1:{port}"
+        assert not (pmem_home / "data" / "chroma").exists(), "nothing is embedded locally in http mode"
+        hits = json.loads(run_pmem("memory", "search", "--json", "baking bread with my grandma", home=pmem_home, env=server_env).stdout)
+        assert "rye bread" in hits[0]["text"]
+        forget = run_pmem("memory", "forget", "--match", "Leeds", "--yes", home=pmem_home, env=server_env)
+        assert forget.returncode == 0, forget.stderr
+        after = json.loads(run_pmem("memory", "search", "--json", "the late train to Leeds", home=pmem_home, env=server_env).stdout)
+        assert after and not any("Leeds" in h["text"] for h in after)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # The server gone: a one-line error that names it, and the journal is untouched.
+    proc = run_pmem("memory", "search", "bread", home=pmem_home, env=server_env)
+    assert_one_line_error(proc, "vector store", str(port))

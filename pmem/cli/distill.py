@@ -66,7 +66,7 @@ def _run(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
     err = console(stderr=True)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[loss]}"),
-        TimeElapsedColumn(), console=err, transient=not err.is_terminal,
+        TimeElapsedColumn(), console=err, disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("starting", total=None, loss="")
 

@@ -12,9 +12,10 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
     from pmem.cli.common import console
 
+    err = console(stderr=True)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console(stderr=True), transient=False,
+        console=err, transient=False, disable=not err.is_terminal,  # no bar in logs and pipes: only the outcome
     ) as bar:
         task = bar.add_task(description, total=None)
 

@@ -17,12 +17,13 @@ from pmem.cli.common import console, runtime
 def import_command(file: Path = typer.Argument(..., help="A pmem export, a generic sessions file, or ChatGPT's conversations.json.")) -> None:
     """Import conversations into the journal and index them; importing the same file twice adds nothing."""
     from pmem.cli.progress import progress_bar
-    from pmem.core.transfer import import_sessions, parse, read_json
+    from pmem.core.transfer import import_sessions, read_import
 
-    kind, sessions = parse(read_json(file))  # validated completely before anything is written
+    source = read_import(file)  # read as a stream and validated completely before anything is written
     rt = runtime()
     rt.distill_on_close = True
-    summary = import_sessions(rt.journal, kind, sessions)
+    with progress_bar("Importing conversations") as update:
+        summary = import_sessions(rt.journal, source.kind, source.sessions(), progress=update, total=source.sessions_total)
     memory = rt.memory
     memory.reconcile()
     if memory.notice:

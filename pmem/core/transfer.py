@@ -1,7 +1,8 @@
 """Import and export: pmem's own lossless export, a documented generic format, and ChatGPT's data export.
 
 Every import is parsed and validated completely before anything is written, then written in one
-transaction: a bad file changes nothing. Imports are idempotent: a session already imported (same
+transaction: a bad file changes nothing. Files are read as a stream of sessions (ijson), twice: once to
+validate, once to write, so memory stays bounded whatever the file's size. Imports are idempotent: a session already imported (same
 source and id) is skipped, so importing a file twice adds nothing.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -121,105 +122,237 @@ def _timestamp(value: Any, where: str) -> str:
 def _parse_generic(sessions: Any) -> list[ImportSession]:
     if not isinstance(sessions, list):
         raise InputError("'sessions' must be a list")
-    out: list[ImportSession] = []
-    for i, raw in enumerate(sessions):
-        where = f"sessions[{i}]"
-        if not isinstance(raw, dict):
-            raise InputError(f"{where} must be an object")
-        started = _timestamp(raw.get("started_at"), f"{where}.started_at")
-        turns_raw = raw.get("turns")
-        if not isinstance(turns_raw, list):
-            raise InputError(f"{where}.turns must be a list")
-        turns = []
-        for j, t in enumerate(turns_raw):
-            tw = f"{where}.turns[{j}]"
-            if not isinstance(t, dict):
-                raise InputError(f"{tw} must be an object")
-            role = t.get("role")
-            if role not in ROLES:
-                raise InputError(f"{tw}.role must be 'user', 'assistant' or 'system', got {role!r}")
-            content = t.get("content")
-            if not isinstance(content, str):
-                raise InputError(f"{tw}.content must be a string")
-            if "\x00" in content:
-                raise InputError(f"{tw}.content contains a NUL byte")
-            created = _timestamp(t["created_at"], f"{tw}.created_at") if t.get("created_at") is not None else started
-            turns.append(ImportTurn(role, content, created))
-        title = raw.get("title") or ""
-        if not isinstance(title, str):
-            raise InputError(f"{where}.title must be a string")
-        external = raw.get("id")
-        if external is None:
-            digest = hashlib.sha256(json.dumps([started, [(t.role, t.content) for t in turns]]).encode()).hexdigest()
-            external = "h" + digest[:24]
-        out.append(ImportSession("import", str(external), title, started, turns))
-    return out
+    return [_generic_session(raw, i) for i, raw in enumerate(sessions)]
+
+
+def _generic_session(raw: Any, i: int) -> ImportSession:
+    where = f"sessions[{i}]"
+    if not isinstance(raw, dict):
+        raise InputError(f"{where} must be an object")
+    started = _timestamp(raw.get("started_at"), f"{where}.started_at")
+    turns_raw = raw.get("turns")
+    if not isinstance(turns_raw, list):
+        raise InputError(f"{where}.turns must be a list")
+    turns = []
+    for j, t in enumerate(turns_raw):
+        tw = f"{where}.turns[{j}]"
+        if not isinstance(t, dict):
+            raise InputError(f"{tw} must be an object")
+        role = t.get("role")
+        if role not in ROLES:
+            raise InputError(f"{tw}.role must be 'user', 'assistant' or 'system', got {role!r}")
+        content = t.get("content")
+        if not isinstance(content, str):
+            raise InputError(f"{tw}.content must be a string")
+        if "\x00" in content:
+            raise InputError(f"{tw}.content contains a NUL byte")
+        created = _timestamp(t["created_at"], f"{tw}.created_at") if t.get("created_at") is not None else started
+        turns.append(ImportTurn(role, content, created))
+    title = raw.get("title") or ""
+    if not isinstance(title, str):
+        raise InputError(f"{where}.title must be a string")
+    external = raw.get("id")
+    if external is None:
+        digest = hashlib.sha256(json.dumps([started, [(t.role, t.content) for t in turns]]).encode()).hexdigest()
+        external = "h" + digest[:24]
+    return ImportSession("import", str(external), title, started, turns)
 
 
 def _parse_chatgpt(conversations: list[dict]) -> list[ImportSession]:
-    out = []
-    for i, conv in enumerate(conversations):
-        mapping = conv.get("mapping")
-        if not isinstance(mapping, dict):
-            raise InputError(f"conversation {i} has no 'mapping'")
-        node_id = conv.get("current_node")
-        if node_id not in mapping:  # fall back to the last leaf
-            leaves = [k for k, v in mapping.items() if isinstance(v, dict) and not v.get("children")]
-            node_id = leaves[-1] if leaves else None
-        chain = []
-        seen = set()
-        while node_id and node_id in mapping and node_id not in seen:
-            seen.add(node_id)
-            node = mapping[node_id]
-            chain.append(node)
-            node_id = node.get("parent")
-        chain.reverse()
-        started = _timestamp(conv.get("create_time") or 0, f"conversation {i}.create_time")
-        turns = []
-        for node in chain:
-            msg = node.get("message") or {}
-            role = (msg.get("author") or {}).get("role")
-            if role not in ("user", "assistant"):
-                continue
-            content = msg.get("content") or {}
-            parts = content.get("parts") if isinstance(content, dict) else None
-            text = "\n".join(p for p in (parts or []) if isinstance(p, str)).strip()
-            if not text:
-                continue
-            created = _timestamp(msg["create_time"], "message.create_time") if msg.get("create_time") else started
-            turns.append(ImportTurn(role, text.replace("\x00", ""), created))
-        if not turns:
+    return [s for i, conv in enumerate(conversations) if (s := _chatgpt_conversation(conv, i)) is not None]
+
+
+def _chatgpt_conversation(conv: Any, i: int) -> ImportSession | None:
+    if not isinstance(conv, dict):
+        raise InputError(f"conversation {i} must be an object")
+    mapping = conv.get("mapping")
+    if not isinstance(mapping, dict):
+        raise InputError(f"conversation {i} has no 'mapping'")
+    node_id = conv.get("current_node")
+    if node_id not in mapping:  # fall back to the last leaf
+        leaves = [k for k, v in mapping.items() if isinstance(v, dict) and not v.get("children")]
+        node_id = leaves[-1] if leaves else None
+    chain = []
+    seen = set()
+    while node_id and node_id in mapping and node_id not in seen:
+        seen.add(node_id)
+        node = mapping[node_id]
+        if not isinstance(node, dict):
+            break
+        chain.append(node)
+        node_id = node.get("parent")
+    chain.reverse()
+    started = _timestamp(conv.get("create_time") or 0, f"conversation {i}.create_time")
+    turns = []
+    for node in chain:
+        msg = node.get("message") or {}
+        role = (msg.get("author") or {}).get("role")
+        if role not in ("user", "assistant"):
             continue
-        external = str(conv.get("id") or conv.get("conversation_id") or f"{started}:{conv.get('title', '')}")
-        out.append(ImportSession("chatgpt", external, str(conv.get("title") or ""), started, turns))
-    return out
+        content = msg.get("content") or {}
+        parts = content.get("parts") if isinstance(content, dict) else None
+        text = "\n".join(p for p in (parts or []) if isinstance(p, str)).strip()
+        if not text:
+            continue
+        created = _timestamp(msg["create_time"], "message.create_time") if msg.get("create_time") else started
+        turns.append(ImportTurn(role, text.replace("\x00", ""), created))
+    if not turns:
+        return None
+    external = str(conv.get("id") or conv.get("conversation_id") or f"{started}:{conv.get('title', '')}")
+    return ImportSession("chatgpt", external, str(conv.get("title") or ""), started, turns)
 
 
 def _parse_pmem(data: dict) -> list[ImportSession]:
-    if data.get("version") != EXPORT_VERSION:
-        raise InputError(f"this pmem export has version {data.get('version')!r}; this pmem reads version {EXPORT_VERSION}")
-    out = []
-    for i, s in enumerate(data.get("sessions") or []):
+    _check_pmem_version(data.get("version"))
+    return [_pmem_session(s, i) for i, s in enumerate(data.get("sessions") or [])]
+
+
+def _check_pmem_version(version: Any) -> None:
+    if version != EXPORT_VERSION:
+        raise InputError(f"this pmem export has version {version!r}; this pmem reads version {EXPORT_VERSION}")
+
+
+def _pmem_session(s: Any, i: int) -> ImportSession:
+    try:
+        turns = [
+            ImportTurn(t["role"], t["content"], t["created_at"], t["uid"], t.get("model", ""), t.get("status", "complete"))
+            for t in s["turns"]
+        ]
+        if any(t.role not in ROLES or not isinstance(t.content, str) for t in turns):
+            raise InputError(f"sessions[{i}] has a turn with an invalid role or content")
+        return ImportSession(s["source"], s.get("external_id") or "", s.get("title", ""), s["started_at"], turns, s["id"])
+    except (KeyError, TypeError, AttributeError):
+        raise InputError(f"sessions[{i}] of the pmem export is incomplete") from None
+
+
+# ---------------------------------------------------------------- reading a file as a stream
+
+
+@dataclass
+class StreamedImport:
+    """An import file read as a stream of sessions: memory stays bounded by the largest session, not the file.
+
+    ``validate()`` reads the whole file once and raises on the first problem, before anything is written;
+    ``sessions()`` reads it again and yields sessions for writing."""
+
+    path: Path
+    kind: str
+    prefix: str
+    """The ijson path of the session objects: ``sessions.item`` or ``item``."""
+    sessions_total: int = 0
+    turns_total: int = 0
+
+    def sessions(self):  # type: ignore[no-untyped-def]
+        import ijson
+
+        parse_one = {"pmem": _pmem_session, "chatgpt": _chatgpt_conversation}.get(self.kind, _generic_session)
+        with self.path.open("rb") as handle:
+            try:
+                for i, raw in enumerate(ijson.items(handle, self.prefix, use_float=True)):
+                    session = parse_one(raw, i)
+                    if session is not None:
+                        yield session
+            except ijson.JSONError as exc:
+                raise InputError(f"{self.path} is not valid JSON ({_json_error(self.path, exc)})") from None
+            except UnicodeDecodeError:
+                raise InputError(f"{self.path} is not UTF-8 text") from None
+
+    def validate(self) -> StreamedImport:
+        sessions = turns = 0
+        for session in self.sessions():
+            sessions += 1
+            turns += len(session.turns)
+        self.sessions_total, self.turns_total = sessions, turns
+        return self
+
+
+def read_import(path: Path) -> StreamedImport:
+    """Recognise an import file's format from its first bytes, then validate all of it as a stream."""
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not a JSON file")
+    import ijson
+
+    try:
+        with path.open("rb") as handle:
+            kind, prefix = _sniff(ijson.parse(handle, use_float=True), path)
+    except ijson.JSONError as exc:
+        raise InputError(f"{path} is not valid JSON ({_json_error(path, exc)})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return StreamedImport(path, kind, prefix).validate()
+
+
+def _sniff(events, path: Path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The format, from the top-level keys (an object) or the first item's keys (an array)."""
+    unknown = InputError(
+        "unrecognised import format: expected a pmem export, the generic format "
+        "({\"sessions\": [{\"started_at\", \"turns\": [{\"role\", \"content\"}]}]}) or ChatGPT's conversations.json"
+    )
+    first = next(events, None)
+    if first is None:
+        raise InputError(f"{path} is empty")
+    _, event, _ = first
+    if event == "start_map":
+        top: dict[str, Any] = {}
+        for prefix, event, value in events:
+            if prefix in ("format", "version") and event in ("string", "number"):
+                top[prefix] = value
+            elif prefix == "sessions" and event == "start_array":
+                if top.get("format") == EXPORT_FORMAT:
+                    _check_pmem_version(top.get("version"))
+                    return "pmem", "sessions.item"
+                return "generic", "sessions.item"
+            elif prefix == "" and event == "end_map":
+                break
+        if top.get("format") == EXPORT_FORMAT:
+            _check_pmem_version(top.get("version"))
+            return "pmem", "sessions.item"
+        raise unknown
+    if event == "start_array":
+        for prefix, event, value in events:
+            if prefix == "item" and event == "map_key":
+                if value == "mapping":
+                    return "chatgpt", "item"
+                if value == "turns":
+                    return "generic", "item"
+            elif prefix == "" and event == "end_array":
+                break
+        raise unknown
+    raise unknown
+
+
+def _json_error(path: Path, exc: Exception) -> str:
+    """Where the JSON breaks: line and column from the stdlib parser for a file small enough to re-read,
+    otherwise the streaming parser's own description."""
+    if path.stat().st_size <= 32 << 20:
         try:
-            turns = [
-                ImportTurn(t["role"], t["content"], t["created_at"], t["uid"], t.get("model", ""), t.get("status", "complete"))
-                for t in s["turns"]
-            ]
-            if any(t.role not in ROLES or not isinstance(t.content, str) for t in turns):
-                raise InputError(f"sessions[{i}] has a turn with an invalid role or content")
-            out.append(ImportSession(s["source"], s.get("external_id") or "", s.get("title", ""), s["started_at"], turns, s["id"]))
-        except (KeyError, TypeError):
-            raise InputError(f"sessions[{i}] of the pmem export is incomplete") from None
-    return out
+            with path.open("rb") as handle:
+                json.load(handle)
+        except json.JSONDecodeError as precise:
+            return f"line {precise.lineno}, column {precise.colno}: {precise.msg}"
+        except (UnicodeDecodeError, OSError, ValueError):
+            pass
+    text = " ".join(str(exc).split())
+    return text.split(" (right here)")[0][:120] or type(exc).__name__
 
 
 # ---------------------------------------------------------------- writing
 
 
 def import_sessions(
-    journal: Journal, kind: str, sessions: list[ImportSession], progress: Callable[[int, int], None] | None = None
+    journal: Journal,
+    kind: str,
+    sessions: Iterable[ImportSession],
+    progress: Callable[[int, int], None] | None = None,
+    total: int | None = None,
 ) -> ImportSummary:
     """Write parsed sessions in one transaction; sessions already present are skipped."""
+    if total is None and isinstance(sessions, list):
+        total = len(sessions)
     summary = ImportSummary(kind)
     conn = journal.conn
     with journal.transaction():
@@ -246,7 +379,7 @@ def import_sessions(
             summary.turns_added += len(s.turns)
             summary.session_ids.append(sid)
             if progress is not None:
-                progress(n, len(sessions))
+                progress(n, total or n)
     return summary
 
 

@@ -43,6 +43,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         hint = ""
         if "not a database" in str(exc) or "malformed" in str(exc):
             hint = "; it is damaged: pmem left it untouched; restore it from a backup or move it aside to start afresh"
+        elif is_disk_full(exc):
+            hint = "; the disk looks full: free some space and try again (nothing stored was lost)"
         raise StorageError(f"cannot open the pmem database {path}: {exc}{hint}") from None
     return conn
 
@@ -54,13 +56,33 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     if conn.in_transaction:
         yield conn
         return
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        if is_disk_full(exc):
+            raise StorageError(
+                f"cannot write to the pmem database ({exc}): the disk looks full; nothing was stored, "
+                "and what was stored before is intact; free some space and try again"
+            ) from None
         raise
-    conn.execute("COMMIT")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's way of saying a write did not fit: SQLITE_FULL, or an I/O error on write (EFBIG, quotas)."""
+    text = str(exc).lower()
+    return "disk is full" in text or "disk i/o error" in text or getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR"))
 
 
 def _touch_private(path: Path) -> None:
