@@ -131,10 +131,14 @@ class MemoryService:
             return self.episodes.sync_sessions(session_ids)
 
     def index_pending(
-        self, conn: sqlite3.Connection | None = None, progress: Progress | None = None, batch: int = 64,
+        self, conn: sqlite3.Connection | None = None, progress: Progress | None = None, batch: int = 512,
         should_pause: Callable[[], bool] | None = None,
     ) -> int:
-        """Embed and store every unindexed episode; returns how many were indexed."""
+        """Embed and store every unindexed episode; returns how many were indexed.
+
+        Bulk work (import, reindex) takes 512 episodes at a time: the embedder sorts a call's texts by length
+        before batching them, so a large call pads far less (measured: twice the throughput of 64 at a time).
+        The background indexer takes small steps instead, so a chat turn never waits long for it."""
         conn = conn or self.conn
         table = EpisodeTable(conn)
         total = table.count(indexed=False)
@@ -361,7 +365,7 @@ class _Indexer:
                 if self._stop:
                     break
                 try:
-                    self.memory.index_pending(conn, should_pause=self._paused.is_set)
+                    self.memory.index_pending(conn, should_pause=self._paused.is_set, batch=64)
                 except Exception as exc:  # noqa: BLE001 - surfaced through .error and stats; retried on next wake
                     self.error = exc
                 if not self._paused.is_set():
