@@ -355,3 +355,24 @@ def test_distill_without_the_extra_says_what_to_install(pmem_home: Path, tmp_pat
     assert "Utrecht" in run_pmem("profile", "show", home=pmem_home).stdout
     status = run_pmem("distill", "--status", home=pmem_home, env={"PYTHONPATH": str(blocker)})
     assert status.returncode == 0 and "Training needs the distill extra: pip install 'pmem[distill]'" in status.stdout
+
+
+def test_an_adapter_for_another_model_is_ignored_and_said_so(pmem_home: Path, embedded_model: Path) -> None:
+    from pmem.core.distill.store import AdapterStore
+    from pmem.core.runtime import Runtime
+
+    rt = Runtime.load()
+    store = AdapterStore(rt.journal.conn, rt.paths.adapters_dir)
+    rt.paths.adapters_dir.mkdir(parents=True, exist_ok=True)
+    adapter = AdapterStore.make(
+        "a-elsewhere", base_model="0" * 20, base_name="Other-7B", examples=1, facts=1, episodes=0, epochs=1, rank=8,
+        alpha=16, first_loss=None, final_loss=None, train_s=1.0, size=4,
+    )
+    (rt.paths.adapters_dir / adapter.file).write_bytes(b"GGUF")
+    assert store.register(adapter, [], [])
+    assert rt.engine.adapter_id == ""
+    assert rt.adapter_note == "adapter a-elsewhere was trained on another model (Other-7B); not used with this one"
+    rt.close()
+    status = run_pmem("distill", "--status", home=pmem_home)
+    assert "Not used: a-elsewhere was trained on another model (Other-7B)" in status.stdout
+    assert "Live: none" in status.stdout

@@ -143,6 +143,8 @@ class DistillService:
     ) -> DistillReport:
         """Train, export and register a new adapter from what pmem knows now."""
         require_extra()
+        if self.settings.model.backend != "llama_cpp":
+            raise PmemError("pmem distill trains an adapter for a local GGUF model; it does not apply to model.backend = \"openai\"")
         d = self.settings.distill
         if d.rank < 1 or d.alpha <= 0 or d.epochs < 1 or d.learning_rate <= 0:
             raise ConfigError("distill.rank, distill.alpha, distill.epochs and distill.learning_rate must be positive")
