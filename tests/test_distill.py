@@ -245,8 +245,16 @@ def test_distill_learns_the_profile_and_forgetting_reaches_the_weights(pmem_home
     rt = _runtime(pmem_home, dense_cache, epochs=2, auto=True)
     assert rt.engine.adapter_id == ""
     assert rt.distill.due()
-    second = rt.distill.run()
+    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
+    list(service.send("hello again", max_tokens=4, temperature=0.0))
+    assert service.last.note is None and rt.engine.adapter_id == ""
+    second = rt.distill.run()  # as a background run would, while this chat goes on
     assert second.adapter is not None
+    # The running chat applies the new adapter from its next turn, without reloading the model.
+    assert "Utrecht" in "".join(service.send("Remind me, in which town is my home?", max_tokens=16, temperature=0.0, top_p=1.0, repeat_penalty=1.0))
+    assert second.adapter.facts == 5
+    assert service.last.note == f"now using adapter {second.adapter.id}, distilled from 5 facts and {second.adapter.episodes} memories"
+    assert rt.engine.adapter_id == second.adapter.id
     sources = rt.distill.store.sources(second.adapter.id)
     assert ids["Maren"] not in sources.facts and sources.facts == {v for k, v in ids.items() if k != "Maren"}
     assert not any("Maren" in e.question + e.answer for e in rt.distill.dataset().examples)

@@ -68,8 +68,18 @@ class Runtime:
     def engine(self) -> ChatEngine:
         """The chat engine (constructed, not loaded: call ``load()`` or let the chat service do it)."""
         if self._engine is None:
-            self._engine = create_engine(self.settings, self.model_override, self._adapter())
+            adapter = self._adapter()
+            self._engine = create_engine(self.settings, self.model_override, adapter)
+            model_path = getattr(self._engine, "model_path", None)
+            if model_path is not None and self._adapters_wanted():
+                from pmem.core.models import model_fingerprint
+
+                # Adapters trained while this process runs (a background run) are picked up live.
+                self._engine.adapter_base = self._distill.fingerprint if self._distill is not None else model_fingerprint(model_path)
         return self._engine
+
+    def _adapters_wanted(self) -> bool:
+        return self.use_adapter and self.settings.distill.use_adapter and self.settings.model.backend == "llama_cpp"
 
     @property
     def distill(self) -> DistillService:
@@ -84,7 +94,7 @@ class Runtime:
 
     def _adapter(self) -> tuple[Path, str] | None:
         """The newest live adapter for the chat model, when adapters are wanted and one exists."""
-        if not (self.use_adapter and self.settings.distill.use_adapter) or self.settings.model.backend != "llama_cpp":
+        if not self._adapters_wanted():
             return None
         if not self.paths.database.exists():
             return None

@@ -59,6 +59,8 @@ class ChatEngine(ABC):
     last_stats: GenerationStats
     adapter_id: str = ""
     """The pmem LoRA adapter applied on top of the model, if any."""
+    adapter_base: str = ""
+    """Fingerprint of the model file adapters must have been trained on; empty: adapters are not used."""
 
     @property
     @abstractmethod
@@ -90,6 +92,10 @@ class ChatEngine(ABC):
         """Evaluate the prompt that ``messages`` begin (ending inside the last, unfinished user message) into the
         KV cache ahead of time; returns tokens evaluated (engines without a local KV cache: 0)."""
         return 0
+
+    def set_adapter(self, path: Path, adapter_id: str) -> bool:
+        """Apply a newly trained LoRA adapter from now on; returns whether it was applied."""
+        return False
 
     def drop_adapter(self) -> bool:
         """Stop applying the LoRA adapter (it was forgotten); returns whether one was in use."""

@@ -74,6 +74,7 @@ class LlamaCppEngine(ChatEngine):
         self.seed = seed
         self.vocab_only = vocab_only
         self.adapter_error = ""
+        self._adapters: list[Any] = []
         self.model_name = self.model_path.name.removesuffix(".gguf")
         self.last_stats = GenerationStats()
         self._llama: Any = None
@@ -147,6 +148,27 @@ class LlamaCppEngine(ChatEngine):
         self._template = template
         self._jinja = _compile(template.source)
         self._llama = llama
+
+    def set_adapter(self, path: Path, adapter_id: str) -> bool:
+        """Apply an adapter trained while this engine was running, without reloading the model. The KV
+        cache, computed without it, is cleared (the next prompt is read again, once)."""
+        if self._llama is None:
+            self.lora_path, self.adapter_id = Path(path), adapter_id
+            return True
+        import llama_cpp
+
+        adapter = llama_cpp.llama_adapter_lora_init(self._llama.model, str(path).encode("utf-8"))
+        if adapter is None:
+            return False
+        adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+        scales = (ctypes.c_float * 1)(1.0)
+        if llama_cpp.llama_set_adapters_lora(self._llama._ctx.ctx, adapters, 1, scales):
+            return False
+        self._adapters.append(adapter)  # owned by the model, freed with it; kept referenced here
+        self._llama.reset()
+        self._llama._ctx.kv_cache_clear()
+        self.lora_path, self.adapter_id = Path(path), adapter_id
+        return True
 
     def drop_adapter(self) -> bool:
         """Stop using the LoRA adapter on the live context (it was forgotten or replaced); the KV cache,

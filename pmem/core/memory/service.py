@@ -272,16 +272,21 @@ class MemoryService:
         return self.forget_turns(ids)
 
     def check_adapter(self, engine: ChatEngine) -> str | None:
-        """Before each turn: an adapter forgotten since it was loaded (here or in another process) stops now."""
-        if not engine.adapter_id:
+        """Before each turn: an adapter forgotten since it was loaded (here or in another process) stops now,
+        and one trained meanwhile (a background run finished) starts now."""
+        if not engine.adapter_id and not engine.adapter_base:
             return None
         from pmem.core.distill.store import AdapterStore
 
-        adapter_id = engine.adapter_id
-        if AdapterStore(self.conn, self.paths.adapters_dir).is_active(adapter_id):
-            return None
-        engine.drop_adapter()
-        return f"adapter {adapter_id} is no longer used: something it was trained on was forgotten"
+        store = AdapterStore(self.conn, self.paths.adapters_dir)
+        note = None
+        if engine.adapter_id and not store.is_active(engine.adapter_id):
+            note = f"adapter {engine.adapter_id} is no longer used: something it was trained on was forgotten"
+            engine.drop_adapter()
+        live = store.active(engine.adapter_base) if engine.adapter_base else None
+        if live is not None and live.id != engine.adapter_id and engine.set_adapter(store.path(live), live.id):
+            note = f"now using adapter {live.id}, distilled from {live.facts} facts and {live.episodes} memories"
+        return note
 
     def purge(self, *, vectors: bool = False) -> None:
         """Make deleted data unrecoverable from the files: merge the FTS index, checkpoint the WAL, and
