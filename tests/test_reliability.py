@@ -130,6 +130,9 @@ def test_ctrl_c_during_a_reply_keeps_the_turn_and_exits_cleanly(pmem_home: Path)
         # Greedy, so the reply is always the same 400-token story (a sampled one can end before the signal).
         [sys.executable, "-m", "pmem", "ask", "--temperature", "0", "--max-tokens", "400", "Write a long story about the sea."],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
+        # As in a terminal: a test run started in the background (`cmd &`) inherits SIGINT ignored, and Python
+        # then installs no KeyboardInterrupt handler at all.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdout is not None
     proc.stdout.read(8)  # the reply is streaming
