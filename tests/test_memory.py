@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pmem.core.errors import InputError
-from pmem.core.transfer import export_all, import_sessions, parse, read_json
+from pmem.core.transfer import export_all, import_sessions, parse, read_import
 from tests.conftest import Home, assert_one_line_error, run_pmem
 
 pytestmark = pytest.mark.slow
@@ -236,9 +236,9 @@ def test_migrations_are_named_ordered_and_applied_once(home: Home) -> None:
     assert migrate(home.conn) == []
 
 
-def test_read_json_errors(tmp_path: Path) -> None:
+def test_read_import_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
-        read_json(tmp_path / "missing.json")
+        read_import(tmp_path / "missing.json")
 
 
 def test_anticipated_memories_are_prefilled_and_never_repeated(home: Home, engine) -> None:  # type: ignore[no-untyped-def]

@@ -36,10 +36,7 @@ def distill(
         _status(rt)
         return
     if clear:
-        from pmem.core.store.db import transaction
-
-        with transaction(rt.journal.conn):
-            count = rt.journal.conn.execute("UPDATE adapters SET status = 'stale', reason = 'cleared' WHERE status = 'active'").rowcount
+        count = rt.distill.store.clear()
         removed = rt.distill.store.sweep()
         out.print(f"Cleared {count} adapter{'s' if count != 1 else ''} ({len(removed)} file{'s' if len(removed) != 1 else ''} deleted).")
         return

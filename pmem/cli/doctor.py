@@ -102,8 +102,7 @@ def _distill_line(settings) -> str:  # type: ignore[no-untyped-def]
                 parts.append(f"adapter {live.id} applied" if live else "no adapter yet")
             else:
                 parts.append("no adapter yet")
-            if rt._journal is not None:
-                rt._journal.conn.close()
+            rt.close()
         except PmemError as exc:
             parts.append(str(exc))
     return "; ".join(parts)

@@ -64,22 +64,6 @@ class ImportSummary:
 # ---------------------------------------------------------------- reading
 
 
-def read_json(path: Path) -> Any:
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory, not a JSON file")
-    try:
-        with path.open("rb") as handle:
-            return json.load(handle)
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
 def detect(data: Any) -> str:
     if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
         return "pmem"
@@ -240,7 +224,6 @@ class StreamedImport:
     prefix: str
     """The ijson path of the session objects: ``sessions.item`` or ``item``."""
     sessions_total: int = 0
-    turns_total: int = 0
 
     def sessions(self):  # type: ignore[no-untyped-def]
         import ijson
@@ -258,11 +241,7 @@ class StreamedImport:
                 raise InputError(f"{self.path} is not UTF-8 text") from None
 
     def validate(self) -> StreamedImport:
-        sessions = turns = 0
-        for session in self.sessions():
-            sessions += 1
-            turns += len(session.turns)
-        self.sessions_total, self.turns_total = sessions, turns
+        self.sessions_total = sum(1 for _ in self.sessions())
         return self
 
 

@@ -162,9 +162,10 @@ class AdapterStore:
             )
         return True
 
-    def set_status(self, adapter_id: str, status: str, reason: str = "") -> None:
+    def clear(self) -> int:
+        """Retire every live adapter (``pmem distill --clear``); :meth:`sweep` then deletes the files."""
         with transaction(self.conn):
-            self.conn.execute("UPDATE adapters SET status = ?, reason = ? WHERE id = ?", (status, reason, adapter_id))
+            return self.conn.execute("UPDATE adapters SET status = 'stale', reason = 'cleared' WHERE status = 'active'").rowcount
 
     def sweep(self, *, holding_lock: bool = False) -> list[str]:
         """Delete the files of adapters that are no longer live, and any file no row owns (a run cut short).
