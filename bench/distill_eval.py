@@ -116,7 +116,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "distill_eval.json")
     args = parser.parse_args()
 
-    import llama_cpp
+    from pmem.core.engine.llama_compat import import_llama_cpp
+    llama_cpp = import_llama_cpp()
 
     from pmem.core.chat import ChatService
     from pmem.core.distill.dataset import answer_for, held_out_question

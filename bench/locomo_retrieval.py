@@ -1,14 +1,25 @@
 """LoCoMo retrieval benchmark: ingest each conversation through pmem's import path, then ask every question.
 
-Reports, per official LoCoMo category id (1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop, 5 adversarial),
-turn-level Recall@5/@10 (a question counts only if *all* its evidence turns are inside the retrieved
-memories) and session-level Recall@5 (all evidence sessions among the retrieved memories' sessions),
-plus query latency. No LLM is involved: this measures retrieval alone.
+No LLM is involved: this measures retrieval alone, through the same ``MemoryService.search`` the chat, ``pmem ask``
+and ``pmem memory search`` use. Per official LoCoMo category id (1 multi-hop, 2 temporal, 3 open-domain,
+4 single-hop, 5 adversarial), and separately for conversations 0–4 (the only ones any weight was tuned on) and
+5–9 (held out):
 
-A retrieved memory is one pmem episode (an exchange: a turn by speaker A and the reply by speaker B),
-so @K means K episodes, which cover up to 2K LoCoMo turns.
+- ``strict@10`` (pmem's unit): a question counts only if *all* its evidence turns are inside the 10 retrieved
+  memories. A memory is one pmem episode (an exchange: a speaker-A turn and the speaker-B reply), so this allows
+  up to ~20 LoCoMo turns; ``strict@5`` likewise with 5.
+- ``any@10``: at least one evidence turn inside the 10 memories. ``session@5``: all evidence sessions among the
+  sessions of the top 5 memories.
+- ``strict_turns@10``: a true 10-turn budget: the 10 best-scored *turns* of the ranking behind the search.
+  ``strict_turns_expanded@10``: the memories in rank order, expanded into their turns, cut at 10 turns.
+- ``published@10``: the LoCoMo paper's dialog-level measure: the top 10 turns, fractional recall (share of a
+  question's evidence turns retrieved), averaged over questions of all five categories. The paper's RAG baseline
+  with DRAGON over dialog turns reports R@10 = 67.5 on this scale.
 
-    python bench/locomo_retrieval.py [--data PATH] [--out PATH] [--limit N]
+``--ablation`` measures each step of the fusion by switching it off (same run, same index); ``--grid`` searches the
+fusion weights on conversations 0–4 only and prints the best (it never looks at 5–9).
+
+    python bench/locomo_retrieval.py [--ablation] [--grid] [--limit N] [--data PATH] [--out PATH]
 """
 
 from __future__ import annotations
@@ -75,24 +86,76 @@ def evidence_ids(raw: list[Any], known: set[str]) -> tuple[list[str], int]:
     return ids, skipped
 
 
-def run(data_path: Path, limit: int | None = None, k_max: int = 10) -> dict[str, Any]:
+TUNE = range(0, 5)  # conversations any weight may be tuned on
+HELD_OUT = range(5, 10)
+
+
+def ablation_configs() -> dict[str, Any]:
+    from pmem.core.memory.retrieval import Weights
+
+    return {
+        "final": Weights(),
+        "rrf fusion (turn vectors, no neighbour BM25, no session prior)": Weights(fusion="rrf", neighbour_lexical=0, session_prior=0),
+        "score fusion only": Weights(neighbour_lexical=0, session_prior=0),
+        "+ neighbour BM25": Weights(session_prior=0),
+        "dense only (final weights otherwise)": Weights(lexical=0.0, neighbour_lexical=0.0),
+        "lexical only (final weights otherwise)": Weights(dense=0.0),
+    }
+
+
+def grid_configs() -> dict[str, Any]:
+    from pmem.core.memory.retrieval import Weights
+
+    out = {}
+    for dense in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
+        for session in (0.25, 0.5, 1.0):
+            for neighbour in (0.25, 0.5, 1.0):
+                out[f"d{dense} s{session} n{neighbour}"] = Weights(
+                    dense=dense, lexical=round(1 - dense, 2), session_prior=session, neighbour_lexical=neighbour
+                )
+    return out
+
+
+def _cached(retriever: Any) -> None:
+    """Candidates do not depend on the fusion weights: fetch them once per question for every config."""
+    dense, lexical = retriever.dense, retriever.lexical
+    memo: dict[tuple, Any] = {}
+
+    def cached_dense(text: str, n: int, exclude_session: str | None = None) -> Any:
+        key = ("d", text, n, exclude_session)
+        if key not in memo:
+            memo[key] = dense(text, n, exclude_session)
+        return memo[key]
+
+    def cached_lexical(text: str, n: int, exclude_session: str | None = None) -> Any:
+        key = ("l", text, n, exclude_session)
+        if key not in memo:
+            memo[key] = lexical(text, n, exclude_session)
+        return memo[key]
+
+    retriever.dense, retriever.lexical = cached_dense, cached_lexical
+
+
+def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | None = None, only: range | None = None) -> dict[str, Any]:
     from pmem.core.config import Settings, resolve_paths
+    from pmem.core.memory.retrieval import Weights
     from pmem.core.memory.service import MemoryService
     from pmem.core.store.db import connect
     from pmem.core.store.journal import Journal
     from pmem.core.transfer import import_sessions, parse
 
+    configs = configs or {"final": Weights()}
     samples = json.loads(data_path.read_text())
     if limit:
         samples = samples[:limit]
-    found: dict[str, dict[str, list[int]]] = {
-        m: {c: [] for c in CATEGORIES} for m in ("turn@5", "turn@10", "session@5", "any@10")
-    }
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
     latencies: list[float] = []
     skipped_total = 0
     import_turns = 0
     import_seconds = 0.0
-    for sample in samples:
+    for index, sample in enumerate(samples):
+        if only is not None and index not in only:
+            continue
         generic, dia_order = to_generic(sample)
         with tempfile.TemporaryDirectory(prefix="pmem-locomo-") as home:
             paths = resolve_paths({"PMEM_HOME": home})
@@ -107,51 +170,90 @@ def run(data_path: Path, limit: int | None = None, k_max: int = 10) -> dict[str,
             memory.index_pending()
             import_seconds += time.perf_counter() - started
             import_turns += summary.turns_added
-            uid_to_dia = {}
             # Turns are inserted in LoCoMo order, so insertion order (rowid) maps them back to dia ids.
-            rows = conn.execute("SELECT uid FROM turns ORDER BY id").fetchall()
-            for (uid,), dia in zip(rows, dia_order):
+            id_to_dia: dict[int, str] = {}
+            uid_to_dia: dict[str, str] = {}
+            for (tid, uid), dia in zip(conn.execute("SELECT id, uid FROM turns ORDER BY id").fetchall(), dia_order):
+                id_to_dia[tid] = dia
                 uid_to_dia[uid] = dia
             known = set(dia_order)
+            retriever = memory.retriever
+            questions = []
             for qa in sample["qa"]:
-                category = str(qa["category"])
                 evidence, skipped = evidence_ids(qa.get("evidence", []), known)
                 skipped_total += skipped
-                if not evidence:
-                    continue
+                if evidence:
+                    questions.append((str(qa["category"]), qa["question"], set(evidence)))
+            # Latency of the final configuration, uncached.
+            retriever.weights = configs.get("final", Weights())
+            for _, question, _ in questions:
                 t0 = time.perf_counter()
-                hits = memory.search(qa["question"], k_max)
+                memory.search(question, 10)
                 latencies.append((time.perf_counter() - t0) * 1000)
-                need = set(evidence)
-                need_sessions = {e.split(":")[0] for e in evidence}
-                for k, key in ((5, "turn@5"), (10, "turn@10")):
-                    got = {uid_to_dia.get(u) for h in hits[:k] for u in h.episode.turn_uids}
-                    found[key][category].append(int(need <= got))
-                got10 = {uid_to_dia.get(u) for h in hits[:10] for u in h.episode.turn_uids}
-                found["any@10"][category].append(int(bool(need & got10)))
-                got_sessions = {uid_to_dia.get(h.episode.turn_uids[0], "?").split(":")[0] for h in hits[:5]}
-                found["session@5"][category].append(int(need_sessions <= got_sessions))
+            _cached(retriever)
+            for name, weights in configs.items():
+                retriever.weights = weights
+                for category, question, need in questions:
+                    hits = memory.search(question, 10)
+                    turn_rank = [id_to_dia.get(t) for t, _ in retriever.last_turns]
+                    rows[name].append(_judge(index, category, need, hits, turn_rank, uid_to_dia))
             memory.close()
             conn.close()
+    result: dict[str, Any] = {"configs": {name: summarise(r) for name, r in rows.items()}}
+    result.update(
+        {
+            "questions": {c: sum(1 for r in rows[next(iter(rows))] if r["category"] == c) for c in CATEGORIES},
+            "query_latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
+            "import_turns_per_s": import_turns / import_seconds if import_seconds else None,
+            "skipped_evidence": skipped_total,
+            "unit": "episode (one exchange: a speaker-A turn and the speaker-B reply); *_turns metrics count turns",
+            "conversations": len(samples) if only is None else len([i for i in range(len(samples)) if i in only]),
+            "tuned_on": "conversations 0-4 (weights in pmem/core/memory/retrieval.py: Weights)",
+            "machine": machine(),
+        }
+    )
+    return result
 
-    def summarise(metric: str) -> dict[str, float]:
-        out = {c: _mean(found[metric][c]) for c in CATEGORIES}
-        out["1-4"] = _mean([x for c in "1234" for x in found[metric][c]])
-        return out
 
+def _judge(conv: int, category: str, need: set[str], hits: list[Any], turn_rank: list[str | None], uid_to_dia: dict[str, str]) -> dict[str, Any]:
+    def dias(hs: list[Any]) -> set[str | None]:
+        return {uid_to_dia.get(u) for h in hs for u in h.episode.turn_uids}
+
+    expanded: list[str | None] = []
+    for h in hits:
+        for u in h.episode.turn_uids:
+            if len(expanded) < 10:
+                expanded.append(uid_to_dia.get(u))
+    top_turns = set(turn_rank[:10])
+    need_sessions = {e.split(":")[0] for e in need}
     return {
-        "turn_recall@5": summarise("turn@5"),
-        "turn_recall@10": summarise("turn@10"),
-        "session_recall@5": summarise("session@5"),
-        "turn_recall_any@10": summarise("any@10"),
-        "questions": {c: len(found["turn@5"][c]) for c in CATEGORIES},
-        "query_latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
-        "import_turns_per_s": import_turns / import_seconds if import_seconds else None,
-        "skipped_evidence": skipped_total,
-        "unit": "episode (one exchange: a speaker-A turn and the speaker-B reply)",
-        "conversations": len(samples),
-        "machine": machine(),
+        "conv": conv,
+        "category": category,
+        "strict@5": int(need <= dias(hits[:5])),
+        "strict@10": int(need <= dias(hits[:10])),
+        "any@10": int(bool(need & dias(hits[:10]))),
+        "session@5": int(need_sessions <= {uid_to_dia.get(h.episode.turn_uids[0], "?").split(":")[0] for h in hits[:5]}),
+        "strict_turns@10": int(need <= top_turns),
+        "strict_turns_expanded@10": int(need <= set(expanded)),
+        "published@10": len(need & top_turns) / len(need),
     }
+
+
+METRICS = ["strict@10", "strict@5", "any@10", "session@5", "strict_turns@10", "strict_turns_expanded@10"]
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for split, convs in (("all", range(0, 100)), ("0-4", TUNE), ("5-9", HELD_OUT)):
+        part = [r for r in rows if r["conv"] in convs]
+        if not part:
+            continue
+        core = [r for r in part if r["category"] in "1234"]
+        block: dict[str, Any] = {m: _mean([r[m] for r in core]) for m in METRICS}
+        block["published@10"] = _mean([r["published@10"] for r in part])
+        block["strict@10_by_category"] = {c: _mean([r["strict@10"] for r in part if r["category"] == c]) for c in CATEGORIES}
+        out[split] = block
+    return out
 
 
 def _mean(values: list[int]) -> float:
@@ -161,15 +263,28 @@ def _mean(values: list[int]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=RESULTS / "locomo_retrieval.json")
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None, help="Only the first N conversations (quick runs).")
+    parser.add_argument("--ablation", action="store_true", help="Also measure each fusion step switched off.")
+    parser.add_argument("--grid", action="store_true", help="Search the weights on conversations 0-4 only.")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"LoCoMo data not found at {args.data}; pass --data PATH")
     os.environ.setdefault("PMEM_HOME", tempfile.mkdtemp(prefix="pmem-bench-"))
-    result = run(args.data, args.limit)
-    write_json(args.out, result)
-    print(json.dumps({k: result[k] for k in ("turn_recall@5", "turn_recall@10", "session_recall@5", "query_latency_ms", "skipped_evidence")}, indent=1))
+    if args.grid:
+        result = run(args.data, args.limit, grid_configs(), only=TUNE)
+        ranked = sorted(result["configs"].items(), key=lambda kv: -kv[1]["0-4"]["strict@10"])
+        for name, block in ranked[:15]:
+            print(f"{name:28} strict@10 {block['0-4']['strict@10']:.4f}  turns@10 {block['0-4']['strict_turns@10']:.4f}  published {block['0-4']['published@10']:.4f}")
+        write_json(args.out or RESULTS / "locomo_grid.json", {"ranked": [[n, b["0-4"]] for n, b in ranked], "machine": result["machine"]})
+        return
+    configs = ablation_configs() if args.ablation else None
+    result = run(args.data, args.limit, configs)
+    write_json(args.out or RESULTS / "locomo_retrieval.json", result)
+    for name, block in result["configs"].items():
+        summary = {split: {k: v for k, v in b.items() if k != "strict@10_by_category"} for split, b in block.items()}
+        print(name, json.dumps(summary))
+    print(json.dumps({k: result[k] for k in ("questions", "query_latency_ms", "import_turns_per_s", "skipped_evidence")}))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def _home() -> str:
 
 
 def _bare(model: Path, threads: int, n_ctx: int = 4096) -> Any:
-    import llama_cpp
+    from pmem.core.engine.llama_compat import import_llama_cpp
+    llama_cpp = import_llama_cpp()
 
     return llama_cpp.Llama(model_path=str(model), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
 

@@ -98,16 +98,21 @@ def build(n: int, home: str, rng: random.Random, embedder: Any) -> Any:
     pool_texts = [sentence(rng) + " " + sentence(rng) for _ in range(512)]
     pool = embedder.embed(pool_texts)
     table = EpisodeTable(conn)
-    ids = [r[0] for r in conn.execute("SELECT id FROM episodes ORDER BY rowid")]
-    meta = {r[0]: r[1] for r in conn.execute("SELECT id, session_id FROM episodes")}
+    # One vector per turn (as pmem indexes), tagged with its episode; vectors from the pool plus noise.
+    rows = conn.execute(
+        "SELECT t.uid, e.id, e.session_id FROM turns t JOIN episodes e ON e.session_id = t.session_id "
+        "AND t.id BETWEEN e.first_turn_id AND e.last_turn_id ORDER BY t.id"
+    ).fetchall()
     nprng = np.random.default_rng(0)
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
+    for start in range(0, len(rows), 5000):
+        chunk = rows[start : start + 5000]
         vecs = pool[nprng.integers(0, len(pool), len(chunk))] + nprng.normal(0, 0.05, (len(chunk), pool.shape[1]))
         vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
-        memory.vectors.upsert(chunk, vecs, [{"session": meta[i], "created_at": "", "turns": ""} for i in chunk])
+        memory.vectors.upsert([r[0] for r in chunk], vecs, [{"episode": r[1], "session": r[2], "created_at": ""} for r in chunk])
+    ids = [r[0] for r in conn.execute("SELECT id FROM episodes ORDER BY rowid")]
+    for start in range(0, len(ids), 5000):
         conn.execute("BEGIN")
-        table.mark_indexed(chunk)
+        table.mark_indexed(ids[start : start + 5000])
         conn.execute("COMMIT")
     return memory
 

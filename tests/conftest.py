@@ -23,6 +23,11 @@ def pmem_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     # Automatic background distillation would start training processes in tests about other things;
     # tests of the automatic trigger turn it back on.
     monkeypatch.setenv("PMEM_DISTILL_AUTO", "false")
+    # The per-user distillation lock lives in the runtime dir: one per test, so tests never queue behind
+    # each other (or behind a real pmem of the same user).
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     yield home
 
 

@@ -82,3 +82,37 @@ def test_saved_prefix_state_is_restored_in_a_new_process(tmp_path: Path, embedde
     assert second.prime_prefix(system + " The user moved.", cache) == "computed"
     assert len(list(cache.glob("*.kv"))) == 1
     second.close()
+
+
+def test_forgetting_the_open_conversation_leaves_the_chat_usable(engine, home, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The defect: the service kept the forgotten turns in its history and the next message failed on a foreign
+    key (its session was gone). Now a forget anywhere (this process or another) makes the chat re-read the journal."""
+    from pmem.core.chat import ChatService
+
+    home.settings.chat.temperature = 0.0
+    home.settings.chat.max_tokens = 8
+    service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=home.memory)
+    "".join(service.send("My locker code is QX-5512."))
+    first = service.session
+    assert first is not None
+    home.memory.forget_session(first.id)
+    "".join(service.send("What is the capital of Peru?"))  # answered, not an IntegrityError
+    assert service.session is not None and service.session.id != first.id
+    assert all("QX-5512" not in m["content"] for m in service.history), "the live chat holds no forgotten text"
+    rows = home.conn.execute("SELECT role, content FROM turns ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["user", "assistant"] and rows[0][1] == "What is the capital of Peru?"
+
+    # Forgetting one exchange of the open conversation from another connection (another process, a face):
+    "".join(service.send("My bike is a green Gazelle."))
+    other = connect(home.paths.database)
+    try:
+        from pmem.core.memory.service import MemoryService
+
+        MemoryService(home.settings, home.paths, other, embedder=home.memory.embedder).forget_match("green Gazelle")
+    finally:
+        other.close()
+    "".join(service.send("Thanks!"))
+    assert all("Gazelle" not in m["content"] for m in service.history)
+    rows = home.conn.execute("SELECT role, content FROM turns ORDER BY id").fetchall()
+    assert not any("Gazelle" in r[1] for r in rows)
+    assert tuple(rows[-2]) == ("user", "Thanks!") and rows[-1][0] == "assistant"

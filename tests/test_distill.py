@@ -68,7 +68,8 @@ def _teach(rt) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def _last_logits(llama, tokens: list[int]):  # type: ignore[no-untyped-def]
-    import llama_cpp
+    from pmem.core.engine.llama_compat import import_llama_cpp
+    llama_cpp = import_llama_cpp()
     import numpy as np
 
     llama.reset()
@@ -124,7 +125,8 @@ def trained(dense_cache: Path, embedded_model: Path, tmp_path_factory: pytest.Te
 
 
 def test_llama_cpp_with_the_adapter_agrees_with_transformers_and_peft(trained, embedded_model: Path) -> None:  # type: ignore[no-untyped-def]
-    import llama_cpp
+    from pmem.core.engine.llama_compat import import_llama_cpp
+    llama_cpp = import_llama_cpp()
     import torch
 
     result, paths, data = trained
@@ -324,11 +326,12 @@ def test_a_background_run_survives_its_parent_and_a_kill_leaves_no_adapter(
     monkeypatch.setenv("PMEM_DISTILL_EPOCHS", "2")
     monkeypatch.setenv("PMEM_DISTILL_AUTO", "true")
     monkeypatch.setenv("PMEM_DISTILL_MIN_NEW", "3")
+    monkeypatch.setenv("PMEM_DISTILL_BUSY_LOAD", "-1")  # the suite may run beside other work: do not wait for a quiet machine
     rt = _runtime(pmem_home, dense_cache)
     rt.distill_on_close = True
     rt.journal  # noqa: B018 - open the store, as a chat would have
     rt.close()
-    deadline = time.time() + 240
+    deadline = time.time() + 900  # an upper bound for a loaded machine, not a timing the test relies on
     adapters = []
     while time.time() < deadline:
         conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
@@ -343,6 +346,53 @@ def test_a_background_run_survives_its_parent_and_a_kill_leaves_no_adapter(
     log = (pmem_home / "logs" / "distill.log").read_text()
     assert f"distill: adapter {adapters[0][0]}" in log
     assert "Ada" not in log and "Utrecht" not in log  # no personal data in the log
+
+
+def test_background_runs_of_several_data_dirs_queue_for_one_user_lock(tmp_path: Path, dense_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three homes (as three imports would) each start a background run while another run of the same user
+    holds the per-user lock: none trains, each says it is queued and why; a busy machine is a reason too."""
+    from pmem.core.config import resolve_paths
+    from pmem.core.distill.store import USER_LOCK_NAME, distill_lock, distill_running, queued
+
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    homes = [tmp_path / f"home{i}" for i in range(3)]
+    for home in homes:
+        monkeypatch.setenv("PMEM_HOME", str(home))
+        rt = _runtime(home, dense_cache)
+        _teach(rt)
+        rt.close()
+    with distill_lock(runtime / "pmem", name=USER_LOCK_NAME) as got:
+        assert got
+        for home in homes:
+            started = run_pmem("distill", "--background", home=home, env={"XDG_RUNTIME_DIR": str(runtime)})
+            assert started.stdout.startswith("Distilling in the background"), started
+        adapters = [resolve_paths({"PMEM_HOME": str(h)}).adapters_dir for h in homes]
+        deadline = time.time() + 300
+        while time.time() < deadline and not all(queued(a) for a in adapters):
+            time.sleep(0.2)
+        assert all(queued(a) for a in adapters), "each background run reports that it waits"
+        assert not any(distill_running(a) for a in adapters), "no run trains while another of the same user runs"
+        again = run_pmem("distill", "--background", home=homes[0], env={"XDG_RUNTIME_DIR": str(runtime)})
+        assert again.stdout.strip() == "A distillation is already running.", "a queued run is not started twice"
+        status = run_pmem("distill", "--status", home=homes[0], env={"XDG_RUNTIME_DIR": str(runtime)})
+        assert "waiting because another pmem distillation of this user is running." in status.stdout, status.stdout
+    # The lock is free now, but the machine is "busy" (any load is above this limit): they keep waiting, saying why.
+    import json
+
+    for a in adapters:
+        state = json.loads((a / ".queued").read_text())
+        os.kill(state["pid"], 9)
+        (a / ".queued").unlink()
+    busy = run_pmem("distill", "--background", home=homes[1], env={"XDG_RUNTIME_DIR": str(runtime), "PMEM_DISTILL_BUSY_LOAD": "0.0000001"})
+    assert busy.returncode == 0, busy.stderr
+    deadline = time.time() + 300
+    while time.time() < deadline and not (queued(adapters[1]) or {}).get("reason", "").startswith("the machine is busy"):
+        time.sleep(0.2)
+    status = run_pmem("distill", "--status", home=homes[1], env={"XDG_RUNTIME_DIR": str(runtime)})
+    assert "waiting because the machine is busy (load " in status.stdout, status.stdout
+    os.kill(json.loads((adapters[1] / ".queued").read_text())["pid"], 9)
 
 
 def test_distill_without_the_extra_says_what_to_install(pmem_home: Path, tmp_path: Path) -> None:

@@ -79,23 +79,38 @@ def test_new_exchange_is_found_lexically_before_it_is_indexed(home: Home) -> Non
 
 
 def test_forgetting_a_turn_removes_it_everywhere(home: Home) -> None:
+    from pmem.core.memory.episodes import passages
+    from pmem.core.memory.service import passage_vectors
+
     sessions = _populate(home)
+    # An exchange after the secret in the same session: its vectors embed the secret as neighbouring context.
+    home.say(sessions[0], "Anything else to plan?", "Maybe a whale-watching trip.")
+    home.memory.flush(timeout=120)
     secret = home.memory.search("Priya Vancouver", k=1)[0]
-    vector = home.memory.embedder.embed([secret.episode.text()])[0].tobytes()[:48]
+    every = home.memory.episodes.load(sorted(home.memory.episodes.all_ids())).values()
+    forgotten = ("Priya", "fascinating job")  # the secret exchange: the user's turn and the reply
+    leaking = [p for p in passages(home.conn, list(every)) if any(f in p.text for f in forgotten)]
+    assert len(leaking) == 3, "the secret's two turns, and the next turn, which has the reply as context"
+    vectors = [v.tobytes()[:48] for v in passage_vectors(home.memory.embedder, leaking)]
 
     def files_with(needle: bytes) -> list[str]:
         return [str(p) for p in home.paths.data_dir.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
-    assert files_with(vector), "the vector's bytes are on disk before forgetting (so the check below means something)"
+    assert all(files_with(v) for v in vectors), "the vectors' bytes are on disk before forgetting (so the check below means something)"
     report = home.memory.forget_episode(secret.id)
-    assert report.turns == 2 and report.vectors == 1
+    assert report.turns == 2 and report.vectors == 2
     assert home.conn.execute("SELECT count(*) FROM turns WHERE content LIKE '%Priya%'").fetchone()[0] == 0
     assert home.conn.execute("SELECT count(*) FROM turns_fts WHERE turns_fts MATCH 'priya'").fetchone()[0] == 0
-    assert secret.id not in home.memory.vectors.ids()
+    assert secret.id not in home.memory.vectors.episode_ids()
     assert all("Priya" not in h.episode.text() for h in home.memory.search("Which city does my sister live in?", k=8))
+    assert home.journal.session(sessions[0]) is not None, "the session keeps its other exchange"
+    assert files_with(b"Priya") == [] and files_with(b"Vancouver") == [] and files_with(b"fascinating") == []
+    assert [v for v in vectors if files_with(v)] == [], "no vector made from the forgotten text is left on disk"
+    home.memory.flush(timeout=120)  # the neighbour is embedded again, without the secret
+    assert home.memory.vectors.episode_ids() == home.memory.episodes.all_ids(), "the other memories survive the compaction"
+    assert home.memory.vectors.count() == home.conn.execute("SELECT count(*) FROM turns").fetchone()[0]
+    assert home.memory.forget_session(sessions[0]).sessions == 1
     assert home.journal.session(sessions[0]) is None, "a session left with no turns is removed"
-    assert files_with(b"Priya") == [] and files_with(b"Vancouver") == [] and files_with(vector) == []
-    assert len(home.memory.vectors.ids()) == home.memory.episodes.count(), "the other memories survive the compaction"
 
 
 def test_forget_by_match_and_session(home: Home) -> None:
@@ -199,7 +214,7 @@ def test_cli_import_search_forget_transcript(pmem_home: Path, tmp_path: Path) ->
     f.write_text(json.dumps(data))
     first = run_pmem("import", str(f), home=pmem_home)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == "imported 2 session(s) with 4 turn(s) from a generic file\n"
+    assert first.stdout == "imported 2 session(s) with 4 turn(s) from a generic file; learned 1 profile fact(s)\n"
     second = run_pmem("import", str(f), home=pmem_home)
     assert second.stdout == "imported 0 session(s) with 0 turn(s) from a generic file; 2 already present, skipped\n"
     found = run_pmem("memory", "search", "--json", "-k", "1", "food allergy", home=pmem_home)
@@ -212,7 +227,7 @@ def test_cli_import_search_forget_transcript(pmem_home: Path, tmp_path: Path) ->
     gone = run_pmem("memory", "forget", "--match", "ZX-448812", "--yes", home=pmem_home)
     assert gone.stdout == "forgot 1 turn(s), 1 memory(ies) and 1 vector(s)\n"
     stats = json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)
-    assert stats["turns"] == 3 and stats["memories"] == 2 and stats["vectors"] == 2
+    assert stats["turns"] == 3 and stats["memories"] == 2 and stats["vectors"] == 3  # one per turn
     missing = run_pmem("memory", "forget", "m-doesnotexist", home=pmem_home)
     assert_one_line_error(missing, "no memory with id m-doesnotexist")
 

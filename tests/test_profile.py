@@ -204,3 +204,70 @@ def test_forget_with_sources_leaves_no_byte_behind(pmem_home: Path) -> None:
     needle = secret.encode()
     leftovers = [p for p in pmem_home.rglob("*") if p.is_file() and needle.lower() in p.read_bytes().lower()]
     assert leftovers == []
+
+
+def _history_file(tmp_path: Path) -> Path:
+    """Three conversations, months apart: a move, a job, a pet; read in any order, the later statement wins."""
+    def session(sid: str, day: str, *user: str) -> dict:
+        turns = []
+        for text in user:
+            turns += [{"role": "user", "content": text}, {"role": "assistant", "content": "Noted."}]
+        return {"id": sid, "started_at": day, "turns": turns}
+
+    data = {"sessions": [  # deliberately not in date order
+        session("c", "2024-09-01T10:00:00Z", "I moved to Rotterdam last week.", "I work at Fokker Labs as a test pilot."),
+        session("a", "2024-01-05T10:00:00Z", "Hi, my name is Ada and I live in Utrecht.", "I have a dog called Pixel."),
+        session("b", "2024-05-01T10:00:00Z", "If I lived in Tokyo I would eat ramen daily.", "My sister lives in Lima."),
+    ]}
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_import_learns_the_profile_oldest_first_and_rebuild_keeps_what_the_user_set(pmem_home: Path, tmp_path: Path) -> None:
+    imported = run_pmem("import", str(_history_file(tmp_path)), home=pmem_home)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip().endswith("learned 6 profile fact(s)")  # Utrecht too, now history, imported.stdout
+    facts = json.loads(run_pmem("profile", "show", "--json", home=pmem_home).stdout)
+    current = {f["key"]: f["value"] for f in facts}
+    assert current == {
+        "identity.name": "Ada", "location.city": "Rotterdam", "pets.dog": "Pixel", "work.employer": "Fokker Labs",
+        "work.job": "test pilot",
+    }, "the later move wins; the hypothetical Tokyo and the sister's Lima are not the user's city"
+    history = json.loads(run_pmem("profile", "show", "--json", "--history", home=pmem_home).stdout)
+    utrecht = next(f for f in history if f["value"] == "Utrecht")
+    assert utrecht["valid_to"] is not None and utrecht["valid_to"].startswith("2024-09-01"), "superseded, kept in history"
+    again = run_pmem("import", str(_history_file(tmp_path)), home=pmem_home)
+    assert "learned" not in again.stdout, "importing twice learns nothing new"
+
+    # What the user sets wins over what was extracted, and survives a rebuild; what the user forgot stays forgotten.
+    assert run_pmem("profile", "set", "location.city", "Delft", home=pmem_home).returncode == 0
+    assert run_pmem("profile", "forget", "Pixel", "--yes", home=pmem_home).returncode == 0
+    dry = run_pmem("profile", "rebuild", "--dry-run", home=pmem_home)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.strip().splitlines()[-1] == "The profile would have 4 current fact(s) (0 new, 0 gone).", dry.stdout
+    conn = connect(pmem_home / "data" / "pmem.sqlite3")
+    conn.execute("DELETE FROM facts WHERE value = 'Fokker Labs'")  # as if lost; the rebuild re-derives it
+    conn.close()
+    rebuilt = run_pmem("profile", "rebuild", home=pmem_home)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "+ work.employer: works at Fokker Labs" in rebuilt.stdout, rebuilt.stdout
+    current = {f["key"]: f["value"] for f in json.loads(run_pmem("profile", "show", "--json", home=pmem_home).stdout)}
+    assert current["location.city"] == "Delft" and "pets.dog" not in current and current["work.employer"] == "Fokker Labs"
+
+
+def test_export_then_import_restores_the_profile_with_history_and_sources(pmem_home: Path, tmp_path: Path) -> None:
+    assert run_pmem("import", str(_history_file(tmp_path)), home=pmem_home).returncode == 0
+    assert run_pmem("profile", "set", "preferences.favourite_colour", "teal", home=pmem_home).returncode == 0
+    export = tmp_path / "export.json"
+    assert run_pmem("export", str(export), home=pmem_home).returncode == 0
+    data = json.loads(export.read_text())
+    assert len(data["profile"]["facts"]) == 7 and all("sources" in f for f in data["profile"]["facts"])
+    other = tmp_path / "other-home"
+    restored = run_pmem("import", str(export), home=other)
+    assert restored.returncode == 0, restored.stderr
+    assert "7 profile fact(s) restored" in restored.stdout
+    mine = json.loads(run_pmem("profile", "show", "--json", "--history", home=pmem_home).stdout)
+    theirs = json.loads(run_pmem("profile", "show", "--json", "--history", home=other).stdout)
+    assert theirs == mine, "facts, history (validity, supersession) and source turns are reproduced"
+    assert "profile fact" not in run_pmem("import", str(export), home=other).stdout, "idempotent"

@@ -96,7 +96,7 @@ def test_vector_store_is_rebuilt_from_the_journal(pmem_home: Path, tmp_path: Pat
     assert "rebuilding it from the journal (2 memories)" in proc.stderr
     assert "ramen" in json.loads(proc.stdout)[0]["text"]
     stats = json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)
-    assert stats["vectors"] == 2 and stats["pending"] == 0
+    assert stats["vectors"] == 4 and stats["pending"] == 0  # one per turn
 
 
 def test_embedder_mismatch_says_what_to_do(pmem_home: Path, tmp_path: Path) -> None:
@@ -368,7 +368,7 @@ def test_memory_through_a_chroma_server(pmem_home: Path, tmp_path: Path) -> None
         proc = run_pmem("import", str(data), home=pmem_home, env=server_env)
         assert proc.returncode == 0, proc.stderr
         stats = json.loads(run_pmem("memory", "stats", "--json", home=pmem_home, env=server_env).stdout)
-        assert stats["vectors"] == 2 and stats["vector_store"] == f"Chroma server 127.0.0.1:{port}"
+        assert stats["vectors"] == 4 and stats["vector_store"] == f"Chroma server 127.0.0.1:{port}"
         assert not (pmem_home / "data" / "chroma").exists(), "nothing is embedded locally in http mode"
         hits = json.loads(run_pmem("memory", "search", "--json", "baking bread with my grandma", home=pmem_home, env=server_env).stdout)
         assert "rye bread" in hits[0]["text"]

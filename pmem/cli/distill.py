@@ -88,24 +88,36 @@ def _run_in_background(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
     logs one line without personal data."""
     import time
 
-    from pmem.core.distill.service import user_waiting
+    from pmem.core.distill.service import turn_of_background_run, user_waiting
 
-    try:
-        os.nice(15)
-    except OSError:
-        pass
+    _lowest_priority()
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
-    report = rt.distill.run(wait_while=lambda: user_waiting(rt.paths), epochs=epochs or None)
+    with turn_of_background_run(rt.settings, rt.paths):
+        report = rt.distill.run(wait_while=lambda: user_waiting(rt.paths), epochs=epochs or None)
     line = report.summary() if report.adapter else report.skipped
     sys.stdout.write(f"{started} distill: {line}\n")
     rt.close()
+
+
+def _lowest_priority() -> None:
+    """CPU niceness 19 and the idle I/O class: a background run takes only what nothing else wants."""
+    try:
+        os.nice(19 - os.nice(0))
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        psutil.Process().ionice(psutil.IOPRIO_CLASS_IDLE)
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass  # psutil absent or not Linux: CPU niceness alone
 
 
 def _status(rt) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
     from pmem.core.distill.service import INSTALL_HINT, missing_extra
-    from pmem.core.distill.store import distill_running
+    from pmem.core.distill.store import distill_running, queued
 
     out = console(markup=False)
     d = rt.distill
@@ -125,6 +137,8 @@ def _status(rt) -> None:  # type: ignore[no-untyped-def]
     )
     if distill_running(rt.paths.adapters_dir):
         out.print("A distillation is running now.")
+    elif (waiting := queued(rt.paths.adapters_dir)) is not None:
+        out.print(f"Queued since {waiting['since'].replace('T', ' ')}: waiting because {waiting['reason']}.")
     missing = missing_extra()
     if missing:
         out.print(f"Training needs the distill extra: {INSTALL_HINT}")

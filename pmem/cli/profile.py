@@ -159,3 +159,27 @@ def edit() -> None:
         typer.echo(result.line())
     finally:
         path.unlink(missing_ok=True)
+
+
+@app.command("rebuild")
+def rebuild(dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing.")) -> None:
+    """Re-derive every learned fact from the journal, oldest conversation first. Facts you set or edited stay."""
+    from pmem.cli.progress import progress_bar
+
+    rt = runtime()
+    with progress_bar("Re-reading your conversations") as update:
+        before, after = rt.profile.rebuild(dry_run=dry_run, progress=update)
+    old = {(f.key, f.value) for f in before}
+    new = {(f.key, f.value) for f in after}
+    out = console(markup=False)
+    for f in after:
+        if (f.key, f.value) not in old:
+            out.print(f"+ {f.key}: {f.statement}")
+    for f in before:
+        if (f.key, f.value) not in new:
+            out.print(f"- {f.key}: {f.statement}")
+    verb = "would have" if dry_run else "has"
+    out.print(f"The profile {verb} {len(after)} current fact(s) ({len(new - old)} new, {len(old - new)} gone).")
+    if not dry_run and new != old:
+        rt.memory.purge()  # the saved prompt prefix holds the old profile
+    rt.close()

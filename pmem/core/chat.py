@@ -97,6 +97,7 @@ class ChatService:
         self._anticipated_at = -1
         self._stop_anticipating = threading.Event()
         self._last_user_text = ""
+        self._forget_seen = journal.forget_generation() if journal is not None else 0
         if session is not None and journal is not None:
             self._load_history(session)
 
@@ -126,6 +127,23 @@ class ChatService:
             for t in self.journal.turns(session.id)
             if t.role in ("user", "assistant")
         ]
+
+    def _follow_forgetting(self) -> None:
+        """Something was forgotten since the last turn (here, in another face, or another process): the history
+        this chat sends may hold it (its own turns, or memories quoted into them), so it is read again from the
+        journal; a conversation that was forgotten whole is left, and the next message starts a new one."""
+        assert self.journal is not None
+        generation = self.journal.forget_generation()
+        if generation == self._forget_seen:
+            return
+        self._forget_seen = generation
+        if self.session is not None and self.journal.session(self.session.id) is None:
+            self._reset_context()
+            self.session = None
+        elif self.session is not None:
+            self._load_history(self.session)
+        else:
+            self._reset_context()
 
     def warm(self) -> str:
         """Load the model and put the system+profile prefix in its KV cache (restoring a saved one when it
@@ -248,6 +266,7 @@ class ChatService:
             if self.recall is not None:
                 info.note = self.recall.check_adapter(self.engine)
             if self.journal is not None:
+                self._follow_forgetting()
                 if self.session is None:
                     self.new_session()
                 assert self.session is not None

@@ -185,6 +185,10 @@ class DistillSettings:
     threads: int = 0
     """CPU threads for training. 0: the same as ``model.n_threads``."""
 
+    busy_load: float = 0.0
+    """A background run waits while the 1-minute load average is above this. 0: the number of CPU cores;
+    negative: never wait for the machine."""
+
 
 @dataclass
 class UISettings:
@@ -247,6 +251,12 @@ class Paths:
         """Saved llama.cpp KV state of the stable prompt prefix."""
         return self.cache_dir / "kv"
 
+    @property
+    def runtime_dir(self) -> Path:
+        """Per user account, whatever the data dir: the lock that lets one background distillation run at a time
+        across every pmem home of this user."""
+        return user_runtime_dir()
+
     def as_dict(self) -> dict[str, Path]:
         return {
             "config file": self.config_file,
@@ -257,6 +267,7 @@ class Paths:
             "cache dir": self.cache_dir,
             "kv cache": self.kv_dir,
             "log dir": self.log_dir,
+            "runtime dir": self.runtime_dir,
         }
 
     def ensure_data_dir(self) -> Path:
@@ -265,6 +276,16 @@ class Paths:
         for directory in (self.data_dir, self.cache_dir):
             _make_private_dir(directory)
         return self.data_dir
+
+
+def user_runtime_dir() -> Path:
+    """``$XDG_RUNTIME_DIR/pmem`` when the session has one, else a private ``pmem-<uid>`` in the temp dir."""
+    import tempfile
+
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    if base and Path(base).is_dir():
+        return Path(base) / APP_NAME
+    return Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
 
 
 def _make_private_dir(directory: Path) -> None:

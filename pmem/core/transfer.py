@@ -19,6 +19,7 @@ from typing import Any
 
 from pmem import __version__
 from pmem.core.errors import InputError
+from pmem.core.store.db import transaction
 from pmem.core.store.journal import Journal, new_id, now_iso
 
 EXPORT_FORMAT = "pmem-export"
@@ -240,8 +241,23 @@ class StreamedImport:
             except UnicodeDecodeError:
                 raise InputError(f"{self.path} is not UTF-8 text") from None
 
+    def facts(self):  # type: ignore[no-untyped-def]
+        """The profile facts of a pmem export (none for other formats)."""
+        if self.kind != "pmem":
+            return
+        import ijson
+
+        with self.path.open("rb") as handle:
+            try:
+                yield from ijson.items(handle, "profile.facts.item", use_float=True)
+            except ijson.JSONError as exc:
+                raise InputError(f"{self.path} is not valid JSON ({_json_error(self.path, exc)})") from None
+
     def validate(self) -> StreamedImport:
         self.sessions_total = sum(1 for _ in self.sessions())
+        for i, fact in enumerate(self.facts()):
+            if not isinstance(fact, dict) or any(c not in fact for c in FACT_COLUMNS):
+                raise InputError(f"profile.facts[{i}] of the pmem export is incomplete")
         return self
 
 
@@ -399,9 +415,78 @@ def export_all(conn: sqlite3.Connection, *, embedder: str = "") -> dict[str, Any
         "exported_at": now_iso(),
         "pmem_version": __version__,
         "sessions": sessions,
-        "profile": {"facts": []},
+        "profile": {"facts": export_facts(conn)},
         "memory": {"embedder": embedder, "episodes": episodes},
     }
+
+
+FACT_COLUMNS = (
+    "id", "category", "attribute", "value", "statement", "confidence", "origin", "learned_at", "valid_from", "valid_to",
+    "superseded_by",
+)
+
+
+def export_facts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every profile fact, current and superseded, with the uids of the turns it was learned from."""
+    out = []
+    for r in conn.execute(f"SELECT {', '.join(FACT_COLUMNS)} FROM facts ORDER BY learned_at, rowid"):
+        fact = {c: r[c] for c in FACT_COLUMNS}
+        fact["sources"] = [
+            row[0]
+            for row in conn.execute(
+                "SELECT t.uid FROM fact_sources s JOIN turns t ON t.id = s.turn_id WHERE s.fact_id = ? ORDER BY t.id", (r["id"],)
+            )
+        ]
+        out.append(fact)
+    return out
+
+
+def import_facts(conn: sqlite3.Connection, facts: Iterable[dict[str, Any]]) -> int:
+    """Restore exported facts (history and sources included) that this profile does not have yet; returns how many.
+
+    A current fact of the import that conflicts with a current fact here (same single-valued attribute) keeps
+    the newer of the two current and closes the other, as learning it again would."""
+    from pmem.core.profile.model import is_single_valued
+
+    rows = list(facts)
+    added: list[dict[str, Any]] = []
+    with transaction(conn):
+        for i, f in enumerate(rows):
+            try:
+                values = [f[c] for c in FACT_COLUMNS]
+            except (KeyError, TypeError):
+                raise InputError(f"profile.facts[{i}] of the pmem export is incomplete") from None
+            if conn.execute("SELECT 1 FROM facts WHERE id = ?", (f["id"],)).fetchone():
+                continue
+            values[FACT_COLUMNS.index("superseded_by")] = None  # linked below, once every fact exists
+            conn.execute(f"INSERT INTO facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' * len(FACT_COLUMNS))})", values)
+            uids = [u for u in f.get("sources") or [] if isinstance(u, str)]
+            if uids:
+                conn.execute(
+                    f"INSERT OR IGNORE INTO fact_sources (fact_id, turn_id) SELECT ?, id FROM turns WHERE uid IN ({','.join('?' * len(uids))})",
+                    [f["id"], *uids],
+                )
+            added.append(f)
+        for f in added:
+            if f.get("superseded_by"):
+                conn.execute(
+                    "UPDATE facts SET superseded_by = ? WHERE id = ? AND EXISTS (SELECT 1 FROM facts WHERE id = ?)",
+                    (f["superseded_by"], f["id"], f["superseded_by"]),
+                )
+        for f in added:
+            if f["valid_to"] is not None or not is_single_valued(f["category"], f["attribute"]):
+                continue
+            rivals = conn.execute(
+                "SELECT id, valid_from FROM facts WHERE category = ? AND attribute = ? AND valid_to IS NULL AND id != ?",
+                (f["category"], f["attribute"], f["id"]),
+            ).fetchall()
+            for rival in rivals:
+                older, newer = (rival["id"], f["id"]) if rival["valid_from"] <= f["valid_from"] else (f["id"], rival["id"])
+                conn.execute(
+                    "UPDATE facts SET valid_to = (SELECT valid_from FROM facts WHERE id = ?), superseded_by = ? WHERE id = ?",
+                    (newer, newer, older),
+                )
+    return len(added)
 
 
 def session_markdown(journal: Journal, session_id: str) -> str:

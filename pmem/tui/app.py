@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
 from pmem.core.errors import PmemError
 from pmem.core.runtime import Runtime
+from pmem.tui.keys import app_bindings
 from pmem.tui.messages import CoreDone, ModelFailed, ModelReady, ProfileChanged, ReplyFinished, Token
 from pmem.tui.screens.confirm_screen import ConfirmScreen
 from pmem.tui.screens.conversations_screen import ConversationsScreen
@@ -70,16 +70,7 @@ class PmemApp(App[None]):
         "widgets/status_bar.tcss",
     ]
     TITLE = "pmem"
-    BINDINGS = [
-        Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
-        Binding("ctrl+o", "conversations", "Conversations", id="conversations"),
-        Binding("ctrl+b", "toggle_memory", "Memory", id="toggle_memory"),
-        Binding("ctrl+e", "edit_profile", "Profile", id="edit_profile"),
-        Binding("f1", "help", "Help", id="help"),
-        Binding("question_mark", "help", "Help", show=False, id="help_key"),
-        Binding("escape", "cancel", "Cancel reply", id="cancel"),
-        Binding("ctrl+q", "quit", "Quit", id="quit"),
-    ]
+    BINDINGS = app_bindings()
 
     def __init__(self, runtime: Runtime, *, show_welcome: bool = True) -> None:
         super().__init__()
@@ -441,6 +432,10 @@ class PmemApp(App[None]):
         self.query_one(MemoryPanel).show_memories([])
         self.notify("New conversation.")
 
+    async def _clear_conversation(self) -> None:
+        await self.query_one(ChatView).remove_children()
+        self.query_one(MemoryPanel).show_memories([])
+
     def action_toggle_memory(self) -> None:
         self.query_one(MemoryPanel).toggle_class("-hidden")
 
@@ -476,7 +471,10 @@ class PmemApp(App[None]):
         elif action == "delete":
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self._core(lambda: self.runtime.memory.forget_session(session_id).summary())
+                    open_now = self.service is not None and self.service.session is not None and self.service.session.id == session_id
+                    # The chat service notices the forget itself before its next turn; the view is cleared here.
+                    after = self._clear_conversation if open_now else None
+                    self._core(lambda: self.runtime.memory.forget_session(session_id).summary(), after)
 
             self.push_screen(ConfirmScreen("Delete this conversation and forget everything said in it?", "Delete"), confirmed)
 
@@ -524,8 +522,11 @@ class PmemApp(App[None]):
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(document.render(store.current()))
-            with self.suspend():
-                code = subprocess.call([*shlex.split(editor), str(path)])
+            try:
+                with self.suspend():
+                    code = subprocess.call([*shlex.split(editor), str(path)])
+            except SuspendNotSupported:  # no terminal to hand over (a headless or web driver): run it as it is
+                code = subprocess.call([*shlex.split(editor), str(path)], stdin=subprocess.DEVNULL)
             if code != 0:
                 self.notify(f"The editor exited with status {code}; the profile is unchanged.", severity="warning")
                 return

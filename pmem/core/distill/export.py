@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pmem.core import failpoints
 from pmem.core.errors import ModelError
 
 #: peft module name -> llama.cpp tensor name (llama, mistral and qwen2 families).
@@ -92,6 +93,7 @@ def write_adapter(
     writer.close()
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
+    failpoints.reach("adapter.write")
     os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:

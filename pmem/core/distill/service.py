@@ -10,11 +10,13 @@ Nothing here imports torch, transformers or peft until a run starts; without the
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,9 +246,9 @@ class DistillService:
         """Start a low-priority ``pmem distill`` process that outlives this one; False if one is running."""
         if missing_extra():
             return False
-        from pmem.core.distill.store import distill_running
+        from pmem.core.distill.store import distill_running, queued
 
-        if distill_running(self.paths.adapters_dir):
+        if distill_running(self.paths.adapters_dir) or queued(self.paths.adapters_dir) is not None:
             return False
         self.paths.log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         log = open(self.paths.log_dir / "distill.log", "ab")  # noqa: SIM115 - handed to the child
@@ -258,6 +260,47 @@ class DistillService:
         finally:
             log.close()
         return True
+
+
+def machine_busy(settings: Settings) -> str | None:
+    """Why a background run should not start now (the load average is above ``distill.busy_load``), or None."""
+    limit = settings.distill.busy_load
+    if limit < 0:
+        return None
+    limit = limit or float(os.cpu_count() or 1)
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return None
+    return f"the machine is busy (load {load:.1f}, waits below {limit:g})" if load > limit else None
+
+
+@contextmanager
+def turn_of_background_run(settings: Settings, paths: Paths, poll_s: float = 5.0) -> Iterator[None]:
+    """Wait until this background run may train: no other pmem distillation of this user account runs (in any
+    data dir) and the machine is not busy. While it waits, ``pmem distill --status`` says so and why."""
+    from pmem.core.distill.store import USER_LOCK_NAME, clear_queued, distill_lock, mark_queued
+
+    since = time.strftime("%Y-%m-%dT%H:%M:%S")
+    last = ""
+    try:
+        while True:
+            with distill_lock(paths.runtime_dir, name=USER_LOCK_NAME) as got:
+                if got:
+                    busy = machine_busy(settings)
+                    if busy is None:
+                        clear_queued(paths.adapters_dir)
+                        yield
+                        return
+                    reason = busy
+                else:
+                    reason = "another pmem distillation of this user is running"
+            if reason != last:
+                mark_queued(paths.adapters_dir, reason, since)
+                last = reason
+            time.sleep(poll_s)
+    finally:
+        clear_queued(paths.adapters_dir)
 
 
 def interactive_marker(paths: Paths) -> Path:

@@ -21,6 +21,9 @@ from pmem.core.store.db import transaction
 from pmem.core.store.journal import new_id, now_iso
 
 LOCK_NAME = ".distill.lock"
+USER_LOCK_NAME = "distill.lock"
+QUEUED_NAME = ".queued"
+"""Written in the adapters dir by a background run that waits for its turn: since when, and why (JSON)."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,7 @@ class AdapterStore:
         training = not holding_lock and distill_running(self.directory)
         removed: list[str] = []
         for entry in self.directory.iterdir():
-            if entry.name == LOCK_NAME or entry.name in live or not entry.is_file():
+            if entry.name in (LOCK_NAME, QUEUED_NAME) or entry.name in live or not entry.is_file():
                 continue
             if training and entry.name.endswith(".tmp"):
                 continue  # being written right now by the training process
@@ -223,10 +226,11 @@ def _missing(conn: sqlite3.Connection, table: str, column: str, ids: list) -> bo
 
 
 @contextmanager
-def distill_lock(directory: Path, *, wait: bool = False) -> Iterator[bool]:
-    """One training run at a time per data dir; yields False (without waiting) when another holds it."""
+def distill_lock(directory: Path, *, wait: bool = False, name: str = LOCK_NAME) -> Iterator[bool]:
+    """One training run at a time per data dir; yields False (without waiting) when another holds it.
+    With ``name=USER_LOCK_NAME`` in the user's runtime dir: one background run per user account."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(directory / name, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -246,3 +250,28 @@ def distill_running(directory: Path) -> bool:
         return False
     with distill_lock(directory) as got:
         return not got
+
+
+def queued(directory: Path) -> dict[str, str] | None:
+    """The background run of this data dir that waits for its turn, if one does: ``since`` and ``reason``."""
+    import json
+
+    try:
+        state = json.loads((directory / QUEUED_NAME).read_text())
+        os.kill(int(state["pid"]), 0)  # still alive?
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {"since": str(state.get("since", "")), "reason": str(state.get("reason", ""))}
+
+
+def mark_queued(directory: Path, reason: str, since: str) -> None:
+    import json
+
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = directory / (QUEUED_NAME + ".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "since": since, "reason": reason}))
+    os.replace(tmp, directory / QUEUED_NAME)
+
+
+def clear_queued(directory: Path) -> None:
+    (directory / QUEUED_NAME).unlink(missing_ok=True)

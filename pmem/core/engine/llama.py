@@ -31,7 +31,8 @@ def _silence_llama_logs() -> None:
     global _LOG_CALLBACK
     if _LOG_CALLBACK is not None:
         return
-    import llama_cpp
+    from pmem.core.engine.llama_compat import import_llama_cpp
+    llama_cpp = import_llama_cpp()
 
     @llama_cpp.llama_log_callback
     def _callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
@@ -111,7 +112,8 @@ class LlamaCppEngine(ChatEngine):
             requested=self.chat_format,
             model_name=self.model_path.name,
         )
-        import llama_cpp
+        from pmem.core.engine.llama_compat import import_llama_cpp
+        llama_cpp = import_llama_cpp()
 
         _silence_llama_logs()
         _RECENT_ERRORS.clear()
@@ -155,7 +157,8 @@ class LlamaCppEngine(ChatEngine):
         if self._llama is None:
             self.lora_path, self.adapter_id = Path(path), adapter_id
             return True
-        import llama_cpp
+        from pmem.core.engine.llama_compat import import_llama_cpp
+        llama_cpp = import_llama_cpp()
 
         adapter = llama_cpp.llama_adapter_lora_init(self._llama.model, str(path).encode("utf-8"))
         if adapter is None:
@@ -178,7 +181,8 @@ class LlamaCppEngine(ChatEngine):
         self.lora_path = None
         self.adapter_id = ""
         if self._llama is not None:
-            import llama_cpp
+            from pmem.core.engine.llama_compat import import_llama_cpp
+            llama_cpp = import_llama_cpp()
 
             llama_cpp.llama_set_adapters_lora(self._llama._ctx.ctx, None, 0, None)
             self._llama.reset()
@@ -246,7 +250,8 @@ class LlamaCppEngine(ChatEngine):
         """
         import hashlib
 
-        import llama_cpp
+        from pmem.core.engine.llama_compat import import_llama_cpp
+        llama_cpp = import_llama_cpp()
         import numpy as np
 
         llama = self.llama
@@ -326,7 +331,8 @@ class LlamaCppEngine(ChatEngine):
         grammar = None
         if params.json_schema is not None:
             grammar = _grammar_for(params.json_schema)
-        import llama_cpp
+        from pmem.core.engine.llama_compat import import_llama_cpp
+        llama_cpp = import_llama_cpp()
 
         ctx = llama._ctx.ctx
         llama_cpp.llama_perf_context_reset(ctx)
@@ -414,7 +420,8 @@ def _grammar_for(schema: dict) -> Any:
     """A llama.cpp grammar for a JSON schema, compiled once per schema."""
     import json
 
-    import llama_cpp
+    from pmem.core.engine.llama_compat import import_llama_cpp
+    llama_cpp = import_llama_cpp()
 
     key = json.dumps(schema, sort_keys=True)
     if key not in _GRAMMARS:

@@ -80,6 +80,13 @@ class EpisodeTable:
             for eid, (first, last, created) in wanted.items():
                 if existing.get(eid) == (first, last):
                     continue
+                if eid not in existing:
+                    # The episode before a new one embeds the new one's first turn as its last turn's neighbour.
+                    self.conn.execute(
+                        "UPDATE episodes SET indexed = 0 WHERE id = (SELECT id FROM episodes WHERE session_id = ? "
+                        "AND first_turn_id < ? ORDER BY first_turn_id DESC LIMIT 1)",
+                        (session_id, first),
+                    )
                 self.conn.execute(
                     "INSERT INTO episodes (id, session_id, first_turn_id, last_turn_id, created_at, indexed) "
                     "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT(id) DO UPDATE SET "
@@ -150,3 +157,64 @@ class EpisodeTable:
             ids,
         ).fetchall()
         return [r[0] for r in rows]
+
+    def neighbours(self, ids: Sequence[str]) -> list[str]:
+        """The episodes just before and after these in their sessions: their vectors embed these episodes'
+        edge turns as context, so they are re-made when these change or are forgotten."""
+        out: set[str] = set()
+        for eid in ids:
+            row = self.conn.execute("SELECT session_id, first_turn_id FROM episodes WHERE id = ?", (eid,)).fetchone()
+            if row is None:
+                continue
+            for op, order in (("<", "DESC"), (">", "ASC")):
+                near = self.conn.execute(
+                    f"SELECT id FROM episodes WHERE session_id = ? AND first_turn_id {op} ? ORDER BY first_turn_id {order} LIMIT 1",
+                    (row[0], row[1]),
+                ).fetchone()
+                if near is not None:
+                    out.add(near[0])
+        return sorted(out - set(ids))
+
+    def mark_unindexed(self, ids: Sequence[str]) -> None:
+        self.conn.executemany("UPDATE episodes SET indexed = 0 WHERE id = ?", [(i,) for i in ids])
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What one turn vector is made from: the turn, and its neighbours in the session as context."""
+
+    turn_uid: str
+    episode_id: str
+    session_id: str
+    created_at: str
+    own: str
+    before: str = ""
+    after: str = ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part for part in (self.own, self.before, self.after) if part)
+
+
+def passages(conn: sqlite3.Connection, episodes: Sequence[Episode]) -> list[Passage]:
+    """One passage per turn of these episodes (measured on LoCoMo: a turn with its ±1 neighbours as context
+    recalls better than the whole exchange, and better than the turn alone)."""
+    by_session: dict[str, list[tuple[str, str]]] = {}
+    for session_id in {e.session_id for e in episodes}:
+        rows = conn.execute(
+            "SELECT uid, content FROM turns WHERE session_id = ? AND role != 'system' ORDER BY id", (session_id,)
+        ).fetchall()
+        by_session[session_id] = [(r[0], r[1]) for r in rows]
+    positions = {sid: {uid: i for i, (uid, _) in enumerate(turns)} for sid, turns in by_session.items()}
+    out: list[Passage] = []
+    for episode in episodes:
+        turns = by_session.get(episode.session_id, [])
+        position = positions.get(episode.session_id, {})
+        for turn in episode.turns:
+            i = position.get(turn.uid)
+            if i is None:
+                continue
+            before = turns[i - 1][1] if i > 0 else ""
+            after = turns[i + 1][1] if i + 1 < len(turns) else ""
+            out.append(Passage(turn.uid, episode.id, episode.session_id, episode.created_at, turns[i][1], before, after))
+    return out

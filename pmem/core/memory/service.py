@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+
+import numpy as np
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pmem.core import failpoints
 from pmem.core.config import Paths, Settings, resolved_threads
 from pmem.core.engine.base import ChatEngine
 from pmem.core.memory.embedder import Embedder
-from pmem.core.memory.episodes import Episode, EpisodeTable
+from pmem.core.memory.episodes import Episode, EpisodeTable, Passage, passages
 from pmem.core.memory.retrieval import Hit, Retriever
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.models import resolve_embedder
 from pmem.core.prompt import MemorySnippet
 from pmem.core.store.db import connect, transaction
-from pmem.core.store.journal import Turn
+from pmem.core.store.journal import Journal, Turn
 
 Progress = Callable[[int, int], None]
 
@@ -152,11 +155,14 @@ class MemoryService:
             loaded = table.load(ids)
             episodes = [loaded[i] for i in ids if i in loaded]
             if episodes:
-                vectors = self.embedder.embed([e.text() for e in episodes])
-                metadatas = [
-                    {"session": e.session_id, "created_at": e.created_at, "turns": ",".join(e.turn_uids)} for e in episodes
-                ]
-                self.vectors.upsert([e.id for e in episodes], vectors, metadatas)
+                chunks = passages(conn, episodes)
+                failpoints.reach("embed")
+                vectors = passage_vectors(self.embedder, chunks)
+                metadatas = [{"episode": c.episode_id, "session": c.session_id, "created_at": c.created_at} for c in chunks]
+                # A re-indexed episode may have lost turns (an edit, a forget): its old vectors go first.
+                with self.vectors.write_lock():
+                    self.vectors.delete_episodes([e.id for e in episodes])
+                    self.vectors.upsert([c.turn_uid for c in chunks], vectors, metadatas)
             with transaction(conn):
                 # Ids whose episode vanished (forgotten meanwhile) are marked too, so the loop ends.
                 table.mark_indexed(ids)
@@ -174,14 +180,14 @@ class MemoryService:
         """Make the derived indexes agree with the journal (after a crash, an import, or another process)."""
         stale, synced = self.reconcile_episodes()
         known = self.episodes.all_ids()
-        stored = self.vectors.ids()
-        if self.vectors.rebuilt and known:
+        stored = self.vectors.episode_ids()
+        if self.vectors.rebuilt and self.episodes.count(indexed=True):  # vectors were made, and are gone
             self.notice = (
                 f"the vector store at {self.vectors.where} was missing or unreadable; "
                 f"rebuilding it from the journal ({len(known)} memories)"
             )
         orphans = sorted(stored - known)
-        self.vectors.delete(orphans)
+        self.vectors.delete_episodes(orphans)
         missing = [i for i in known - stored]
         if missing:
             with self._write, transaction(self.conn):
@@ -217,6 +223,11 @@ class MemoryService:
         if not turn_ids:
             return report
         affected = self.episodes.containing_turns(turn_ids)
+        # Vectors of the episodes next to these embed their edge turns as context: re-made without them.
+        beside = self.episodes.neighbours(affected)
+        marks = ",".join("?" * len(turn_ids))
+        uids = [r[0] for r in self.conn.execute(f"SELECT uid FROM turns WHERE id IN ({marks})", turn_ids)]
+        embedded = self.vectors.existing(uids) if affected else set()
         from pmem.core.profile.store import ProfileStore
 
         profile = ProfileStore(self.conn)
@@ -234,14 +245,19 @@ class MemoryService:
                 self.conn.execute("DELETE FROM sessions WHERE id = ?", (s,))
             report.sessions = len(empty)
             self.episodes.sync_sessions([s for s in sessions if s not in empty])
-        gone = [e for e in affected if e not in self.episodes.all_ids()]
+            self.episodes.mark_unindexed(beside)
+            Journal(self.conn).bump_forget_generation()
+            failpoints.reach("forget.commit")
+        known = self.episodes.all_ids()
+        gone = [e for e in affected if e not in known]
         report.episodes = len(affected)
-        stored = self.vectors.ids() if affected else set()
-        doomed = [e for e in affected if e in stored]
-        self.vectors.delete(doomed)
-        report.vectors = len(doomed)
+        # Every vector of an affected episode goes (what remains of it is embedded again); the report counts
+        # the vectors of the forgotten turns themselves.
+        deleted = self.vectors.delete_episodes(affected) if affected else 0
+        self.vectors.delete_episodes([e for e in beside if e in known])
+        report.vectors = len(embedded)
         report.details["episodes_removed"] = len(gone)
-        self.purge(vectors=bool(doomed))
+        self.purge(vectors=bool(deleted))
         self.indexer.wake()
         return report
 
@@ -320,6 +336,29 @@ class MemoryService:
             "vector_store": self.vectors.where,
             "database_bytes": self.paths.database.stat().st_size if self.paths.database.exists() else 0,
         }
+
+
+PASSAGE_MODE = "mean"
+"""How a turn's vector takes in its neighbours: "text" embeds the turn and its neighbours as one text; "mean"
+embeds every turn once, alone, and adds NEIGHBOUR_SHARE of each neighbour's vector to the turn's own."""
+NEIGHBOUR_SHARE = 0.5
+
+
+def passage_vectors(embedder: Embedder, chunks: list[Passage]) -> np.ndarray:
+    if PASSAGE_MODE == "text":
+        return embedder.embed([c.text for c in chunks])
+    texts = sorted({t for c in chunks for t in (c.own, c.before, c.after) if t})
+    index = {t: i for i, t in enumerate(texts)}
+    base = embedder.embed(texts)
+    out = np.zeros((len(chunks), base.shape[1]), dtype=np.float32)
+    for row, c in enumerate(chunks):
+        v = base[index[c.own]].copy() if c.own else np.zeros(base.shape[1], dtype=np.float32)
+        for near in (c.before, c.after):
+            if near:
+                v += NEIGHBOUR_SHARE * base[index[near]]
+        norm = float(np.linalg.norm(v))
+        out[row] = v / norm if norm else v
+    return out
 
 
 class _Indexer:

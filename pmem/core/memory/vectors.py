@@ -2,12 +2,18 @@
 
 Only ids, vectors and small metadata go to Chroma; the text stays in the journal. That keeps one
 copy of what the user said, which is what makes forgetting complete and the index rebuildable.
+
+One vector per turn (its id is the turn's uid), embedded from the turn with its neighbours in the session;
+its metadata names the episode (exchange) it belongs to, which is what retrieval returns and forgetting
+deletes by. (Until 0.1 there was one vector per episode, in the collection ``pmem_episodes``: it is dropped
+on first open and the journal is re-embedded in the background.)
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from pmem.core import failpoints
 from pmem.core.config import Paths, Settings
 from pmem.core.errors import StorageError
 
-COLLECTION = "pmem_episodes"
+COLLECTION = "pmem_turns"
+LEGACY_COLLECTIONS = ("pmem_episodes",)
+_OPENED_AT: dict[str, str] = {}
+"""Per store path: the generation when this process last opened a Chroma client on it (see _forget_stale_system)."""
 
 
 class EmbedderMismatch(StorageError):
@@ -35,6 +45,8 @@ class VectorStore:
         self.rebuilt = False
         """Set when the on-disk store was missing or unreadable and was started afresh (re-index needed)."""
         self._seen_generation: str | None = None
+        self._held = threading.local()  # per thread: how deep inside write_lock() this thread is
+        self._legacy_checked = False
 
     # ------------------------------------------------------------------ connection
 
@@ -54,7 +66,9 @@ class VectorStore:
                     if not self.paths.chroma_dir.exists():
                         self.rebuilt = True  # nothing there (first run, or deleted): whatever was indexed is gone
                     self.paths.chroma_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    self._forget_stale_system()
                     self._client = chromadb.PersistentClient(path=str(self.paths.chroma_dir), settings=chroma_settings)
+                    _OPENED_AT[str(self.paths.chroma_dir)] = self._read_generation()
             except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the user needs one line
                 if self.settings.memory.chroma_mode == "http":
                     raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
@@ -77,6 +91,18 @@ class VectorStore:
         except Exception as exc:  # noqa: BLE001
             raise StorageError(f"cannot create the vector store at {self.where}: {exc}") from None
         self.rebuilt = True
+        self._bump_generation()  # other processes holding the old files open must reopen
+        _OPENED_AT[str(self.paths.chroma_dir)] = self._read_generation()
+
+    def _forget_stale_system(self) -> None:
+        """Chroma caches one client system per path for the whole process. If another process rewrote the
+        store since this process opened it (a rebuild after damage replaces its files), the cached system
+        holds handles to deleted files (SQLite then says "attempt to write a readonly database"): drop it."""
+        from chromadb.api.client import SharedSystemClient
+
+        opened = _OPENED_AT.get(str(self.paths.chroma_dir))
+        if opened is not None and opened != self._read_generation():
+            SharedSystemClient.clear_system_cache()
 
     @property
     def where(self) -> str:
@@ -105,6 +131,8 @@ class VectorStore:
         tmp.write_text(secrets.token_hex(8))
         os.replace(tmp, self._generation_file)
         self._seen_generation = self._read_generation()
+        if str(self.paths.chroma_dir) in _OPENED_AT:
+            _OPENED_AT[str(self.paths.chroma_dir)] = self._seen_generation  # our own write: the cache is current
 
     def _refresh_if_changed(self) -> None:
         if self.settings.memory.chroma_mode == "http":
@@ -141,6 +169,7 @@ class VectorStore:
                         raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
                     self._client = None
                     self._start_afresh()
+            self._drop_legacy()
             built_with = (self._collection.metadata or {}).get("embedder")
             if built_with and built_with != self.embedder_name:
                 raise EmbedderMismatch(
@@ -149,20 +178,41 @@ class VectorStore:
                 )
         return self._collection
 
+    def _drop_legacy(self) -> None:
+        """Remove the per-episode collection of earlier versions (its vectors are re-made per turn)."""
+        if self._legacy_checked:
+            return
+        self._legacy_checked = True
+        try:
+            names = {getattr(c, "name", c) for c in self.client.list_collections()}
+        except Exception:  # noqa: BLE001 - listing is best effort; nothing depends on it
+            return
+        stale = [name for name in LEGACY_COLLECTIONS if name in names]
+        if not stale:
+            return
+        with self.write_lock():
+            for name in stale:
+                self.client.delete_collection(name)
+            if self.settings.memory.chroma_mode != "http":
+                self._remove_orphan_segments()
+                self._vacuum()
+
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         """One writer at a time across processes: Chroma's embedded store is not built for concurrent writers."""
-        if self.settings.memory.chroma_mode == "http":
-            yield
+        if self.settings.memory.chroma_mode == "http" or getattr(self._held, "depth", 0):
+            yield  # a server serialises its writers; a nested use already holds the lock
             return
         lock_path = Path(self.paths.data_dir) / "chroma.lock"
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._refresh_if_changed()  # write on top of what other processes wrote
+            self._held.depth = 1
             try:
                 yield
             finally:
+                self._held.depth = 0
                 self._bump_generation()
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -174,10 +224,11 @@ class VectorStore:
         if not ids:
             return
         with self.write_lock():
+            failpoints.reach("vectors.write")
             self.collection.upsert(ids=list(ids), embeddings=vectors.astype(np.float32), metadatas=list(metadatas))
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
-        """Nearest episodes as (id, cosine similarity), best first."""
+        """Nearest turns as (turn uid, cosine similarity), best first."""
         # Chroma caps n_results at the collection's size itself (no count() round trip: it costs ~3 ms).
         try:
             result = self.collection.query(
@@ -194,6 +245,41 @@ class VectorStore:
         if ids:
             with self.write_lock():
                 self.collection.delete(ids=list(ids))
+
+    def delete_episodes(self, episode_ids: Sequence[str]) -> int:
+        """Delete every turn vector of these episodes; returns how many vectors went."""
+        ids = list(episode_ids)
+        if not ids:
+            return 0
+        deleted = 0
+        with self.write_lock():
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                found = self.collection.get(where={"episode": {"$in": part}}, include=[])["ids"]
+                if found:
+                    self.collection.delete(ids=found)
+                    deleted += len(found)
+        return deleted
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of these vector ids the store holds."""
+        out: set[str] = set()
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            out.update(self.collection.get(ids=ids[start : start + 500], include=[])["ids"])
+        return out
+
+    def episode_ids(self) -> set[str]:
+        """The episodes that have at least one vector."""
+        out: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=5000, offset=offset)
+            out.update(str(m.get("episode", "")) for m in page["metadatas"] or [] if m)
+            if len(page["ids"]) < 5000:
+                out.discard("")
+                return out
+            offset += len(page["ids"])
 
     def ids(self) -> set[str]:
         out: set[str] = set()
@@ -228,6 +314,7 @@ class VectorStore:
                 if len(page["ids"]) < 5000:
                     break
                 offset += 5000
+            failpoints.reach("vectors.compact")
             self.client.delete_collection(COLLECTION)
             self._collection = None
             collection = self.collection

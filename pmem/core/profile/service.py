@@ -79,6 +79,48 @@ class ProfileService:
             self.on_change(changes)
         return changes
 
+    def learn_history(
+        self, session_ids: list[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> list[Change]:
+        """Learn from the user turns of these sessions (all sessions: ``None``), oldest first, so that a later
+        statement supersedes an earlier one; one transaction per session. Patterns only: a model pass over a
+        whole imported history would take hours on a laptop (the live chat uses the model when configured)."""
+        if session_ids is None:
+            session_ids = [r[0] for r in self.conn.execute("SELECT id FROM sessions ORDER BY started_at, rowid")]
+        order = sorted(
+            session_ids,
+            key=lambda sid: (self.conn.execute("SELECT started_at FROM sessions WHERE id = ?", (sid,)).fetchone() or [""])[0],
+        )
+        changes: list[Change] = []
+        for n, sid in enumerate(order, 1):
+            rows = self.conn.execute(
+                "SELECT * FROM turns WHERE session_id = ? AND role = 'user' ORDER BY created_at, id", (sid,)
+            ).fetchall()
+            with self.store.transaction():
+                for row in rows:
+                    turn = Turn.from_row(row)
+                    candidates = rule_candidates(turn.content)
+                    if candidates:
+                        changes += self.store.consolidate(candidates, [turn.id], when=turn.created_at)
+            if progress is not None:
+                progress(n, len(order))
+        return [c for c in changes if c.action in ("added", "superseded", "history")]
+
+    def rebuild(self, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> tuple[list[Fact], list[Fact]]:
+        """Re-derive every extracted fact from the journal; facts the user set or edited stay and win.
+        Returns (current facts before, current facts after); with ``dry_run`` nothing changes."""
+        before = self.store.current()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.store.delete_extracted()
+            self.learn_history(progress=progress)
+            after = self.store.current()
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("ROLLBACK" if dry_run else "COMMIT")
+        return before, after
+
     def remember(self, what: str, turn_ids: list[int] | None = None) -> list[Change]:
         """An explicit "remember that …": stored directly, at full confidence."""
         return self.store.consolidate(explicit_candidates(what), turn_ids or [])

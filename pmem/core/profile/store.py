@@ -17,7 +17,7 @@ from pmem.core.store.journal import new_id, now_iso
 class Change:
     """What consolidation did with one candidate."""
 
-    action: str  # "added" | "superseded" | "duplicate" | "ignored"
+    action: str  # "added" | "superseded" | "duplicate" | "ignored" | "history" (older than the current fact)
     fact: Fact
     replaced: Fact | None = None
 
@@ -89,10 +89,20 @@ class ProfileStore:
         with self.transaction():
             for raw in candidates:
                 cand = raw.normalised()
-                if not cand.value:
+                if not cand.value or (cand.origin == "extracted" and self._forgotten(cand, sources)):
                     continue
                 changes.append(self._consolidate_one(cand, sources, when or now_iso()))
         return changes
+
+    def _forgotten(self, cand: Candidate, sources: list[int]) -> bool:
+        """Whether the user forgot what these turns said about this attribute (it is not learned again)."""
+        if not sources:
+            return False
+        marks = ",".join("?" * len(sources))
+        return self.conn.execute(
+            f"SELECT 1 FROM fact_tombstones WHERE category = ? AND attribute = ? AND turn_id IN ({marks}) LIMIT 1",
+            (cand.category, cand.attribute, *sources),
+        ).fetchone() is not None
 
     def _consolidate_one(self, cand: Candidate, sources: list[int], when: str) -> Change:
         same_slot = self._facts(
@@ -113,6 +123,9 @@ class ProfileStore:
             if cand.confidence < replaced.confidence:
                 # A guess does not overturn something the user said plainly (or a pattern matched).
                 return Change("ignored", replaced)
+            if when < replaced.valid_from:
+                # An older statement (history being imported or rebuilt): it was true before, not now.
+                return self._insert_history(cand, sources, when, replaced)
         elif cand.attribute in OPPOSITES:
             opposite = self._facts(
                 "f.valid_to IS NULL AND f.category = ? AND f.attribute = ?", (cand.category, OPPOSITES[cand.attribute])
@@ -130,6 +143,19 @@ class ProfileStore:
         fact = self.get(fact_id)
         assert fact is not None
         return Change("superseded" if replaced else "added", fact, replaced)
+
+    def _insert_history(self, cand: Candidate, sources: list[int], when: str, newer: Fact) -> Change:
+        fact_id = new_id("f")
+        self.conn.execute(
+            "INSERT INTO facts (id, category, attribute, value, statement, confidence, origin, learned_at, valid_from, "
+            "valid_to, superseded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (fact_id, cand.category, cand.attribute, cand.value, cand.statement, cand.confidence, cand.origin, when, when,
+             newer.valid_from, newer.id),
+        )
+        self._link(fact_id, sources)
+        fact = self.get(fact_id)
+        assert fact is not None
+        return Change("history", fact)
 
     def _link(self, fact_id: str, turn_ids: list[int]) -> None:
         self.conn.executemany(
@@ -154,6 +180,7 @@ class ProfileStore:
         marks = ",".join("?" * len(doomed))
         with self.transaction():
             turns = [r[0] for r in self.conn.execute(f"SELECT DISTINCT turn_id FROM fact_sources WHERE fact_id IN ({marks})", tuple(doomed))]
+            self._tombstone(f"f.id IN ({marks})", tuple(doomed))
             if not with_history:
                 # The facts these superseded become current again (their successor never happened).
                 self.conn.execute(
@@ -190,6 +217,24 @@ class ProfileStore:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def delete_extracted(self) -> int:
+        """Remove every fact pmem extracted (what the user set or edited stays), for a rebuild from the journal."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE facts SET valid_to = NULL, superseded_by = NULL "
+                "WHERE origin != 'extracted' AND superseded_by IN (SELECT id FROM facts WHERE origin = 'extracted')"
+            )
+            return self.conn.execute("DELETE FROM facts WHERE origin = 'extracted'").rowcount
+
     def clear(self) -> int:
         with self.transaction():
+            self._tombstone("1", ())
             return self.conn.execute("DELETE FROM facts").rowcount
+
+    def _tombstone(self, where: str, args: tuple[object, ...]) -> None:
+        """Mark the source turns of the facts about to be forgotten, so a rebuild does not learn them again."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO fact_tombstones (turn_id, category, attribute) SELECT s.turn_id, f.category, f.attribute "
+            f"FROM facts f JOIN fact_sources s ON s.fact_id = f.id WHERE {where}",
+            args,
+        )

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pmem.core import failpoints
 from pmem.core.errors import StorageError
 from pmem.core.store.migrations import MIGRATIONS
 
@@ -64,6 +65,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        failpoints.reach("txn.commit")
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         if conn.in_transaction:

@@ -145,6 +145,18 @@ class Journal:
         rows = self.conn.execute(f"SELECT * FROM turns WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
         return [Turn.from_row(r) for r in rows]
 
+    def forget_generation(self) -> int:
+        """Bumped by every forget (any process): a live chat that sees it change re-reads its history."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'forget_generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def bump_forget_generation(self) -> None:
+        """Call inside the forgetting transaction."""
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('forget_generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
     def count_turns(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM turns").fetchone()[0])
 

@@ -145,3 +145,31 @@ MIGRATIONS += [
         """,
     ),
 ]
+
+MIGRATIONS += [
+    (
+        "0006_turn_vectors",
+        # Retrieval now keeps one vector per turn (with its neighbours as context) instead of one per episode:
+        # every episode is re-embedded by the background indexer; the old collection is dropped on first open.
+        """
+        UPDATE episodes SET indexed = 0;
+        """,
+    ),
+]
+
+MIGRATIONS += [
+    (
+        "0007_fact_tombstones",
+        # A fact the user forgot must not come back when the profile is re-derived from the journal
+        # (`pmem profile rebuild`): the turns it came from are marked as yielding nothing for that attribute.
+        # No value is kept, only which turn and which attribute; the mark goes with the turn.
+        """
+        CREATE TABLE fact_tombstones (
+            turn_id    INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            category   TEXT NOT NULL,
+            attribute  TEXT NOT NULL,
+            PRIMARY KEY (turn_id, category, attribute)
+        );
+        """,
+    ),
+]

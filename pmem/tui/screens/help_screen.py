@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from pmem.tui.keys import KEYS, help_rows
+
 HELP = """\
 # pmem
 
@@ -17,15 +19,7 @@ A chat with a local, lifelong memory. Everything stays on this computer.
 
 | key | action |
 | --- | --- |
-| Enter | send |
-| Esc | cancel the reply being written (what was written is kept) |
-| Ctrl+N | new conversation |
-| Ctrl+O | conversations: resume, rename, delete |
-| Ctrl+B | show or hide the memory panel |
-| Ctrl+E | edit your profile in `$EDITOR` |
-| Ctrl+P | command palette (every action) |
-| F1 or ? | this help |
-| Ctrl+Q | quit |
+{keys}
 
 In the memory panel: **d** forgets the selected fact or memory, **o** or Enter opens the conversation
 a memory came from.
@@ -42,8 +36,8 @@ a memory came from.
 | `/export [FILE]` | save this conversation as Markdown |
 | `/help` | this help |
 
-Keys can be remapped in the config file: `[ui] keys = { toggle_memory = "f2" }` (binding ids:
-new_conversation, conversations, toggle_memory, edit_profile, help, cancel).
+Keys can be remapped in the config file: `[ui] keys = {{ toggle_memory = "f2" }}` (binding ids:
+{ids}).
 """
 
 
@@ -53,4 +47,4 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Markdown(HELP)
+            yield Markdown(HELP.format(keys=help_rows(), ids=", ".join(k.id for k in KEYS)))
