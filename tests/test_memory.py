@@ -298,3 +298,37 @@ def test_memories_for_a_draft_are_read_while_the_user_types(home: Home, engine) 
     prompt, stats = service.last.prompt, service.last.stats
     assert {m.id for m in prompt.memories} == {m.id for m in cold.memories}  # type: ignore[union-attr]
     assert stats.prompt_eval_tokens < 40, stats  # only the message itself was left to read
+
+    # Mid-conversation: the reply was anticipated first (what the last exchange points to), then the draft.
+    home.settings.memory.retrieve_k, home.settings.memory.fresh_per_turn = 3, 1  # a small store: leave some unshown
+    service.new_session()
+    "".join(service.send("Any tips for fixing a bicycle?", max_tokens=4))
+    service.anticipate()
+    follow_up = "Which city does my sister live in?"
+    service.anticipate(draft=follow_up)  # may read nothing new, when the reply already recalled the same
+    "".join(service.send(follow_up, max_tokens=4))
+    assert any("Priya" in m.text for m in service.last.prompt.memories)  # type: ignore[union-attr]
+    # Only the message is read (16 tokens here); with the reply's memories first, a memory was read too (39).
+    assert service.last.stats.prompt_eval_tokens < 25, service.last.stats
+
+
+def test_an_index_from_before_turn_vectors_is_dropped_and_remade(home: Home) -> None:
+    """Upgrading from per-episode vectors: the old collection goes (with its files) and every memory is re-embedded."""
+    import numpy as np
+
+    from pmem.core.memory.vectors import VectorStore
+
+    _populate(home)
+    old = home.memory.vectors.client.get_or_create_collection("pmem_episodes", metadata={"hnsw:space": "cosine"}, embedding_function=None)
+    old.add(ids=["m-legacy"], embeddings=np.ones((1, 384), dtype=np.float32), metadatas=[{"session": "s"}])
+    home.conn.execute("UPDATE episodes SET indexed = 1")  # what an upgraded database looks like before 0006 ran
+    home.conn.execute("DELETE FROM _migrations WHERE name = '0006_turn_vectors'")
+    from pmem.core.store.db import migrate
+
+    assert migrate(home.conn) == ["0006_turn_vectors"]
+    assert home.memory.episodes.count(indexed=False) == home.memory.episodes.count()
+    fresh = VectorStore(home.settings, home.paths, "all-MiniLM-L6-v2")
+    assert fresh.count() > 0
+    assert "pmem_episodes" not in {c.name for c in fresh.client.list_collections()}
+    home.memory.index_pending()
+    assert home.memory.vectors.episode_ids() == home.memory.episodes.all_ids()

@@ -226,10 +226,11 @@ class ChatService:
                 query, exclude_session=self.session.id if self.session else None, exclude_ids=frozenset(self._shown), k=k
             )
             if draft:
-                # Keep what the last exchange pointed to (already evaluated) and add what the draft recalls.
+                # What the draft recalls first (the message will recall the same), then what the last exchange
+                # pointed to, as room allows.
                 earlier = self._reply_anticipated if self._anticipated_at == len(self.history) else []
-                held = {m.id for m in earlier}
-                memories = (earlier + [m for m in memories if m.id not in held])[: self.settings.memory.retrieve_k]
+                held = {m.id for m in memories}
+                memories = (memories + [m for m in earlier if m.id not in held])[: self.settings.memory.retrieve_k]
             else:
                 self._reply_anticipated = memories
             self._anticipated = memories

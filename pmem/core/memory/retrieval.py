@@ -240,14 +240,18 @@ class Retriever:
 
         # Turns to episodes: an episode scores its best turn (adding a share of its second best did not help).
         marks = ",".join("?" * len(turns))
-        owner = dict(self.conn.execute(
-            f"SELECT t.id, e.id FROM turns t JOIN episodes e ON e.session_id = t.session_id "
-            f"AND t.id BETWEEN e.first_turn_id AND e.last_turn_id WHERE t.id IN ({marks})", list(turns)).fetchall())
+        owner = {
+            r[0]: (r[1], r[2])
+            for r in self.conn.execute(
+                f"SELECT t.id, e.id, e.created_at FROM turns t JOIN episodes e ON e.session_id = t.session_id "
+                f"AND t.id BETWEEN e.first_turn_id AND e.last_turn_id WHERE t.id IN ({marks})", list(turns))
+        }
         grouped: dict[str, list[_Turn]] = {}
+        created: dict[str, str] = {}
         for t in ranked:
             if t.id in owner:
-                grouped.setdefault(owner[t.id], []).append(t)
-        loaded = self.episodes.load(list(grouped))
+                eid, created[eid] = owner[t.id]
+                grouped.setdefault(eid, []).append(t)
         now = now or datetime.now(timezone.utc)
         dense_order = sorted(
             (eid for eid, ts in grouped.items() if any(t.similarity is not None for t in ts)),
@@ -259,31 +263,42 @@ class Retriever:
         )
         dense_rank = {eid: i for i, eid in enumerate(dense_order, 1)}
         lexical_rank = {eid: i for i, eid in enumerate(lexical_order, 1)}
-        hits: list[Hit] = []
+        scored: list[tuple[float, str, dict[str, float], float]] = []
         for eid, ts in grouped.items():
-            episode = loaded.get(eid)
-            if episode is None:  # forgotten since it was indexed; the reconciler will drop its vectors
-                continue
-            best = ts[0]
-            recency = _recency(episode.created_at, now)
-            parts = dict(best.parts)
+            recency = _recency(created[eid], now)
+            parts = dict(ts[0].parts)
             parts["recency"] = w.recency * recency
-            sims_e = [t.similarity for t in ts if t.similarity is not None]
-            hits.append(
-                Hit(
-                    episode=episode,
-                    score=sum(parts.values()),
-                    dense_rank=dense_rank.get(eid),
-                    dense_similarity=max(sims_e) if sims_e else None,
-                    lexical_rank=lexical_rank.get(eid),
-                    lexical_score=max(t.lexical for t in ts) or None,
-                    recency=recency,
-                    parts=parts,
-                    matched=tuple(t.id for t in ts),
+            scored.append((sum(parts.values()), eid, parts, recency))
+        scored.sort(key=lambda s: s[0], reverse=True)
+        # Only the best episodes are read from the journal (a chunk at a time, in case near-duplicates are dropped).
+        hits: list[Hit] = []
+        result: list[Hit] = []
+        chunk = 2 * k + 8
+        for start in range(0, len(scored), chunk):
+            part = scored[start : start + chunk]
+            loaded = self.episodes.load([eid for _, eid, _, _ in part])
+            for score, eid, parts, recency in part:
+                episode = loaded.get(eid)
+                if episode is None:  # forgotten since it was indexed; the reconciler will drop its vectors
+                    continue
+                ts = grouped[eid]
+                sims_e = [t.similarity for t in ts if t.similarity is not None]
+                hits.append(
+                    Hit(
+                        episode=episode,
+                        score=score,
+                        dense_rank=dense_rank.get(eid),
+                        dense_similarity=max(sims_e) if sims_e else None,
+                        lexical_rank=lexical_rank.get(eid),
+                        lexical_score=max(t.lexical for t in ts) or None,
+                        recency=recency,
+                        parts=parts,
+                        matched=tuple(t.id for t in ts),
+                    )
                 )
-            )
-        hits.sort(key=lambda h: h.score, reverse=True)
-        result = _dedupe(hits, k)
+            result = _dedupe(hits, k)
+            if len(result) >= k:
+                break
         self.last_timing = {
             "dense_ms": (t_dense - started) * 1000,
             "lexical_ms": (t_lex - t_dense) * 1000,

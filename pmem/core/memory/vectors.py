@@ -46,6 +46,7 @@ class VectorStore:
         """Set when the on-disk store was missing or unreadable and was started afresh (re-index needed)."""
         self._seen_generation: str | None = None
         self._held = threading.local()  # per thread: how deep inside write_lock() this thread is
+        self._opening = threading.RLock()
         self._legacy_checked = False
 
     # ------------------------------------------------------------------ connection
@@ -155,6 +156,12 @@ class VectorStore:
     @property
     def collection(self) -> Any:
         self._refresh_if_changed()
+        if self._collection is None:
+            with self._opening:  # two threads opening at once race inside Chroma ("Failed to get segments")
+                return self._open_collection()
+        return self._collection
+
+    def _open_collection(self) -> Any:
         if self._collection is None:
             for attempt in (1, 2):
                 try:
