@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-
-import numpy as np
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from pmem.core import failpoints
 from pmem.core.config import Paths, Settings, resolved_threads
