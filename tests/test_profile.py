@@ -271,3 +271,34 @@ def test_export_then_import_restores_the_profile_with_history_and_sources(pmem_h
     theirs = json.loads(run_pmem("profile", "show", "--json", "--history", home=other).stdout)
     assert theirs == mine, "facts, history (validity, supersession) and source turns are reproduced"
     assert "profile fact" not in run_pmem("import", str(export), home=other).stdout, "idempotent"
+
+
+def test_undo_takes_back_a_learned_fact_and_restores_the_one_it_replaced(tmp_path: Path) -> None:
+    from pmem.core.profile.service import ProfileService
+
+    conn = connect(tmp_path / "pmem.sqlite3")
+    journal = Journal(conn)
+    session = journal.new_session()
+    profile = ProfileService(conn)
+    first = journal.add_turn(session.id, "user", "I live in Utrecht.", created_at="2024-01-01T10:00:00+00:00")
+    later = journal.add_turn(session.id, "user", "I moved to Rotterdam.", created_at="2024-06-01T10:00:00+00:00")
+    profile.learn(first)
+    moved = profile.learn(later)
+    assert [c.action for c in moved] == ["superseded"]
+    restored = profile.undo(moved[0].fact.id)
+    assert restored is not None and restored.value == "Utrecht"
+    assert [f.value for f in profile.store.current()] == ["Utrecht"]
+    assert [f.value for f in profile.store.recent()][:1] == ["Utrecht"]
+    before, after = profile.rebuild()
+    assert [f.value for f in after] == ["Utrecht"], "an undone fact is not learned again from the same words"
+    conn.close()
+
+
+def test_profile_without_a_subcommand_prints_the_table_and_recent_lists_the_newest(pmem_home: Path) -> None:
+    assert run_pmem("profile", "set", "location.city", "Oslo", home=pmem_home).returncode == 0
+    assert run_pmem("profile", "set", "location.city", "Bergen", home=pmem_home).returncode == 0
+    shown = run_pmem("profile", home=pmem_home)
+    assert shown.returncode == 0 and shown.stdout.split() == ["key", "fact", "learned", "from", "location.city", "lives",
+                                                              "in", "Bergen", shown.stdout.split()[8], "edited"], shown.stdout
+    recent = run_pmem("profile", "show", "--recent", "--json", home=pmem_home)
+    assert [f["value"] for f in json.loads(recent.stdout)] == ["Bergen", "Oslo"]

@@ -121,7 +121,17 @@ async def _check(pilot, key: Key, where: str) -> None:  # type: ignore[no-untype
     async def help_() -> None:
         await opens(HelpScreen)
 
+    async def undo_learned() -> None:
+        name = "Ines" if where == "prompt" else "Marta"
+        await _send(pilot, f"My sister is called {name}.")
+        await wait_until(pilot, lambda: any(name in v.statement for v in app._learned))
+        assert any(name in str(n.message) and "Ctrl+Z undo" in str(n.message) for n in app._notifications), "the notice says so"
+        _focus(app, where)
+        await pilot.press(press)
+        await wait_until(pilot, lambda: not any(f.value == name for f in app.runtime.layers.profile.store.current()))
+
     effects.update(
+        undo_learned=undo_learned,
         cancel=cancel, new_conversation=new_conversation, conversations=conversations, toggle_memory=toggle_memory,
         edit_profile=edit_profile, help=help_,
     )

@@ -22,7 +22,7 @@ app = typer.Typer(help="What pmem knows about you: show, edit, forget, set.", no
 @app.callback()
 def _default(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
-        show()
+        show(as_json=False, history=False, recent=False)  # called directly, Typer's option defaults are not applied
 
 
 def _store():  # type: ignore[no-untyped-def]
@@ -44,10 +44,12 @@ def _fact_dict(f) -> dict:  # type: ignore[no-untyped-def]
 def show(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     history: bool = typer.Option(False, "--history", help="Include superseded facts, with dates and sources."),
+    recent: bool = typer.Option(False, "--recent", help="What was learned lately (newest first), with the turns it came from."),
 ) -> None:
     """Show the profile."""
     rt, store = _store()
-    facts = store.history() if history else store.current()
+    facts = store.recent() if recent else store.history() if history else store.current()
+    history = history or recent
     if as_json:
         typer.echo(json.dumps([_fact_dict(f) for f in facts], indent=2, ensure_ascii=False))
         return

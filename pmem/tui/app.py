@@ -32,7 +32,7 @@ from pmem.tui.screens.conversations_screen import ConversationsScreen
 from pmem.tui.screens.help_screen import HelpScreen
 from pmem.tui.screens.session_screen import SessionScreen
 from pmem.tui.screens.text_prompt_screen import TextPromptScreen
-from pmem.tui.views import FactView, MemoryView, SessionView, Status, TurnView
+from pmem.tui.views import FactView, LearnedView, MemoryView, SessionView, Status, TurnView, learned_views
 from pmem.tui.widgets.chat_view import ChatView
 from pmem.tui.widgets.memory_panel import MemoryPanel
 from pmem.tui.widgets.message_bubble import MessageBubble
@@ -91,6 +91,7 @@ class PmemApp(App[None]):
         self._status = Status(state="loading")
         self._reader: Any = None
         self._draft_timer: Any = None
+        self._learned: list[LearnedView] = []
         theme = runtime.settings.ui.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -154,7 +155,7 @@ class PmemApp(App[None]):
                 return
             layers = rt.layers
             layers.episodic.never_wait_for_embedder = True
-            layers.profile.on_change = lambda _changes: self.post_message(ProfileChanged())
+            layers.profile.on_change = lambda changes: self.post_message(ProfileChanged(learned_views(changes)))
             self.service = ChatService(settings=rt.settings, paths=rt.paths, engine=engine, journal=rt.journal, recall=layers)
             self.service.warm()
             self._reader = connect(rt.paths.database)
@@ -333,8 +334,27 @@ class PmemApp(App[None]):
         self.query_one(MemoryPanel).show_facts(facts)
         self._set_status(memories=count)
 
-    def on_profile_changed(self, _message: ProfileChanged) -> None:
+    def on_profile_changed(self, message: ProfileChanged) -> None:
         self._refresh_panel()
+        if message.learned:
+            self._learned = message.learned
+            text = "; ".join(v.statement + (f" (was {v.was})" if v.was else "") for v in message.learned)
+            self.notify(f"Learned: {text} · Ctrl+Z undo", timeout=8)
+
+    @work(thread=True, group="core", exit_on_error=False)
+    def action_undo_learned(self) -> None:
+        learned, self._learned = self._learned, []
+        if not learned:
+            self.call_from_thread(self.notify, "Nothing learned to undo.")
+            return
+
+        def job() -> str:
+            restored = [self.runtime.layers.profile.undo(v.fact_id) for v in learned]
+            self.runtime.memory.purge()  # the saved prompt prefix holds the profile
+            back = [f.statement for f in restored if f is not None]
+            return "Undone: " + "; ".join(v.statement for v in learned) + (f" (back to: {'; '.join(back)})" if back else "")
+
+        self._core(job)
 
     def _set_status(self, **changes: Any) -> None:
         values = {**self._status.__dict__, **changes}

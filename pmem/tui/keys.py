@@ -36,6 +36,7 @@ KEYS: tuple[Key, ...] = (
     Key("ctrl+o", "conversations", "conversations", "Conversations", "Ctrl+O", "conversations: resume, rename, delete"),
     Key("ctrl+b", "toggle_memory", "toggle_memory", "Memory", "Ctrl+B", "show or hide the memory panel"),
     Key("ctrl+e", "edit_profile", "edit_profile", "Profile", "Ctrl+E", "edit your profile in `$EDITOR` (End moves to the end of the line)", priority=True),
+    Key("ctrl+z", "undo_learned", "undo_learned", "Undo learned", "Ctrl+Z", "undo what pmem just learned about you (the notice says what)", footer=False, priority=True),
     Key("f1", "help", "help", "Help", "F1", "this help"),
     Key("question_mark", "help", "help_key", "Help", "?", "this help, when the message box is not focused", footer=False, typing=False),
     Key("escape", "cancel", "cancel", "Cancel reply", "Esc", "cancel the reply being written (what was written is kept)"),

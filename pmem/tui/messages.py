@@ -32,7 +32,10 @@ class ModelFailed(Message):
 
 
 class ProfileChanged(Message):
-    pass
+    def __init__(self, learned: list[Any] | None = None) -> None:
+        super().__init__()
+        self.learned = learned or []
+        """``LearnedView``s of facts learned from the chat (empty when the change came from elsewhere)."""
 
 
 class CoreDone(Message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -11,6 +12,24 @@ class FactView:
     key: str
     statement: str
     date: str
+
+
+@dataclass(frozen=True)
+class LearnedView:
+    """A fact pmem has just learned (or that replaced an older one), for the one-line notice and its undo."""
+
+    fact_id: str
+    statement: str
+    was: str = ""
+
+
+def learned_views(changes: list[Any]) -> list[LearnedView]:
+    """The core's consolidation changes that the user should hear about: new facts and replacements."""
+    return [
+        LearnedView(c.fact.id, c.fact.statement, c.replaced.statement if c.replaced is not None else "")
+        for c in changes
+        if c.action in ("added", "superseded")
+    ]
 
 
 @dataclass(frozen=True)

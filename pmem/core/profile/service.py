@@ -121,6 +121,16 @@ class ProfileService:
         self.conn.execute("ROLLBACK" if dry_run else "COMMIT")
         return before, after
 
+    def undo(self, fact_id: str) -> Fact | None:
+        """Take back a fact pmem just learned: it goes (and is not learned again from the same words), and the
+        fact it had replaced, if any, is current again. Returns that restored fact."""
+        fact = self.store.get(fact_id)
+        if fact is None:
+            return None
+        restored = self.conn.execute("SELECT id FROM facts WHERE superseded_by = ?", (fact_id,)).fetchone()
+        self.store.delete([fact_id], with_history=False)
+        return self.store.get(restored[0]) if restored else None
+
     def remember(self, what: str, turn_ids: list[int] | None = None) -> list[Change]:
         """An explicit "remember that …": stored directly, at full confidence."""
         return self.store.consolidate(explicit_candidates(what), turn_ids or [])

@@ -53,6 +53,11 @@ class ProfileStore:
             for r in rows
         ]
 
+    def recent(self, limit: int = 20) -> list[Fact]:
+        """What was learned lately, newest first, superseded facts included."""
+        facts = self._facts("1")
+        return sorted(facts, key=lambda f: (f.learned_at, f.id), reverse=True)[:limit]
+
     def current(self) -> list[Fact]:
         return self._facts("f.valid_to IS NULL")
 
