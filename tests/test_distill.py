@@ -304,43 +304,66 @@ def test_a_background_run_survives_its_parent_and_a_kill_leaves_no_adapter(
     rt = _runtime(pmem_home, dense_cache)
     _teach(rt)
     rt.close()
-    # Killed mid-run: nothing registered, nothing loadable; the leftovers go at the next sweep.
+    from pmem.core.config import resolve_paths
+    from pmem.core.distill.service import interactive_marker, read_progress
+
+    paths = resolve_paths({"PMEM_HOME": str(pmem_home)})
+
+    def reached(stage: str) -> None:
+        """Wait for the run to report ``stage`` (an event of the run, never a fixed time)."""
+        deadline = time.time() + 600  # an upper bound for a loaded machine
+        while time.time() < deadline:
+            state = read_progress(paths.adapters_dir)
+            if state is not None and state.stage == stage:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the run never reached {stage!r}")
+
+    # Killed mid-training: nothing registered, nothing loadable; the leftovers go at the next sweep.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
     env.update(PMEM_HOME=str(pmem_home), PMEM_DISTILL_EPOCHS="50")
     child = subprocess.Popen([sys.executable, "-m", "pmem", "distill"], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lock = pmem_home / "data" / "adapters" / ".distill.lock"
-    deadline = time.time() + 120
-    while time.time() < deadline and not lock.exists():
-        time.sleep(0.2)
-    time.sleep(8)
+    reached("training")
     child.kill()
     child.wait()
     conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
     assert conn.execute("SELECT count(*) FROM adapters").fetchone()[0] == 0
     conn.close()
+    (paths.adapters_dir / ".progress").unlink(missing_ok=True)  # what the killed run could not remove itself
 
     # What a kill in the middle of writing an adapter leaves behind: never registered, so never loaded.
     (pmem_home / "data" / "adapters" / "a-0000.gguf.tmp").write_bytes(b"GGUF" + b"\0" * 64)
 
-    # Started in the background by a chat that then exits: the run finishes on its own.
+    # Started in the background by a chat that then exits: the run finishes on its own. A chat turn is "being
+    # answered" (the marker), so the run pauses at its first training step until the marker goes.
     monkeypatch.setenv("PMEM_DISTILL_EPOCHS", "2")
     monkeypatch.setenv("PMEM_DISTILL_AUTO", "true")
     monkeypatch.setenv("PMEM_DISTILL_MIN_NEW", "3")
     monkeypatch.setenv("PMEM_DISTILL_BUSY_LOAD", "-1")  # the suite may run beside other work: do not wait for a quiet machine
+    marker = interactive_marker(paths)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
     rt = _runtime(pmem_home, dense_cache)
     rt.distill_on_close = True
     rt.journal  # noqa: B018 - open the store, as a chat would have
     rt.close()
-    deadline = time.time() + 900  # an upper bound for a loaded machine, not a timing the test relies on
-    adapters = []
-    while time.time() < deadline:
-        conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
-        adapters = conn.execute("SELECT id, file, status FROM adapters").fetchall()
-        conn.close()
-        if adapters:
-            break
-        time.sleep(1)
+    reached("training")
+    # `pmem distill` run meanwhile waits for that run (showing its progress on a terminal) and reports what it made.
+    run_env = {**env, "PMEM_DISTILL_AUTO": "false", "COLUMNS": "200"}
+    run_env.pop("PMEM_DISTILL_EPOCHS")
+    waiting = subprocess.Popen([sys.executable, "-m", "pmem", "distill"], env=run_env, cwd=str(ROOT),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert waiting.stderr is not None
+    line = waiting.stderr.readline()
+    assert "already running" in line and "waiting for it" in line, line
+    marker.unlink()  # the chat turn is over: the background run trains on
+    out, err = waiting.communicate(timeout=900)
+    assert waiting.returncode == 0, err
+    conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
+    adapters = conn.execute("SELECT id, file, status FROM adapters").fetchall()
+    conn.close()
     assert len(adapters) == 1 and adapters[0][2] == "active", adapters
+    assert out.startswith(f"Trained adapter {adapters[0][0]}: ") and "(by the run that was in progress)" in out, out
     files = sorted(p.name for p in (pmem_home / "data" / "adapters").iterdir() if not p.name.startswith("."))
     assert files == [adapters[0][1]]  # the killed run's temporary file was swept
     log = (pmem_home / "logs" / "distill.log").read_text()

@@ -73,6 +73,25 @@ def _run(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
                 loss=f"loss {p.loss:.3f}" if p.loss is not None else "",
             )
 
+        from pmem.core.distill.store import distill_running
+
+        if distill_running(rt.paths.adapters_dir):
+            # Another process (a background run) is training for this data dir: wait for it, showing its progress.
+            err.print("A distillation is already running for this data dir; waiting for it (Ctrl+C stops waiting, not the run).", soft_wrap=True)
+            try:
+                made = rt.distill.wait_for_running(on_progress=show)
+            except KeyboardInterrupt:
+                bar.stop()
+                out.print("Stopped waiting; the distillation in progress goes on (`pmem distill --status`).")
+                raise typer.Exit(130) from None
+            bar.stop()
+            if made is None:
+                out.print("The distillation in progress made no new adapter.")
+            else:
+                from pmem.core.distill.service import DistillReport
+
+                out.print(f"Trained {DistillReport(adapter=made, seconds=made.train_s or 0.0).summary()} (by the run that was in progress).")
+            return
         report = rt.distill.run(on_progress=show, epochs=epochs or None)
     if report.adapter is None:
         out.print(report.skipped)
@@ -92,8 +111,15 @@ def _run_in_background(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
 
     _lowest_priority()
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    before = rt.distill.store.latest(rt.distill.fingerprint)
     with turn_of_background_run(rt.settings, rt.paths):
-        report = rt.distill.run(wait_while=lambda: user_waiting(rt.paths), epochs=epochs or None)
+        latest = rt.distill.store.latest(rt.distill.fingerprint)
+        if latest is not None and (before is None or latest.id != before.id):
+            from pmem.core.distill.service import DistillReport
+
+            report = DistillReport(skipped=f"not needed: adapter {latest.id} was trained while this run waited")
+        else:
+            report = rt.distill.run(wait_while=lambda: user_waiting(rt.paths), epochs=epochs or None)
     line = report.summary() if report.adapter else report.skipped
     sys.stdout.write(f"{started} distill: {line}\n")
     rt.close()

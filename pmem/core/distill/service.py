@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pmem.core.config import Paths, Settings, resolved_threads
 from pmem.core.distill.dataset import Dataset, build_dataset
@@ -163,8 +164,17 @@ class DistillService:
         report = DistillReport()
         progress = Progress()
 
+        published = [0.0]
+
+        def publish(force: bool = False) -> None:
+            # For a `pmem distill` that waits on this run from another process (at most twice a second).
+            if force or time.monotonic() - published[0] >= 0.5:
+                published[0] = time.monotonic()
+                write_progress(self.paths.adapters_dir, progress)
+
         def stage(name: str, total: int = 0) -> None:
             progress.stage, progress.done, progress.total, progress.loss = name, 0, total, None
+            publish(force=True)
             if on_progress is not None:
                 on_progress(progress)
 
@@ -173,72 +183,108 @@ class DistillService:
             if not got:
                 report.skipped = "another distillation is already running; it will finish on its own"
                 return report
-            self.store.sweep(holding_lock=True)
-            stage("collecting what pmem knows")
-            data = self.dataset()
-            report.examples, report.facts, report.episodes = len(data.examples), data.facts, data.episodes
-            if not data.examples:
-                report.skipped = "nothing to learn yet: no profile facts or memories"
-                return report
-            stage("tokenizing examples")
-            from pmem.core.distill.train import tokenize
-            from pmem.core.engine.llama import LlamaCppEngine
-
-            vocab = LlamaCppEngine(self.model_path, chat_format=self.settings.model.chat_format, vocab_only=True)
             try:
-                tokenized = tokenize(data.examples, vocab, self.settings.chat.system_prompt)
-                pad = max(0, vocab.llama.token_eos())
+                return self._run_locked(report, progress, stage, publish, on_progress, wait_while, epochs, info, started)
             finally:
-                vocab.close()
-            stage("loading base weights")
-            from pmem.core.distill.base import load_dense_base
+                (self.paths.adapters_dir / PROGRESS_FILE).unlink(missing_ok=True)
 
-            base, report.used_cached_base = load_dense_base(self.model_path, self.paths.distill_cache_dir, self.fingerprint)
-            n_epochs = epochs or d.epochs
-            stage("training", 1)
+    def _run_locked(
+        self,
+        report: DistillReport,
+        progress: Progress,
+        stage: Callable[..., None],
+        publish: Callable[..., None],
+        on_progress: Callable[[Progress], None] | None,
+        wait_while: Callable[[], bool] | None,
+        epochs: int | None,
+        info: Any,
+        started: float,
+    ) -> DistillReport:
+        """The body of a run, holding the data dir's lock."""
+        d = self.settings.distill
+        self.store.sweep(holding_lock=True)
+        stage("collecting what pmem knows")
+        data = self.dataset()
+        report.examples, report.facts, report.episodes = len(data.examples), data.facts, data.episodes
+        if not data.examples:
+            report.skipped = "nothing to learn yet: no profile facts or memories"
+            return report
+        stage("tokenizing examples")
+        from pmem.core.distill.train import tokenize
+        from pmem.core.engine.llama import LlamaCppEngine
 
-            def on_step(step: int, total: int, loss: float) -> None:
-                progress.done, progress.total, progress.loss = step, total, loss
-                if on_progress is not None:
-                    on_progress(progress)
+        vocab = LlamaCppEngine(self.model_path, chat_format=self.settings.model.chat_format, vocab_only=True)
+        try:
+            tokenized = tokenize(data.examples, vocab, self.settings.chat.system_prompt)
+            pad = max(0, vocab.llama.token_eos())
+        finally:
+            vocab.close()
+        stage("loading base weights")
+        from pmem.core.distill.base import load_dense_base
 
-            from pmem.core.distill.train import lora_state, train_lora
+        base, report.used_cached_base = load_dense_base(self.model_path, self.paths.distill_cache_dir, self.fingerprint)
+        n_epochs = epochs or d.epochs
+        stage("training", 1)
 
-            threads = d.threads or resolved_threads(self.settings)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # deprecation chatter from transformers/peft is not the user's business
-                result = train_lora(
-                    base, tokenized, rank=d.rank, alpha=d.alpha, epochs=n_epochs, learning_rate=d.learning_rate,
-                    threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
-                )
-                state = lora_state(result.model)
-            stage("writing adapter")
-            from pmem.core.distill.export import gguf_tensors, write_adapter
+        def on_step(step: int, total: int, loss: float) -> None:
+            progress.done, progress.total, progress.loss = step, total, loss
+            publish()
+            if on_progress is not None:
+                on_progress(progress)
 
-            config = base.config
-            tensors = gguf_tensors(
-                state, architecture=info.architecture,
-                n_head=int(config.num_attention_heads), n_head_kv=int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads),
+        from pmem.core.distill.train import lora_state, train_lora
+
+        threads = d.threads or resolved_threads(self.settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecation chatter from transformers/peft is not the user's business
+            result = train_lora(
+                base, tokenized, rank=d.rank, alpha=d.alpha, epochs=n_epochs, learning_rate=d.learning_rate,
+                threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
             )
-            adapter_id = self.store.new_id()
-            path = self.paths.adapters_dir / f"{adapter_id}.gguf"
-            size = write_adapter(
-                path, tensors, architecture=info.architecture, alpha=d.alpha,
-                metadata={"adapter_id": adapter_id, "base_model": self.fingerprint, "base_name": info.name or self.model_path.name},
-            )
-            report.seconds = time.perf_counter() - started
-            adapter = AdapterStore.make(
-                adapter_id, base_model=self.fingerprint, base_name=info.name or self.model_path.name,
-                examples=len(tokenized), facts=data.facts, episodes=data.episodes, epochs=n_epochs, rank=d.rank,
-                alpha=d.alpha, first_loss=result.first_loss, final_loss=result.final_loss, train_s=result.seconds, size=size,
-            )
-            if not self.store.register(adapter, data.fact_ids, data.turn_ids):
-                path.unlink(missing_ok=True)
-                report.skipped = "discarded: something it learned was forgotten while it trained; run pmem distill again"
-                return report
-            report.adapter = adapter
-            report.removed = self.store.sweep(holding_lock=True)
+            state = lora_state(result.model)
+        stage("writing adapter")
+        from pmem.core.distill.export import gguf_tensors, write_adapter
+
+        config = base.config
+        tensors = gguf_tensors(
+            state, architecture=info.architecture,
+            n_head=int(config.num_attention_heads), n_head_kv=int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads),
+        )
+        adapter_id = self.store.new_id()
+        path = self.paths.adapters_dir / f"{adapter_id}.gguf"
+        size = write_adapter(
+            path, tensors, architecture=info.architecture, alpha=d.alpha,
+            metadata={"adapter_id": adapter_id, "base_model": self.fingerprint, "base_name": info.name or self.model_path.name},
+        )
+        report.seconds = time.perf_counter() - started
+        adapter = AdapterStore.make(
+            adapter_id, base_model=self.fingerprint, base_name=info.name or self.model_path.name,
+            examples=len(tokenized), facts=data.facts, episodes=data.episodes, epochs=n_epochs, rank=d.rank,
+            alpha=d.alpha, first_loss=result.first_loss, final_loss=result.final_loss, train_s=result.seconds, size=size,
+        )
+        if not self.store.register(adapter, data.fact_ids, data.turn_ids):
+            path.unlink(missing_ok=True)
+            report.skipped = "discarded: something it learned was forgotten while it trained; run pmem distill again"
+            return report
+        report.adapter = adapter
+        report.removed = self.store.sweep(holding_lock=True)
         return report
+
+    def wait_for_running(
+        self, on_progress: Callable[[Progress], None] | None = None, poll_s: float = 0.5
+    ) -> Adapter | None:
+        """Wait for a run of this data dir that another process has under way, showing its progress; returns
+        the adapter it made (None when it made none). Interrupting the wait leaves that run alone."""
+        from pmem.core.distill.store import distill_running
+
+        since = self.store.latest(self.fingerprint)
+        while distill_running(self.paths.adapters_dir):
+            state = read_progress(self.paths.adapters_dir)
+            if state is not None and on_progress is not None:
+                on_progress(state)
+            time.sleep(poll_s)
+        made = self.store.latest(self.fingerprint)
+        return made if made is not None and (since is None or made.id != since.id) and made.status == "active" else None
 
     # ------------------------------------------------------------------ in the background
 
@@ -260,6 +306,29 @@ class DistillService:
         finally:
             log.close()
         return True
+
+
+PROGRESS_FILE = ".progress"
+
+
+def write_progress(directory: Path, progress: Progress) -> None:
+    import json
+
+    try:
+        tmp = directory / (PROGRESS_FILE + ".tmp")
+        tmp.write_text(json.dumps(progress.__dict__))
+        os.replace(tmp, directory / PROGRESS_FILE)
+    except OSError:
+        pass  # progress for another process is a courtesy, never a reason to fail a run
+
+
+def read_progress(directory: Path) -> Progress | None:
+    import json
+
+    try:
+        return Progress(**json.loads((directory / PROGRESS_FILE).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def machine_busy(settings: Settings) -> str | None:
