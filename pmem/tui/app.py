@@ -228,7 +228,9 @@ class PmemApp(App[None]):
         chat = self.query_one(ChatView)
         if not already_shown:
             await chat.add_message("user", text)
-        self._bubble = await chat.add_message("assistant", "")
+        # The reply is "in progress" from before its bubble is mounted (mounting yields to the event loop).
+        self._bubble = MessageBubble("assistant", "")
+        await chat.add(self._bubble)
         self._stream = Markdown.get_stream(self._bubble.body)
         self._reply_text = []
         self._cancel.clear()

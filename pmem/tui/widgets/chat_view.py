@@ -17,7 +17,9 @@ class ChatView(VerticalScroll):
         self.anchor()
 
     async def add_message(self, role: str, text: str = "", *, cancelled: bool = False) -> MessageBubble:
-        bubble = MessageBubble(role, text, cancelled=cancelled)
+        return await self.add(MessageBubble(role, text, cancelled=cancelled))
+
+    async def add(self, bubble: MessageBubble) -> MessageBubble:
         await self.mount(bubble)
         self.anchor()
         return bubble
