@@ -35,12 +35,14 @@ class ProfileStore:
 
     # ------------------------------------------------------------------ reading
 
-    def _facts(self, where: str, args: Iterable[object] = ()) -> list[Fact]:
+    def _facts(
+        self, where: str, args: Iterable[object] = (), order: str = "f.category, f.attribute, f.valid_from, f.rowid"
+    ) -> list[Fact]:
         rows = self.conn.execute(
             f"""
             SELECT f.*, (SELECT group_concat(t.uid, ',') FROM fact_sources s JOIN turns t ON t.id = s.turn_id
                          WHERE s.fact_id = f.id) AS source_uids
-            FROM facts f WHERE {where} ORDER BY f.category, f.attribute, f.valid_from, f.rowid
+            FROM facts f WHERE {where} ORDER BY {order}
             """,
             tuple(args),
         ).fetchall()
@@ -55,8 +57,7 @@ class ProfileStore:
 
     def recent(self, limit: int = 20) -> list[Fact]:
         """What was learned lately, newest first, superseded facts included."""
-        facts = self._facts("1")
-        return sorted(facts, key=lambda f: (f.learned_at, f.id), reverse=True)[:limit]
+        return self._facts("1", order="f.learned_at DESC, f.rowid DESC")[:limit]
 
     def current(self) -> list[Fact]:
         return self._facts("f.valid_to IS NULL")
