@@ -209,8 +209,7 @@ class Retriever:
                 t.lexical = t.bm25
         if not turns:
             self.last_turns = []
-            self.last_timing = {"dense_ms": (t_dense - started) * 1000, "lexical_ms": (t_lex - t_dense) * 1000,
-                                "total_ms": (time.perf_counter() - started) * 1000}
+            self._time(started, t_dense, t_lex)
             return []
 
         sims = [t.similarity for t in turns.values() if t.similarity is not None]
@@ -299,12 +298,15 @@ class Retriever:
             result = _dedupe(hits, k)
             if len(result) >= k:
                 break
+        self._time(started, t_dense, t_lex)
+        return result
+
+    def _time(self, started: float, t_dense: float, t_lex: float) -> None:
         self.last_timing = {
             "dense_ms": (t_dense - started) * 1000,
             "lexical_ms": (t_lex - t_dense) * 1000,
             "total_ms": (time.perf_counter() - started) * 1000,
         }
-        return result
 
 
 def _int(value: float | None) -> int | None:
