@@ -12,6 +12,7 @@ rules only, model only, rules + model (pmem's default).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, write_json  # noqa: E402
+from _common import RESULTS, SHARED, machine, write_json  # noqa: E402
 
 SESSIONS: list[list[str]] = [
     [
@@ -126,10 +127,166 @@ def evaluate(mode: str, engine: Any) -> dict[str, Any]:
     }
 
 
+FROZEN = Path(__file__).resolve().parent / "data" / "profile_frozen.json"
+
+
+def _learn(mode: str, engine: Any, sessions: list[tuple[str, list[str]]]) -> tuple[list[Any], float]:
+    """Feed each user message through ProfileService.learn (as the chat does); returns the current facts."""
+    from pmem.core.profile import extract
+    from pmem.core.profile.service import ProfileService
+    import pmem.core.profile.service as svc
+    from pmem.core.store.db import connect
+    from pmem.core.store.journal import Journal
+
+    with tempfile.TemporaryDirectory() as home:
+        conn = connect(Path(home) / "pmem.sqlite3")
+        journal = Journal(conn)
+        service = ProfileService(conn, (lambda: engine) if mode != "rules" else None, use_model=mode != "rules")
+        original = extract.rule_candidates
+        if mode == "model":
+            svc.rule_candidates = lambda text, **kw: []  # type: ignore[assignment]
+        started = time.perf_counter()
+        try:
+            for started_at, messages in sessions:
+                session = journal.new_session(started_at=started_at)
+                for i, text in enumerate(messages):
+                    turn = journal.add_turn(session.id, "user", text, created_at=started_at[:14] + f"{i:02d}" + started_at[16:])
+                    service.learn(turn)
+        finally:
+            svc.rule_candidates = original  # type: ignore[assignment]
+        elapsed = time.perf_counter() - started
+        current = service.store.current()
+        conn.close()
+    return current, elapsed
+
+
+def evaluate_frozen(mode: str, engine: Any, path: Path = FROZEN) -> dict[str, Any]:
+    """The frozen set (see its header for the matching rules): precision, recall, stale, traps, inverted."""
+    data = json.loads(path.read_text())
+    totals = {"facts": 0, "supported": 0, "expected": 0, "found": 0, "stale": 0, "traps": 0, "inverted": 0, "seconds": 0.0}
+    detail: dict[str, Any] = {}
+    for user in data["users"]:
+        current, seconds = _learn(mode, engine, [(s["started_at"], s["messages"]) for s in user["sessions"]])
+        text = [(f.category, f.attribute, f"{f.value} {f.statement}".lower()) for f in current]
+
+        def hit(category: str, value: str) -> bool:
+            return any((category in ("*", c)) and value.lower() in t for c, _, t in text)
+
+        supported = [f for f, (c, _, t) in zip(current, text) if any(ec in ("*", c) and ev.lower() in t for ec, ev in user["current"])]
+        missed = [v for c, v in user["current"] if not hit(c, v)]
+        stale = [v for c, v in user["superseded"] if hit(c, v)]
+        traps = [v for c, v in user["never"] if hit(c, v)]
+        inverted = [v for c, a, v in user["inverted"] if any(c == fc and a == fa and v.lower() in t for fc, fa, t in text)]
+        totals["facts"] += len(current)
+        totals["supported"] += len(supported)
+        totals["expected"] += len(user["current"])
+        totals["found"] += len(user["current"]) - len(missed)
+        totals["stale"] += len(stale)
+        totals["traps"] += len(traps)
+        totals["inverted"] += len(inverted)
+        totals["seconds"] += seconds
+        detail[user["name"]] = {
+            "missed": missed, "stale": stale, "traps": traps, "inverted": inverted,
+            "unsupported": sorted(f"{f.key} = {f.value}" for f in current if f not in supported),
+        }
+    return {
+        "precision": round(totals["supported"] / totals["facts"], 3) if totals["facts"] else 0.0,
+        "recall": round(totals["found"] / totals["expected"], 3),
+        "stale_superseded_shown_as_current": totals["stale"],
+        "trap_values_stored": totals["traps"],
+        "inverted_facts": totals["inverted"],
+        "current_facts": totals["facts"],
+        "expected_facts": totals["expected"],
+        "seconds": round(totals["seconds"], 1),
+        "detail": detail,
+    }
+
+
+#: Which of LoCoMo's observations count as stable personal facts (name, home, work, family, pets, diet and health,
+#: hobbies), by the words of the observation sentence.
+STABLE = {
+    "identity": r"\b(name[sd]?|years old|birthday|born)\b",
+    "home": r"\b(lives?|living|moved|moving|hometown|grew up|originally from)\b",
+    "work": r"\b(works?|job|career|employ\w*|company|boss|manager|promot\w*|hired|business|profession)\b",
+    "family": r"\b(wife|husband|partner|kids?|children|son|daughter|mother|mom|father|dad|sister|brother|married|engaged|boyfriend|girlfriend)\b",
+    "pets": r"\b(dogs?|cats?|pets?|pupp(y|ies)|kittens?)\b",
+    "health": r"\b(vegan|vegetarian|diet|allerg\w*|health|injur\w*)\b",
+    "hobbies": r"\b(hobby|hobbies|enjoys?|loves?|passion(ate)?|plays?|painting|paints|running|hiking|yoga|guitar|piano|violin|reading)\b",
+}
+
+
+def evaluate_locomo(convs: range, data: Path) -> dict[str, Any]:
+    """Import LoCoMo conversations as ``pmem import`` does (speaker A is the user; the profile learns from A's
+    turns, rules only) and compare the profile with LoCoMo's ``observation`` annotations for speaker A, by
+    provenance: an observation is held when a profile fact (current or in history) came from its evidence turn.
+    Precision proxy: profile facts none of whose source turns is the evidence of any speaker-A observation."""
+    from locomo_retrieval import to_generic
+
+    from pmem.core.profile.service import ProfileService
+    from pmem.core.store.db import connect
+    from pmem.core.store.journal import Journal
+    from pmem.core.transfer import import_sessions, parse
+
+    samples = json.loads(data.read_text())
+    per_cat = {c: [0, 0] for c in STABLE}
+    facts = supported = held_any = stable_total = 0
+    examples: list[str] = []
+    for index in convs:
+        sample = samples[index]
+        speaker = sample["conversation"]["speaker_a"]
+        generic, dia_order = to_generic(sample)
+        with tempfile.TemporaryDirectory() as home:
+            conn = connect(Path(home) / "pmem.sqlite3")
+            kind, sessions = parse(generic)
+            summary = import_sessions(Journal(conn), kind, sessions)
+            ProfileService(conn, None, use_model=False).learn_history(summary.session_ids)
+            dia_of = {tid: dia for (tid,), dia in zip(conn.execute("SELECT id FROM turns ORDER BY id").fetchall(), dia_order)}
+            sources: dict[str, set[str]] = {}
+            for fid, tid in conn.execute("SELECT fact_id, turn_id FROM fact_sources"):
+                sources.setdefault(fid, set()).add(dia_of.get(tid, "?"))
+            rows = conn.execute("SELECT id, category, attribute, value FROM facts").fetchall()
+            conn.close()
+        observed: list[tuple[str, set[str]]] = []
+        for key, per_speaker in sample.get("observation", {}).items():
+            for sentence, evidence in per_speaker.get(speaker, []):
+                ids = set(re.split(r"[;,\s]+", " ".join(evidence) if isinstance(evidence, list) else str(evidence))) - {""}
+                observed.append((sentence, ids))
+        evidence_all = set().union(*(ids for _, ids in observed)) if observed else set()
+        learned_turns = set().union(*sources.values()) if sources else set()
+        for fid, category, attribute, value in rows:
+            facts += 1
+            if sources.get(fid, set()) & evidence_all:
+                supported += 1
+            elif len(examples) < 12:
+                examples.append(f"conv {index}: {category}.{attribute} = {value}")
+        for sentence, ids in observed:
+            cats = [c for c, rx in STABLE.items() if re.search(rx, sentence, re.I)]
+            if not cats:
+                continue
+            stable_total += 1
+            held = bool(ids & learned_turns)
+            held_any += held
+            for c in cats:
+                per_cat[c][0] += 1
+                per_cat[c][1] += held
+    return {
+        "conversations": list(convs),
+        "stable_observations": stable_total,
+        "held": held_any,
+        "recall": round(held_any / stable_total, 3) if stable_total else None,
+        "recall_by_kind": {c: {"observations": n, "held": h, "recall": round(h / n, 3) if n else None} for c, (n, h) in per_cat.items()},
+        "profile_facts": facts,
+        "supported_by_an_observation": supported,
+        "precision_proxy": round(supported / facts, 3) if facts else None,
+        "unsupported_examples": examples,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="", help="GGUF to extract with (default: the embedded SmolLM2-135M).")
     parser.add_argument("--out", type=Path, default=RESULTS / "profile_extraction.json")
+    parser.add_argument("--locomo", type=Path, default=SHARED / "data" / "locomo" / "locomo10.json", help="LoCoMo data for the observation check.")
     args = parser.parse_args()
     from pmem.core.engine.llama import LlamaCppEngine
     from pmem.core.models import resolve_chat_model
@@ -140,11 +297,18 @@ def main() -> None:
     result["model_file"] = engine.model_path.name
     result["messages"] = sum(len(s) for s in SESSIONS)
     result["truth_facts"] = len(TRUTH_CURRENT)
+    result["frozen"] = {mode: evaluate_frozen(mode, engine) for mode in ("rules", "model", "rules+model")}
+    if args.locomo.exists():
+        result["locomo"] = {"held_out_5_9": evaluate_locomo(range(5, 10), args.locomo), "tune_0_4": evaluate_locomo(range(0, 5), args.locomo)}
     result["machine"] = machine()
     write_json(args.out, result)
     for mode in ("rules", "model", "rules+model"):
         r = result[mode]
         print(f"{mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} forbidden {r['forbidden_values']} ({r['seconds']} s)")
+    for mode in ("rules", "model", "rules+model"):
+        r = result["frozen"][mode]
+        print(f"frozen {mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} "
+              f"traps {r['trap_values_stored']} inverted {r['inverted_facts']} ({r['current_facts']} facts, {r['seconds']} s)")
 
 
 if __name__ == "__main__":

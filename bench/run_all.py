@@ -1,8 +1,11 @@
 """Run every benchmark, write bench/results/perf.json, plot retrieval latency, and rewrite the
 results section of bench/README.md.
 
-    python bench/run_all.py            # everything (~15 minutes on 2 cores)
-    python bench/run_all.py --quick    # a smoke run: fewer repetitions, smaller data (under 3 minutes)
+    python bench/run_all.py            # everything (~25 minutes on 2 cores)
+    python bench/run_all.py --quick    # a smoke run: fewer repetitions, smaller data (under 8 minutes)
+
+The answer benchmark runs here on its quick sample (50 LoCoMo questions and the persona; the full run adds the
+profile-only and retrieval-only conditions); its 200-question headline is ``python bench/answer_eval.py``.
 
 A quick run writes to ``results/quick/`` and prints its table instead of rewriting bench/README.md, so a
 smoke run never replaces the figures of a full one.
@@ -230,6 +233,8 @@ def main() -> None:
         _run("retrieval_latency.py", "--sizes", *(["1000", "10000"] if quick else ["1000", "10000", "100000"]),
              "--queries", "100" if quick else "200", *out("retrieval_latency.json"))
         _run("tui_startup.py", "--runs", "2" if quick else "5", *out("tui_startup.json"))
+        conditions = "none,both" if quick else "none,profile,retrieval,both"
+        _run("answer_eval.py", "--quick", "--framings", "chosen", "--conditions", conditions, *out("answer_eval_quick.json"))
         if not quick:
             _run("locomo_retrieval.py", "--ablation", *out("locomo_retrieval.json"))
             _run("profile_extraction.py", *out("profile_extraction.json"))
@@ -244,6 +249,11 @@ def main() -> None:
     plot_latency(latency, where / "retrieval_latency.png")
     text = tables(result, perf, _load("locomo_retrieval.json", where), _load("profile_extraction.json", where),
                   _load("distill_eval.json", where), quick)
+    answers = _load("answer_eval_quick.json", where)
+    if answers.get("table"):
+        text += ("\n\nAnswers through the chat path (`answer_eval.py --quick`: 50 LoCoMo questions from conversations 5–9 "
+                 f"and the persona; greedy, replies ≤ {answers['settings']['max_tokens']} tokens; LoCoMo token F1; "
+                 f"{answers['settings']['model']}):\n\n" + answers["table"].rstrip())
     if quick:
         print(text)
     else:

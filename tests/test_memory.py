@@ -278,7 +278,9 @@ def test_anticipated_memories_are_prefilled_and_never_repeated(home: Home, engin
     assert {m.id for m in prompt.memories} == anticipated  # type: ignore[union-attr]
     # Everything up to the new message was already in the KV cache.
     assert stats.prompt_eval_tokens < 40, stats
-    assert service.history[0]["content"].startswith("Notes from earlier conversations"), "history keeps what was sent"
+    from pmem.core.prompt import DEFAULT_FRAMING
+
+    assert service.history[0]["content"].startswith(DEFAULT_FRAMING.memory_intro), "history keeps what was sent"
 
 
 def test_memories_for_a_draft_are_read_while_the_user_types(home: Home, engine) -> None:  # type: ignore[no-untyped-def]
@@ -286,7 +288,7 @@ def test_memories_for_a_draft_are_read_while_the_user_types(home: Home, engine) 
 
     _populate(home)
     home.settings.chat.temperature = 0.0
-    home.settings.memory.min_similarity = 0.0  # default fresh_per_turn (3) and retrieve_k (8)
+    home.settings.memory.min_similarity = 0.0  # default fresh_per_turn (3) and retrieve_k (6)
     service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=home.memory)
     service.new_session()
     question = "What do you remember about my sister Priya?"

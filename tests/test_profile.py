@@ -38,6 +38,21 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("I'm vegetarian and I'm allergic to peanuts.", {("health", "diet", "vegetarian"), ("health", "allergy", "peanuts")}),
         ("I no longer like coffee.", {("preferences", "dislikes", "coffee")}),
         ("My favourite colour is teal.", {("preferences", "favourite_colour", "teal")}),
+        # Ways people actually say these things (issue #13).
+        ("Hello, I'm Sam Okafor. I work as a nurse at a clinic in Leeds.", {("identity", "name", "Sam Okafor"), ("work", "job", "nurse")}),
+        ("My brother Tomas is a carpenter, he built our table.", {("people", "brother", "Tomas, a carpenter")}),
+        ("We got a kitten on Sunday. We named her Pepper.", {("pets", "kitten", "Pepper")}),
+        ("Finally settled in Leipzig, the flat is lovely.", {("location", "city", "Leipzig")}),
+        ("My boss is now Ana, since the reorganisation.", {("people", "boss", "Ana")}),
+        ("I've been vegetarian since 2019.", {("health", "diet", "vegetarian")}),
+        ("I'm not vegetarian anymore.", {("health", "diet", "no longer vegetarian")}),
+        ("My goal this year is to swim a mile.", {("goals", "goal", "swim a mile")}),
+        ("I'm reading Middlemarch at the moment.", {("preferences", "reading", "Middlemarch")}),
+        ("I'm Dutch.", set()),
+        ("I love the way the light falls here. I like that you remember things.", set()),
+        ("I'm Tired of this weather.", set()),
+        ("I'm not vegetarian, but I eat little meat.", set()),
+        ("I will be settled in Rome by May, I hope.", set()),
         # Nothing from questions, hypotheticals, role-play, injected instructions, or private messages.
         ("Where do I live?", set()),
         ("If I lived in Paris I would be happy.", set()),
@@ -137,7 +152,7 @@ def test_profile_reaches_the_system_prompt_and_keeps_the_kv_prefix(tmp_path: Pat
         assert service.last.note == "remembered: lives in Utrecht; has a dog called Biscuit"
         "".join(service.send("Hello again."))
         system = service.last.prompt.messages[0]["content"]  # type: ignore[union-attr]
-        assert "- (location) lives in Utrecht" in system and "- (pets) has a dog called Biscuit" in system
+        assert "- You live in Utrecht" in system and "- You have a dog called Biscuit" in system
         "".join(service.send("How are you?"))
         stats = service.last.stats
         assert stats.prompt_eval_tokens < stats.prompt_tokens / 2, stats

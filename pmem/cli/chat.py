@@ -99,7 +99,7 @@ def run_plain(rt: Runtime) -> None:
             elif command == "/profile":
                 from pmem.core.profile.service import render_block
 
-                block = render_block(rt.profile.store.current())
+                block = render_block(rt.profile.store.current(), person="third")
                 out.write((block or "pmem has not learned anything about you yet.") + "\n")
             else:
                 out.write(f"unknown command {command}; /help lists them\n")

@@ -14,7 +14,7 @@ from typing import Protocol
 from pmem.core.config import Paths, Settings
 from pmem.core.engine.base import ChatEngine, ChatMessage, GenerationParams, GenerationStats
 from pmem.core.errors import InputError
-from pmem.core.prompt import MemorySnippet, Prompt, build_prompt
+from pmem.core.prompt import DEFAULT_FRAMING, Framing, MemorySnippet, Prompt, build_prompt, ordered
 from pmem.core.store.journal import Journal, Session, Turn
 
 
@@ -89,6 +89,8 @@ class ChatService:
         """The conversation as the model saw it (user messages include the memories sent with them), so the
         next prompt starts with exactly the tokens already in llama.cpp's KV cache."""
         self.last = ReplyInfo()
+        self.framing: Framing = DEFAULT_FRAMING
+        """How memories and the profile are worded (benchmarks compare framings; the chat uses the default)."""
         self._lock = threading.Lock()
         self._shown: set[str] = set()
         """Memories already in this conversation: never sent twice."""
@@ -153,7 +155,7 @@ class ChatService:
 
         profile = self.recall.profile_block() if self.recall is not None else ""
         with self._lock:
-            return self.engine.prime_prefix(system_message(self.settings.chat.system_prompt, profile), self.paths.kv_dir)
+            return self.engine.prime_prefix(system_message(self.settings.chat.system_prompt, profile, self.framing), self.paths.kv_dir)
 
     # ---------------------------------------------------------------- turns
 
@@ -161,7 +163,7 @@ class ChatService:
         from pmem.core.prompt import system_message
 
         profile = self.recall.profile_block() if self.recall is not None else ""
-        return system_message(self.settings.chat.system_prompt, profile)
+        return system_message(self.settings.chat.system_prompt, profile, self.framing)
 
     def build(self, text: str) -> Prompt:
         """The prompt the model would see for ``text`` now.
@@ -172,6 +174,7 @@ class ChatService:
         """
         memories: list[MemorySnippet] = []
         profile = ""
+        keep = 0
         if self.recall is not None:
             profile = self.recall.profile_block()
             k = self.settings.memory.retrieve_k
@@ -184,6 +187,10 @@ class ChatService:
             new = [m for m in found if m.id not in held]
             reserve = min(len(new), self.settings.memory.fresh_per_turn if anticipated else k)
             keep = max(0, min(len(anticipated), k - reserve))
+            if self.framing.best_last:
+                # Anticipated memories are cached in reverse (best last): dropping one would change the start of
+                # the cached block and lose all of it, and keeping them costs no evaluation.
+                keep = len(anticipated)
             memories = anticipated[:keep] + new[:reserve]
         budget = self.engine.n_ctx - min(self.settings.chat.max_tokens, self.engine.n_ctx // 2)
         return build_prompt(
@@ -197,6 +204,8 @@ class ChatService:
             memory_budget=self.settings.memory.memory_budget,
             count_text=self.engine.count_tokens,
             memory_chars=self.settings.memory.memory_chars,
+            framing=self.framing,
+            held=keep,
         )
 
     def anticipate(self, cancel: threading.Event | None = None, *, draft: str = "") -> int:
@@ -238,7 +247,8 @@ class ChatService:
             if not memories:
                 return 0
             messages: list[ChatMessage] = [{"role": "system", "content": self._system()}, *self.history]
-            messages.append({"role": "user", "content": format_memories(memories, self.settings.memory.memory_chars)})
+            block = format_memories(ordered(memories, self.framing, len(memories)), self.settings.memory.memory_chars, self.framing)
+            messages.append({"role": "user", "content": block})
             return self.engine.prefill(messages, stop)
 
     def stop_background(self) -> None:

@@ -27,6 +27,45 @@ class MemorySnippet:
     id: str
     date: str
     text: str
+    turns: tuple[tuple[str, str], ...] = ()
+    """(role, content) of each turn, when the framing quotes who said what."""
+    matched: tuple[int, ...] = ()
+    """Index in ``turns`` of the turn that matched the query best."""
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How the profile and memories are worded for the model. The defaults were chosen with
+    ``bench/answer_eval.py`` on LoCoMo conversations 0-4 (figures in bench/README.md): the embedded 135M model
+    answers better when memories say who said what and when, in second person, the turn that matched quoted
+    whole and the best memory nearest the question, than from a transcript under a warning it repeats back."""
+
+    name: str = "you-said"
+    profile_intro: str = "About the user:"
+    profile_person: str = "second"
+    """``second``: "- You live in Utrecht"; ``third``: "- (location) lives in Utrecht"."""
+    memory_intro: str = "From earlier conversations with you:"
+    fence: bool = False
+    """Wrap the memories in ``<memories>`` tags."""
+    speakers: str = "you-said"
+    """``you-said``: "On 8 May 2023 you said: "…" / I replied: "…""; ``transcript``: "User: … / Assistant: …"."""
+    best_last: bool = True
+    """Put the most relevant memory nearest the question (a small model weighs the end of the prompt most)."""
+    limit: int | None = None
+    """At most this many memories (``None``: as many as ``memory.retrieve_k`` recalls)."""
+    system_note: str = 'Speak to the user as "you".'
+    """Appended to the system text."""
+    focus: int = 60
+    """When > 0: the best-matching turn of a memory is quoted whole (up to ``memory.memory_chars``) and the
+    other turns, as context, cut to this many characters."""
+
+
+DEFAULT_FRAMING = Framing()
+#: How pmem worded its prompt before the framing was measured (kept to compare against).
+TRANSCRIPT_FRAMING = Framing(
+    "transcript", profile_intro="What you know about the user (from their own words):", profile_person="third",
+    memory_intro=MEMORY_HEADER, fence=True, speakers="transcript", best_last=False, system_note="", focus=0,
+)
 
 
 @dataclass
@@ -38,21 +77,71 @@ class Prompt:
     truncated_input: bool = False
 
 
-def system_message(system_text: str, profile_block: str) -> str:
+def system_message(system_text: str, profile_block: str, framing: Framing = DEFAULT_FRAMING) -> str:
+    text = f"{system_text} {framing.system_note}".strip() if framing.system_note else system_text
     if not profile_block:
-        return system_text
-    return f"{system_text}\n\nWhat you know about the user (from their own words):\n{profile_block}"
+        return text
+    return f"{text}\n\n{framing.profile_intro}\n{profile_block}"
 
 
-def format_memories(memories: Sequence[MemorySnippet], max_chars: int = 320) -> str:
-    lines = [MEMORY_HEADER, "<memories>"]
+def long_date(iso: str) -> str:
+    """'2023-05-08…' -> '8 May 2023' (the form people, and LoCoMo's answers, write dates in)."""
+    from datetime import date
+
+    try:
+        d = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso[:10]
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(1, limit - 1)].rstrip() + "…"
+
+
+def _you_said(m: MemorySnippet, max_chars: int, focus: int = 0) -> str:
+    turns = [(r, c) for r, c in m.turns if c.strip()] or [("user", m.text)]
+    # Share the characters: a short turn leaves its unused part to the others.
+    budget, lines = max_chars, []
+    for i, (role, content) in enumerate(turns):
+        share = budget // (len(turns) - i)
+        if focus and m.matched:
+            share = max_chars if i in m.matched else focus
+        quoted = _cut(content, max(24, share)).replace('"', "'")
+        budget -= len(quoted)
+        if i == 0:
+            lead = f"On {long_date(m.date)} you said" if role == "user" else f"On {long_date(m.date)} I said"
+        else:
+            lead = "You said" if role == "user" else "I replied"
+        lines.append(f'{lead}: "{quoted}"')
+    return "\n".join(lines)
+
+
+def format_memories(memories: Sequence[MemorySnippet], max_chars: int = 320, framing: Framing = DEFAULT_FRAMING) -> str:
+    """The memories block, in the order given (the caller orders them)."""
+    lines = [framing.memory_intro]
+    if framing.fence:
+        lines.append("<memories>")
     for m in memories:
+        if framing.speakers == "you-said":
+            lines.append(_you_said(m, max_chars, framing.focus))
+            continue
         quoted = m.text.replace("</memories>", "</ memories>").strip()
         if len(quoted) > max_chars:
             quoted = quoted[: max_chars - 1].rstrip() + "…"
         lines.append(f"[{m.date[:10]}] {quoted}")
-    lines.append("</memories>")
+    if framing.fence:
+        lines.append("</memories>")
     return "\n".join(lines)
+
+
+def ordered(memories: Sequence[MemorySnippet], framing: Framing, held: int = 0) -> list[MemorySnippet]:
+    """Memories (best first) in the framing's order. The first ``held`` are already in the KV cache (anticipated)
+    and keep their place ahead of the rest, each group ordered on its own, so the cached prefix still matches."""
+    if not framing.best_last:
+        return list(memories)
+    return list(reversed(memories[:held])) + list(reversed(memories[held:]))
 
 
 def build_prompt(
@@ -67,14 +156,16 @@ def build_prompt(
     memory_budget: int | None = None,
     count_text: Callable[[str], int] | None = None,
     memory_chars: int = 320,
+    framing: Framing = DEFAULT_FRAMING,
+    held: int = 0,
 ) -> Prompt:
     """Fit system, profile, recent turns, memories and the new message into ``budget`` tokens.
 
     What gives way, in order: memories beyond ``memory_budget``; the oldest turns; then memories
     altogether; and finally the middle of the new message itself (reported as ``truncated_input``).
     """
-    system = system_message(system_text, profile_block)
-    kept: list[MemorySnippet] = list(memories)
+    system = system_message(system_text, profile_block, framing)
+    kept: list[MemorySnippet] = list(memories)[: framing.limit] if framing.limit is not None else list(memories)
     if memory_budget is not None and count_text is not None:
         used = 0
         fitted = []
@@ -91,7 +182,8 @@ def build_prompt(
     def assemble(text: str) -> list[ChatMessage]:
         msgs: list[ChatMessage] = [{"role": "system", "content": system}]
         msgs.extend(turns)
-        content = f"{format_memories(kept, memory_chars)}\n\n{text}" if kept else text
+        block = format_memories(ordered(kept, framing, held), memory_chars, framing)
+        content = f"{block}\n\n{text}" if kept else text
         msgs.append({"role": "user", "content": content})
         return msgs
 

@@ -416,7 +416,7 @@ class PmemApp(App[None]):
                 return
             from pmem.core.profile.store import ProfileStore
 
-            block = render_block(ProfileStore(self._reader).current())
+            block = render_block(ProfileStore(self._reader).current(), person="third")
             await chat.add_message("system", "**What pmem knows about you**\n\n" + (block or "Nothing yet."))
         elif command in ("/remember", "/forget"):
             if not arg:

@@ -91,7 +91,13 @@ class MemoryService:
             if h.id not in exclude_ids
             and (h.dense_similarity is None or h.dense_similarity >= floor or (h.lexical_rank or 99) <= 3)
         ][:k]
-        return [MemorySnippet(h.id, h.date, h.episode.transcript()) for h in self.last_hits]
+        return [
+            MemorySnippet(
+                h.id, h.date, h.episode.transcript(), tuple((t.role, t.content) for t in h.episode.turns),
+                tuple(i for i, t in enumerate(h.episode.turns) if t.id in h.matched[:1]),
+            )
+            for h in self.last_hits
+        ]
 
     def on_user_turn(self, turn: Turn) -> str | None:
         return None  # episodes are formed once the reply exists

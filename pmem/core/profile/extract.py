@@ -53,6 +53,16 @@ _JOB_WORDS = re.compile(
 )
 
 
+#: Capitalised words after "I'm" that are not names: nationalities, languages, moods, titles.
+_NOT_A_NAME = re.compile(
+    r"^(?:[A-Z][a-z]+(?:ish|ese)|Dutch|French|Greek|Thai|American|German|Italian|Indian|Korean|Canadian|Mexican|Sorry|Fine|Good|Great|Okay|Ok|Back|Here|Just|So|Not|Still|Also|"
+    r"Really|Very|Currently|Now|Done|Ready|Happy|Glad|Tired|Busy|Home|Going|Trying|Looking|Thinking|Doing|Working|Mr|Mrs|Ms|Dr)\b"
+)
+_NOT_NAMES = frozenset({"I", "The", "A", "An", "And", "But", "So", "My", "He", "She", "They", "We", "It"})
+#: A title: capitalised words, allowing small joining words ("The Lord of the Rings").
+_TITLE = r"((?:The |A |An )?[A-Z][\w'-]+(?: (?:(?:of|the|and|in|on|a|to|for) )*[A-Z][\w'-]+)*)"
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
@@ -99,41 +109,65 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\b(?:my name is|i'?m called|i am called|call me)\s+{_NAME}", s, re.I):
             if m.group(1)[0].isupper():
                 add("identity", "name", m.group(1))
+        elif m := re.match(rf"((?:hi|hello|hey)(?: there)?[,!.]?\s+)?(?:i'm|i am|this is)\s+{_NAME}(?:[,.!]|$| and\b| here\b)", s, re.I):
+            # A self-introduction: "Hi, I'm Ines Duarte." Capitalised, at the start, after a greeting or as a full
+            # name, so "I'm Dutch." or "I'm Tired." is not taken for one.
+            name = m.group(2)
+            if name[0].isupper() and (m.group(1) or " " in name) and not _NOT_A_NAME.search(name):
+                add("identity", "name", name)
         if m := re.search(r"\bi(?:'m| am) (\d{1,3}) (?:years old|yo)\b", s, re.I):
             add("identity", "age", m.group(1))
         if m := re.search(rf"\bi (?:now |still |currently )?(?:live|am living|'m living) in\s+(?:the )?{_PLACE}", s, re.I):
             add("location", "city", m.group(1))
         if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally )?(?:moved|relocated) to\s+{_PLACE}", s, re.I):
             add("location", "city", m.group(1))
+        if m := re.search(rf"(?:^(?:now |finally |all |just )?|\bi(?:'m| am|'ve| have) (?:now |finally |all )?)(?:settled|based|living) in\s+(?:the )?{_PLACE}", s, re.I):
+            if not re.search(r"\b(will|going to|plan|hope|want)\b", s, re.I):
+                add("location", "city", m.group(1))
         if m := re.search(rf"\bi(?:'m| am) from\s+{_PLACE}", s, re.I):
             add("identity", "hometown", m.group(1))
         if m := re.search(rf"\bi (?:now |still |currently )?work (?:at|for)\s+{_ORG}", s, re.I):
             add("work", "employer", m.group(1))
-        if m := re.search(rf"\bi (?:work as|am|'m) (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?)(?: at {_ORG})?(?:[.,!;]|$| and\b)", s, re.I):
+        if m := re.search(rf"\bi (?:work as|am|'m) (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?)(?: at {_ORG})?(?:[.,!;]|$| and\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
             if _JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
                 add("work", "job", m.group(1).lower())
                 if m.group(2):
                     add("work", "employer", m.group(2))
-        for m in re.finditer(rf"\bmy (?:new |old |little |older |younger |big )?({_RELATIONS})(?:'s name)? is (?:called |named )?{_NAME}", s, re.I):
+        for m in re.finditer(rf"\bmy (?:new |old |little |older |younger |big )?({_RELATIONS})(?:'s name)? is (?:now |still )?(?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 relation = m.group(1).lower().replace("mum", "mother").replace("mom", "mother").replace("dad", "father")
                 add("people", relation.replace(" ", "_"), m.group(2))
+        for m in re.finditer(rf"\bmy (?:little |older |younger |big )?({_RELATIONS}) {_NAME}(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?:[.,!;]|$| and\b| (?:at|in|who|is|was|has|had|visited|came)\b)", s, re.I):
+            # "my sister Clara is a firefighter": the person, and their job when one is given.
+            if m.group(2)[0].isupper() and m.group(2).split()[0] not in _NOT_NAMES:
+                relation = m.group(1).lower().replace("mum", "mother").replace("mom", "mother").replace("dad", "father")
+                job = m.group(3)
+                value = f"{m.group(2)}, {_article(job.lower())}" if job and _JOB_WORDS.search(job.lower()) else m.group(2)
+                add("people", relation.replace(" ", "_"), value)
         for m in re.finditer(rf"\bmy ({_PETS})(?:'s name)? is (?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
         for m in re.finditer(rf"\bi (?:have|'ve got|have got) an? ({_PETS}) (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
-        if m := re.search(r"\bi(?:'m| am) (?:now |a |an )*(vegetarian|vegan|pescatarian|keto|gluten[- ]free|omnivore)\b", s, re.I):
+        if m := re.search(r"\bi(?:'m| am|'ve been| have been) (?:now |a |an )*(vegetarian|vegan|pescatarian|keto|gluten[- ]free|omnivore)\b", s, re.I):
             add("health", "diet", m.group(1).lower())
-        if re.search(r"\bi(?:'m| am) no longer (?:a )?(vegetarian|vegan|pescatarian)\b|\bi (?:started|eat) (?:eating )?meat again\b", s, re.I):
+        if re.search(r"\bi (?:started|eat) (?:eating )?(?:\w+ and )?meat again\b", s, re.I):
             add("health", "diet", "eats meat")
+        elif m := re.search(r"\bi(?:'m| am) (?:no longer|not) (?:a )?(vegetarian|vegan|pescatarian)(?: any ?more)?\b", s, re.I):
+            if re.search(r"\b(no longer|any ?more)\b", s, re.I):
+                add("health", "diet", f"no longer {m.group(1).lower()}")
         if m := re.search(r"\bi(?:'m| am) allergic to ([\w -]+)", s, re.I):
             add("health", "allergy", m.group(1).lower())
         if m := re.search(rf"\bi work (?:at|for) {_ORG} as (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+)", s, re.I):
             add("work", "job", m.group(2).lower())
         if m := re.search(r"\bi (?:really |absolutely |just )?(?:love|like|enjoy|adore)\s+([\w' -]{3,40})", s, re.I):
-            if not re.match(r"(to know|it when|that|this|you|your|how|what|the idea)\b", m.group(1), re.I):
+            # Not a thing liked: "I love it", "I like that…", "I love when…", "I love the thought/the way…", "their work".
+            if not re.match(
+                r"(to know|it|that|this|these|those|you|your|their|his|her|its|how|what|when|all the|"
+                r"the (idea|thought|way|fact|feeling|vibe|color|colour|taste|look|sound|tech)|to come|going to|being|making)\b",
+                m.group(1), re.I,
+            ):
                 add("preferences", "likes", m.group(1).lower())
         if m := re.search(r"\bi (?:really )?(?:hate|dislike|can'?t stand|don'?t like|do not like|no longer like)\s+([\w' -]{3,40})", s, re.I):
             add("preferences", "dislikes", m.group(1).lower())
@@ -143,11 +177,25 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("style", "reply_length", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am) (?:currently )?(?:working on|building|writing) (?:a |an |my )?([\w' -]{3,50})", s, re.I):
             add("projects", "project", m.group(1))
-        if m := re.search(r"\bmy goal is to ([\w' -]{3,60})", s, re.I):
+        if m := re.search(r"\bmy (?:main |big |biggest )?goal(?: (?:this|for this|for the) (?:year|month|summer|spring|autumn|winter))? is to ([\w' -]{3,60})", s, re.I):
             add("goals", "goal", m.group(1))
+        if m := re.search(r"\bi (?:really )?(?:want|would like|'d like|hope|plan) to (learn|become|visit|travel to|move to|run|start|get better at) ([\w' -]{3,50})", s, re.I):
+            add("goals", "goal", f"{m.group(1).lower()} {m.group(2)}")
+        if m := re.search(rf"\b[Ii](?:'m| am) (?:currently |now )?(?:reading|re-reading) {_TITLE}", s):
+            add("preferences", "reading", m.group(1))
         if m := re.search(r"\bi(?:'m| am) training for (?:a |an |the )?([\w' -]{3,40})", s, re.I):
             add("goals", "training_for", m.group(1))
+    # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
+    if m := re.search(rf"\b(?:i|we) (?:just |finally )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({_PETS})\b", " ".join(usable_sentences(text)), re.I):
+        if n := re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I):
+            name = n.group(1) or n.group(2)
+            if name[0].isupper():
+                add("pets", m.group(1).lower().replace(" ", "_"), name)
     return _unique(found)
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _unique(cands: Iterable[Candidate]) -> list[Candidate]:

@@ -40,6 +40,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("health", "allergy"): "is allergic to {value}",
     ("preferences", "likes"): "likes {value}",
     ("preferences", "dislikes"): "dislikes {value}",
+    ("preferences", "reading"): "is reading {value}",
     ("goals", "goal"): "wants to {value}",
     ("goals", "training_for"): "is training for {value}",
     ("projects", "project"): "is working on {value}",
@@ -65,6 +66,35 @@ def statement_for(category: str, attribute: str, value: str) -> str:
     if attribute == "note":
         return value
     return f"{attribute.replace('_', ' ')}: {value}"
+
+
+#: Third-person verbs that open a statement, and their second-person form ("lives in X" -> "You live in X").
+_SECOND_PERSON = {
+    "is": "are", "was": "were", "has": "have", "lives": "live", "works": "work", "studies": "study", "likes": "like",
+    "dislikes": "dislike", "loves": "love", "hates": "hate", "wants": "want", "prefers": "prefer", "enjoys": "enjoy",
+    "plays": "play", "speaks": "speak", "owns": "own", "eats": "eat", "drinks": "drink", "uses": "use",
+    "runs": "run", "reads": "read", "does": "do", "goes": "go", "visits": "visit", "moved": "moved",
+}
+
+
+def second_person(statement: str, category: str = "", attribute: str = "") -> str:
+    """A fact as said to the user: "lives in Utrecht" -> "You live in Utrecht"; "sister: Elena" -> "Your sister is
+    Elena". Statements that are not a bare predicate (a note in the user's own words) are left as they are."""
+    text = statement.strip()
+    if not text:
+        return text
+    first, _, rest = text.partition(" ")
+    if first.lower() in _SECOND_PERSON:
+        return f"You {_SECOND_PERSON[first.lower()]} {rest}".strip()
+    if first.lower() in ("favourite", "favorite"):
+        return f"Your {text}"
+    if category == "people" and ":" in text:
+        who, _, name = text.partition(":")
+        return f"Your {who.strip()} is {name.strip()}"
+    if ":" in text and category not in ("other",) and attribute != "note":
+        what, _, value = text.partition(":")
+        return f"Your {what.strip()}: {value.strip()}"
+    return text
 
 
 def is_single_valued(category: str, attribute: str) -> bool:

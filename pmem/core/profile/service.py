@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pmem.core.engine.base import ChatEngine
 from pmem.core.profile.extract import explicit_candidates, model_candidates, rule_candidates
-from pmem.core.profile.model import Fact
+from pmem.core.profile.model import Fact, second_person
 from pmem.core.profile.store import Change, ProfileStore
 from pmem.core.store.db import connect
 from pmem.core.store.journal import Turn
@@ -20,10 +20,18 @@ from pmem.core.store.journal import Turn
 BLOCK_ORDER = ("identity", "location", "work", "people", "pets", "health", "preferences", "goals", "projects", "style", "other")
 
 
-def render_block(facts: list[Fact], limit: int = 40) -> str:
-    """One line per current fact, grouped by category, oldest first within a category (a stable order)."""
+def render_block(facts: list[Fact], limit: int = 40, person: str | None = None) -> str:
+    """One line per current fact, grouped by category, oldest first within a category (a stable order).
+    ``person``: ``second`` says each fact to the user ("- You live in Utrecht"), ``third`` labels it with its
+    category ("- (location) lives in Utrecht"); default: the prompt's framing."""
+    from pmem.core.prompt import DEFAULT_FRAMING
+
+    person = person or DEFAULT_FRAMING.profile_person
     ordered = sorted(facts, key=lambda f: (BLOCK_ORDER.index(f.category) if f.category in BLOCK_ORDER else 99, f.valid_from, f.id))
-    lines = [f"- {f.statement}" if f.attribute == "note" else f"- ({f.category}) {f.statement}" for f in ordered[:limit]]
+    if person == "second":
+        lines = [f"- {second_person(f.statement, f.category, f.attribute)}" for f in ordered[:limit]]
+    else:
+        lines = [f"- {f.statement}" if f.attribute == "note" else f"- ({f.category}) {f.statement}" for f in ordered[:limit]]
     return "\n".join(lines)
 
 
