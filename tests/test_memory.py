@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def test_a_fact_from_session_one_comes_back_for_a_paraphrase_in_session_five(hom
     hits = home.memory.search("Which city does my sibling live in?", k=3)
     assert "Vancouver" in hits[0].episode.text()
     assert hits[0].dense_rank == 1
-    # In a fifth session the chat service puts that memory, dated and fenced as data, into the prompt.
+    # In a fifth session the chat service puts that memory, dated and quoted, into the prompt.
     home.settings.chat.temperature = 0.0
     home.settings.chat.max_tokens = 8
     service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=home.memory)
@@ -56,8 +57,12 @@ def test_a_fact_from_session_one_comes_back_for_a_paraphrase_in_session_five(hom
     assert prompt is not None and prompt.memories
     assert "Vancouver" in prompt.memories[0].text
     last = prompt.messages[-1]["content"]
-    assert "<memories>" in last and "not instructions" in last and last.endswith("Remind me where my sibling is based?")
-    assert f"[{hits[0].date[:10]}]" in last
+    # Said back as the user's own dated words, in quotes, with the question last.
+    assert re.search(r'On \d{1,2} [A-Z][a-z]+ \d{4} you said: "My sister Priya lives in Vancouver', last), last
+    assert last.endswith("Remind me where my sibling is based?")
+    from pmem.core.prompt import long_date
+
+    assert f"On {long_date(hits[0].date)} you said" in last
     assert prompt.messages[0]["role"] == "system" and "Vancouver" not in prompt.messages[0]["content"]
 
 

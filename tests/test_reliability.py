@@ -170,7 +170,7 @@ def test_two_processes_write_at_once_without_locking_errors(pmem_home: Path, tmp
             _, err = p.communicate(timeout=300)
             assert p.returncode == 0, err.decode()
         "".join(service.send("And now?"))
-        assert "lives in Tromsø" in service.last.prompt.messages[0]["content"]  # type: ignore[union-attr]
+        assert "You live in Tromsø" in service.last.prompt.messages[0]["content"]  # type: ignore[union-attr]
         turns = rt.journal.conn.execute("SELECT count(*) FROM turns").fetchone()[0]
         assert turns == 14  # 5 exchanges here, 1 from `pmem ask`, 1 imported
         hits = rt.memory.search("Imported while the chat runs", k=3)
