@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BENCH, RESULTS, machine, write_json  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, to_generic  # noqa: E402
+from locomo_retrieval import DEFAULT_DATA, evidence_ids, to_generic  # noqa: E402
 
 PERSONA = BENCH / "data" / "persona_answers.json"
 SEED = 19
@@ -186,7 +186,7 @@ def locomo_homes(data: Path, split: str, n: int) -> list[Home]:
             homes[c] = Home(generic)
             contents = [t["content"] for s in generic["sessions"] for t in s["turns"]]
             texts[c] = dict(zip(dia_order, contents))
-        evidence = [texts[c][e] for e in re.split(r"[;,\s]+", " ".join(map(str, qa.get("evidence", [])))) if e in texts[c]]
+        evidence = [texts[c][e] for e in evidence_ids(qa.get("evidence", []), set(texts[c]))[0]]
         homes[c].questions.append(Question(c, qa["question"], [str(qa["answer"])], str(qa["category"]), evidence))
     return [homes[c] for c in sorted(homes)]
 
@@ -365,7 +365,7 @@ def _score(name: str, q: Question, condition: str, framing: str, out: dict[str, 
     return {
         "set": name, "home": q.home, "category": q.category, "condition": condition, "framing": framing,
         "question": q.question, "gold": q.answers[0], **out,
-        "f1": round(f1, 4), "contains": int(contains(out["answer"], q.answers, q.category if name == "locomo" else "")),
+        "f1": round(f1, 4), "contains": int(contains(out["answer"], q.answers, q.category)),
         "words": len(out["answer"].split()),
     }
 

@@ -78,36 +78,8 @@ def norm(text: str) -> str:
 
 
 def evaluate(mode: str, engine: Any) -> dict[str, Any]:
-    from pmem.core.profile.service import ProfileService
-    from pmem.core.store.db import connect
-    from pmem.core.store.journal import Journal
-
-    with tempfile.TemporaryDirectory() as home:
-        conn = connect(Path(home) / "pmem.sqlite3")
-        journal = Journal(conn)
-        service = ProfileService(conn, (lambda: engine) if mode != "rules" else None, use_model=mode != "rules")
-        if mode == "model":
-            from pmem.core.profile import extract
-
-            original = extract.rule_candidates
-            extract.rule_candidates = lambda text, **kw: []  # type: ignore[assignment]
-            import pmem.core.profile.service as svc
-
-            svc.rule_candidates = extract.rule_candidates  # type: ignore[attr-defined]
-        started = time.perf_counter()
-        try:
-            for day, messages in enumerate(SESSIONS, 1):
-                session = journal.new_session(started_at=f"2024-0{day}-01T10:00:00+00:00")
-                for i, text in enumerate(messages):
-                    turn = journal.add_turn(session.id, "user", text, created_at=f"2024-0{day}-01T10:{i:02d}:00+00:00")
-                    service.learn(turn)
-        finally:
-            if mode == "model":
-                extract.rule_candidates = original  # type: ignore[assignment]
-                svc.rule_candidates = original  # type: ignore[attr-defined]
-        elapsed = time.perf_counter() - started
-        current = service.store.current()
-        conn.close()
+    sessions = [(f"2024-0{day}-01T10:00:00+00:00", messages) for day, messages in enumerate(SESSIONS, 1)]
+    current, elapsed = _learn(mode, engine, sessions)
     got = {(f.category, norm(f.value)) for f in current}
     got_values = {v for _, v in got}
     truth_values = {v for _, v in TRUTH_CURRENT}
@@ -220,7 +192,7 @@ def evaluate_locomo(convs: range, data: Path) -> dict[str, Any]:
     turns, rules only) and compare the profile with LoCoMo's ``observation`` annotations for speaker A, by
     provenance: an observation is held when a profile fact (current or in history) came from its evidence turn.
     Precision proxy: profile facts none of whose source turns is the evidence of any speaker-A observation."""
-    from locomo_retrieval import to_generic
+    from locomo_retrieval import evidence_ids, to_generic
 
     from pmem.core.profile.service import ProfileService
     from pmem.core.store.db import connect
@@ -246,10 +218,11 @@ def evaluate_locomo(convs: range, data: Path) -> dict[str, Any]:
                 sources.setdefault(fid, set()).add(dia_of.get(tid, "?"))
             rows = conn.execute("SELECT id, category, attribute, value FROM facts").fetchall()
             conn.close()
+        known = set(dia_order)
         observed: list[tuple[str, set[str]]] = []
         for key, per_speaker in sample.get("observation", {}).items():
             for sentence, evidence in per_speaker.get(speaker, []):
-                ids = set(re.split(r"[;,\s]+", " ".join(evidence) if isinstance(evidence, list) else str(evidence))) - {""}
+                ids = set(evidence_ids(evidence if isinstance(evidence, list) else [evidence], known)[0])
                 observed.append((sentence, ids))
         evidence_all = set().union(*(ids for _, ids in observed)) if observed else set()
         learned_turns = set().union(*sources.values()) if sources else set()

@@ -186,11 +186,9 @@ class ChatService:
             # What this message recalls and is already in the KV cache costs nothing; only new ones are read now.
             new = [m for m in found if m.id not in held]
             reserve = min(len(new), self.settings.memory.fresh_per_turn if anticipated else k)
-            keep = max(0, min(len(anticipated), k - reserve))
-            if self.framing.best_last:
-                # Anticipated memories are cached in reverse (best last): dropping one would change the start of
-                # the cached block and lose all of it, and keeping them costs no evaluation.
-                keep = len(anticipated)
+            # Best last, anticipated memories are cached in reverse: dropping one would change the start of the
+            # cached block and lose all of it, and keeping them costs no evaluation.
+            keep = len(anticipated) if self.framing.best_last else max(0, min(len(anticipated), k - reserve))
             memories = anticipated[:keep] + new[:reserve]
         budget = self.engine.n_ctx - min(self.settings.chat.max_tokens, self.engine.n_ctx // 2)
         return build_prompt(

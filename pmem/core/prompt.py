@@ -95,9 +95,13 @@ def long_date(iso: str) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+def _ellipsis(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with …."""
     return text if len(text) <= limit else text[: max(1, limit - 1)].rstrip() + "…"
+
+
+def _cut(text: str, limit: int) -> str:
+    return _ellipsis(" ".join(text.split()), limit)
 
 
 def _you_said(m: MemorySnippet, max_chars: int, focus: int = 0) -> str:
@@ -127,9 +131,7 @@ def format_memories(memories: Sequence[MemorySnippet], max_chars: int = 320, fra
         if framing.speakers == "you-said":
             lines.append(_you_said(m, max_chars, framing.focus))
             continue
-        quoted = m.text.replace("</memories>", "</ memories>").strip()
-        if len(quoted) > max_chars:
-            quoted = quoted[: max_chars - 1].rstrip() + "…"
+        quoted = _ellipsis(m.text.replace("</memories>", "</ memories>").strip(), max_chars)
         lines.append(f"[{m.date[:10]}] {quoted}")
     if framing.fence:
         lines.append("</memories>")

@@ -135,15 +135,13 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                     add("work", "employer", m.group(2))
         for m in re.finditer(rf"\bmy (?:new |old |little |older |younger |big )?({_RELATIONS})(?:'s name)? is (?:now |still )?(?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
-                relation = m.group(1).lower().replace("mum", "mother").replace("mom", "mother").replace("dad", "father")
-                add("people", relation.replace(" ", "_"), m.group(2))
+                add("people", _relation(m.group(1)), m.group(2))
         for m in re.finditer(rf"\bmy (?:little |older |younger |big )?({_RELATIONS}) {_NAME}(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?:[.,!;]|$| and\b| (?:at|in|who|is|was|has|had|visited|came)\b)", s, re.I):
             # "my sister Clara is a firefighter": the person, and their job when one is given.
             if m.group(2)[0].isupper() and m.group(2).split()[0] not in _NOT_NAMES:
-                relation = m.group(1).lower().replace("mum", "mother").replace("mom", "mother").replace("dad", "father")
                 job = m.group(3)
                 value = f"{m.group(2)}, {_article(job.lower())}" if job and _JOB_WORDS.search(job.lower()) else m.group(2)
-                add("people", relation.replace(" ", "_"), value)
+                add("people", _relation(m.group(1)), value)
         for m in re.finditer(rf"\bmy ({_PETS})(?:'s name)? is (?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
@@ -192,6 +190,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if name[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), name)
     return _unique(found)
+
+
+def _relation(word: str) -> str:
+    """The attribute a relative is stored under: "Mum" -> "mother", "best friend" -> "best_friend"."""
+    return word.lower().replace("mum", "mother").replace("mom", "mother").replace("dad", "father").replace(" ", "_")
 
 
 def _article(noun: str) -> str:
