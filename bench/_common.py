@@ -13,6 +13,27 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 SHARED = BENCH.parent.parent / "shared"
 
+# The embedder's ONNX export depends on the model alone: every benchmark home shares one, made once per user as
+# pmem itself does (its one-time cost is measured by embedder_backends.py, not by each fresh home).
+os.environ.setdefault("PMEM_EMBEDDER_EXPORT_DIR", str(Path.home() / ".cache" / "pmem-bench" / "embedders"))
+
+
+def bench_settings() -> Any:
+    """pmem's default settings with the ``PMEM_*`` variables a benchmark sets (the shared embedder export)."""
+    from pmem.core.config import Paths, load_settings
+
+    nowhere = Path(os.devnull)
+    return load_settings(Paths(config_file=nowhere / "absent.toml", data_dir=nowhere, cache_dir=nowhere, log_dir=nowhere))
+
+
+def bench_embedder(threads: int = 2) -> Any:
+    """The embedded all-MiniLM-L6-v2 as pmem runs it by default (ONNX Runtime, the shared export)."""
+    from pmem.core.memory.embedder import Embedder
+    from pmem.core.models import resolve_embedder
+
+    return Embedder("all-MiniLM-L6-v2", resolve_embedder(""), threads=threads,
+                    export_dir=Path(os.environ["PMEM_EMBEDDER_EXPORT_DIR"]))
+
 
 def machine() -> dict[str, Any]:
     cpu = platform.processor() or ""

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH, RESULTS, machine, write_json  # noqa: E402
+from _common import BENCH, RESULTS, bench_embedder, machine, write_json  # noqa: E402
 from locomo_retrieval import DEFAULT_DATA, evidence_ids, to_generic  # noqa: E402
 
 PERSONA = BENCH / "data" / "persona_answers.json"
@@ -262,7 +262,9 @@ def open_home(home: Home, root: Path, embedder: Any) -> tuple[Any, Any, Any]:
     memory = MemoryService(settings, paths, conn, embedder=embedder)
     memory.reconcile()
     memory.index_pending()
-    return settings, paths, MemoryLayers(settings, memory, profile)
+    from pmem.core.forget import Forgetter
+
+    return settings, paths, MemoryLayers(settings, memory, profile, Forgetter(journal, memory, paths))
 
 
 def _squash(text: str) -> str:
@@ -425,6 +427,7 @@ def table(summary: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK} LoCoMo questions instead of {SAMPLE}.")
+    parser.add_argument("--questions", type=int, default=None, help="The first N of the seeded sample (a smoke run).")
     parser.add_argument("--set", choices=["locomo", "persona", "both"], default="both")
     parser.add_argument("--split", choices=["held-out", "tune"], default="held-out")
     parser.add_argument("--framings", default="today,chosen", help="Comma-separated names of framings() below.")
@@ -440,8 +443,6 @@ def main() -> None:
     os.environ["PMEM_DISTILL_AUTO"] = "false"
     from pmem.core.config import load_settings, resolve_paths, resolved_threads
     from pmem.core.engine import create_engine
-    from pmem.core.memory.embedder import Embedder
-    from pmem.core.models import resolve_embedder
     known = framings()
     chosen: dict[str, Any] = {}
     for name in args.framings.split(","):
@@ -452,7 +453,7 @@ def main() -> None:
     settings = load_settings(resolve_paths())
     engine = create_engine(settings, args.model)
     engine.load()
-    embedder = Embedder(settings.embedder.name, resolve_embedder(settings.embedder.path), threads=resolved_threads(settings))
+    embedder = bench_embedder(threads=resolved_threads(settings))
     embedder.load()
 
     started = time.perf_counter()
@@ -460,7 +461,7 @@ def main() -> None:
     if args.set in ("locomo", "both"):
         if not args.data.exists():
             sys.exit(f"LoCoMo data not found at {args.data}; pass --data PATH")
-        homes = locomo_homes(args.data, args.split, QUICK if args.quick else SAMPLE)
+        homes = locomo_homes(args.data, args.split, args.questions or (QUICK if args.quick else SAMPLE))
         rows += run_set("locomo", homes, engine, embedder, chosen, conditions, generate=not args.prompt_only)
     if args.set in ("persona", "both"):
         rows += run_set("persona", [persona_home()], engine, embedder, chosen, conditions, adapter=args.adapter, generate=not args.prompt_only)
@@ -469,7 +470,7 @@ def main() -> None:
         "summary": summary,
         "table": table(summary),
         "settings": {
-            "model": getattr(engine, "model_name", ""), "split": args.split, "quick": args.quick, "seed": SEED,
+            "model": getattr(engine, "model_name", ""), "split": args.split, "quick": args.quick, "questions": sum(len(h.questions) for h in homes) if args.set != "persona" else 0, "seed": SEED,
             "max_tokens": MAX_TOKENS, "temperature": 0, "framings": {n: asdict(f) for n, f in chosen.items()}, "conditions": conditions,
             "retrieve_k": settings.memory.retrieve_k,
         },

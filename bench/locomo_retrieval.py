@@ -31,12 +31,12 @@ import re
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, SHARED, machine, percentile, write_json  # noqa: E402
+from _common import RESULTS, SHARED, bench_settings, machine, percentile, write_json  # noqa: E402
 
 DEFAULT_DATA = SHARED / "data" / "locomo" / "locomo10.json"
 CATEGORIES = ["1", "2", "3", "4", "5"]
@@ -95,9 +95,10 @@ def ablation_configs() -> dict[str, Any]:
 
     return {
         "final": Weights(),
-        "rrf fusion (turn vectors, no neighbour BM25, no session prior)": Weights(fusion="rrf", neighbour_lexical=0, session_prior=0),
-        "score fusion only": Weights(neighbour_lexical=0, session_prior=0),
-        "+ neighbour BM25": Weights(session_prior=0),
+        "rrf fusion (turn vectors, no neighbour BM25, no session prior)": Weights(fusion="rrf", neighbour_lexical=0, session_prior=0, date=0),
+        "score fusion only": Weights(neighbour_lexical=0, session_prior=0, date=0),
+        "+ neighbour BM25": Weights(session_prior=0, date=0),
+        "+ session prior": Weights(date=0),
         "dense only (final weights otherwise)": Weights(lexical=0.0, neighbour_lexical=0.0),
         "lexical only (final weights otherwise)": Weights(dense=0.0),
     }
@@ -114,6 +115,15 @@ def grid_configs() -> dict[str, Any]:
                     dense=dense, lexical=round(1 - dense, 2), session_prior=session, neighbour_lexical=neighbour
                 )
     return out
+
+
+def date_configs() -> dict[str, Any]:
+    """The weight of a time the question names, on top of the final weights (tuned on conversations 0-4 only)."""
+    from dataclasses import replace
+
+    from pmem.core.memory.retrieval import Weights
+
+    return {f"date {x}": replace(Weights(), date=x) for x in (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)}
 
 
 def _cached(retriever: Any) -> None:
@@ -137,7 +147,7 @@ def _cached(retriever: Any) -> None:
 
 
 def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | None = None, only: range | None = None) -> dict[str, Any]:
-    from pmem.core.config import Settings, resolve_paths
+    from pmem.core.config import resolve_paths
     from pmem.core.memory.retrieval import Weights
     from pmem.core.memory.service import MemoryService
     from pmem.core.store.db import connect
@@ -161,7 +171,7 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
             paths = resolve_paths({"PMEM_HOME": home})
             paths.ensure_data_dir()
             conn = connect(paths.database)
-            memory = MemoryService(Settings(), paths, conn)
+            memory = MemoryService(bench_settings(), paths, conn)
             memory.embedder.load()
             started = time.perf_counter()
             kind, sessions = parse(generic)
@@ -178,6 +188,8 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
                 uid_to_dia[uid] = dia
             known = set(dia_order)
             retriever = memory.retriever
+            # The questions are asked after the conversation: "last year" is read from its last session's date.
+            asked_at = max(datetime.fromisoformat(s["started_at"]) for s in generic["sessions"]) + timedelta(days=1)
             questions = []
             for qa in sample["qa"]:
                 evidence, skipped = evidence_ids(qa.get("evidence", []), known)
@@ -188,13 +200,13 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
             retriever.weights = configs.get("final", Weights())
             for _, question, _ in questions:
                 t0 = time.perf_counter()
-                memory.search(question, 10)
+                memory.search(question, 10, now=asked_at)
                 latencies.append((time.perf_counter() - t0) * 1000)
             _cached(retriever)
             for name, weights in configs.items():
                 retriever.weights = weights
                 for category, question, need in questions:
-                    hits = memory.search(question, 10)
+                    hits = memory.search(question, 10, now=asked_at)
                     turn_rank = [id_to_dia.get(t) for t, _ in retriever.last_turns]
                     rows[name].append(_judge(index, category, need, hits, turn_rank, uid_to_dia))
             memory.close()
@@ -267,16 +279,17 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="Only the first N conversations (quick runs).")
     parser.add_argument("--ablation", action="store_true", help="Also measure each fusion step switched off.")
     parser.add_argument("--grid", action="store_true", help="Search the weights on conversations 0-4 only.")
+    parser.add_argument("--dates", action="store_true", help="Search the weight of times named in questions, on 0-4 only.")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"LoCoMo data not found at {args.data}; pass --data PATH")
     os.environ.setdefault("PMEM_HOME", tempfile.mkdtemp(prefix="pmem-bench-"))
-    if args.grid:
-        result = run(args.data, args.limit, grid_configs(), only=TUNE)
+    if args.grid or args.dates:
+        result = run(args.data, args.limit, date_configs() if args.dates else grid_configs(), only=TUNE)
         ranked = sorted(result["configs"].items(), key=lambda kv: -kv[1]["0-4"]["strict@10"])
         for name, block in ranked[:15]:
             print(f"{name:28} strict@10 {block['0-4']['strict@10']:.4f}  turns@10 {block['0-4']['strict_turns@10']:.4f}  published {block['0-4']['published@10']:.4f}")
-        write_json(args.out or RESULTS / "locomo_grid.json", {"ranked": [[n, b["0-4"]] for n, b in ranked], "machine": result["machine"]})
+        write_json(args.out or RESULTS / ("locomo_dates.json" if args.dates else "locomo_grid.json"), {"ranked": [[n, b["0-4"]] for n, b in ranked], "machine": result["machine"]})
         return
     configs = ablation_configs() if args.ablation else None
     result = run(args.data, args.limit, configs)

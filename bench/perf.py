@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, SHARED, machine, write_json  # noqa: E402
+from _common import RESULTS, SHARED, bench_settings, machine, write_json  # noqa: E402
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 SYSTEM = "You are pmem, a helpful assistant running privately on the user's own computer. Answer concisely and truthfully."
@@ -128,7 +127,7 @@ QUESTION = "What should I pack for the trip?"
 
 def _seed_memory(home: str) -> None:
     """A profile of 15 facts and 300 past exchanges from LoCoMo, through pmem's own import path."""
-    from pmem.core.config import Settings, resolve_paths
+    from pmem.core.config import resolve_paths
     from pmem.core.memory.service import MemoryService
     from pmem.core.profile.store import ProfileStore
     from pmem.core.store.db import connect
@@ -145,7 +144,7 @@ def _seed_memory(home: str) -> None:
     generic, _ = to_generic(sample)
     kind, sessions = parse(generic)
     import_sessions(Journal(conn), kind, sessions)
-    memory = MemoryService(Settings(), paths, conn)
+    memory = MemoryService(bench_settings(), paths, conn)
     memory.reconcile()
     memory.index_pending()
     store = ProfileStore(conn)
@@ -320,7 +319,7 @@ def startup(runs: int, cold_runs: int = 3) -> dict[str, Any]:
 
 
 def import_throughput(limit: int | None = None) -> dict[str, Any]:
-    from pmem.core.config import Settings, resolve_paths
+    from pmem.core.config import resolve_paths
     from pmem.core.memory.service import MemoryService
     from pmem.core.store.db import connect
     from pmem.core.store.journal import Journal
@@ -333,7 +332,7 @@ def import_throughput(limit: int | None = None) -> dict[str, Any]:
     paths = resolve_paths({"PMEM_HOME": _home()})
     paths.ensure_data_dir()
     conn = connect(paths.database)
-    memory = MemoryService(Settings(), paths, conn)
+    memory = MemoryService(bench_settings(), paths, conn)
     memory.embedder.load()  # loading the embedder is start-up, not throughput
     t = time.perf_counter()
     kind, sessions = parse(generic)

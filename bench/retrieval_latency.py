@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, percentile, write_json  # noqa: E402
+from _common import RESULTS, bench_embedder, bench_settings, machine, percentile, write_json  # noqa: E402
 
 TOPIC_WORDS = (
     "garden kitchen bicycle sister brother mother father dog cat hiking running swimming coffee tea pasta curry "
@@ -73,7 +73,7 @@ def query(rng: random.Random) -> str:
 
 
 def build(n: int, home: str, rng: random.Random, embedder: Any) -> Any:
-    from pmem.core.config import Settings, resolve_paths
+    from pmem.core.config import resolve_paths
     from pmem.core.memory.episodes import EpisodeTable
     from pmem.core.memory.service import MemoryService
     from pmem.core.store.db import connect
@@ -83,7 +83,7 @@ def build(n: int, home: str, rng: random.Random, embedder: Any) -> Any:
     paths = resolve_paths({"PMEM_HOME": home})
     paths.ensure_data_dir()
     conn = connect(paths.database)
-    memory = MemoryService(Settings(), paths, conn, embedder=embedder)
+    memory = MemoryService(bench_settings(), paths, conn, embedder=embedder)
     per_session = 20
     sessions = []
     for s in range(0, n, per_session):
@@ -118,10 +118,8 @@ def build(n: int, home: str, rng: random.Random, embedder: Any) -> Any:
 
 
 def run(sizes: list[int], queries: int) -> dict[str, Any]:
-    from pmem.core.memory.embedder import Embedder
-    from pmem.core.models import embedded_embedder
 
-    embedder = Embedder("all-MiniLM-L6-v2", embedded_embedder(), threads=2)  # type: ignore[arg-type]
+    embedder = bench_embedder()
     embedder.load()
     rng = random.Random(42)
     out: dict[str, Any] = {"p50_ms": {}, "p95_ms": {}, "build_s": {}, "parts_p50_ms": {}}

@@ -197,7 +197,7 @@ def locomo_tables(locomo: dict[str, Any]) -> list[str]:
              f"{_fmt(_before().get('0-4', {}).get('turn_recall@10', {}).get('1-4'), digits=3)} | "
              f"{_fmt(_before().get('5-9', {}).get('turn_recall@10', {}).get('1-4'), digits=3)} | not measured | not measured |"]
     ablation = [(n, b) for n, b in locomo["configs"].items() if n != "final"]
-    ablation.insert(3 if len(ablation) >= 3 else len(ablation), ("+ session prior: pmem's retrieval", final))
+    ablation.insert(4 if len(ablation) >= 4 else len(ablation), ("+ times named in the question: pmem's retrieval", final))
     for name, block in ablation:
         rows.append(f"| {name} | {_fmt(block['0-4']['strict@10'], digits=3)} | {_fmt(block['5-9']['strict@10'], digits=3)} | "
                     f"{_fmt(block['all']['strict_turns@10'], digits=3)} | {_fmt(block['all']['published@10'], digits=3)} |")
@@ -233,8 +233,12 @@ def main() -> None:
         _run("retrieval_latency.py", "--sizes", *(["1000", "10000"] if quick else ["1000", "10000", "100000"]),
              "--queries", "100" if quick else "200", *out("retrieval_latency.json"))
         _run("tui_startup.py", "--runs", "2" if quick else "5", *out("tui_startup.json"))
-        conditions = "none,both" if quick else "none,profile,retrieval,both"
-        _run("answer_eval.py", "--quick", "--framings", "chosen", "--conditions", conditions, *out("answer_eval_quick.json"))
+        if quick:  # a smoke run of the answer path: 20 LoCoMo questions, with and without memory
+            _run("answer_eval.py", "--questions", "20", "--set", "locomo", "--framings", "chosen", "--conditions", "none,both",
+                 *out("answer_eval_quick.json"))
+        else:
+            _run("answer_eval.py", "--quick", "--framings", "chosen", "--conditions", "none,profile,retrieval,both",
+                 *out("answer_eval_quick.json"))
         if not quick:
             _run("locomo_retrieval.py", "--ablation", *out("locomo_retrieval.json"))
             _run("profile_extraction.py", *out("profile_extraction.json"))
@@ -251,8 +255,9 @@ def main() -> None:
                   _load("distill_eval.json", where), quick)
     answers = _load("answer_eval_quick.json", where)
     if answers.get("table"):
-        text += ("\n\nAnswers through the chat path (`answer_eval.py --quick`: 50 LoCoMo questions from conversations 5–9 "
-                 f"and the persona; greedy, replies ≤ {answers['settings']['max_tokens']} tokens; LoCoMo token F1; "
+        sample = ("20 LoCoMo questions from conversations 5–9" if quick
+                  else "50 LoCoMo questions from conversations 5–9 and the persona")
+        text += (f"\n\nAnswers through the chat path (`answer_eval.py`: {sample}; greedy, replies ≤ {answers['settings']['max_tokens']} tokens; LoCoMo token F1; "
                  f"{answers['settings']['model']}):\n\n" + answers["table"].rstrip())
     if quick:
         print(text)

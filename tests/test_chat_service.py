@@ -95,7 +95,7 @@ def test_forgetting_the_open_conversation_leaves_the_chat_usable(engine, home, t
     "".join(service.send("My locker code is QX-5512."))
     first = service.session
     assert first is not None
-    home.memory.forget_session(first.id)
+    home.forget.session(first.id)
     "".join(service.send("What is the capital of Peru?"))  # answered, not an IntegrityError
     assert service.session is not None and service.session.id != first.id
     assert all("QX-5512" not in m["content"] for m in service.history), "the live chat holds no forgotten text"
@@ -106,9 +106,12 @@ def test_forgetting_the_open_conversation_leaves_the_chat_usable(engine, home, t
     "".join(service.send("My bike is a green Gazelle."))
     other = connect(home.paths.database)
     try:
+        from pmem.core.forget import Forgetter
         from pmem.core.memory.service import MemoryService
+        from pmem.core.store.journal import Journal
 
-        MemoryService(home.settings, home.paths, other, embedder=home.memory.embedder).forget_match("green Gazelle")
+        elsewhere = MemoryService(home.settings, home.paths, other, embedder=home.memory.embedder)
+        Forgetter(Journal(other), elsewhere, home.paths).matching("green Gazelle")
     finally:
         other.close()
     "".join(service.send("Thanks!"))

@@ -59,6 +59,48 @@ def test_plain_chat_transcript_and_journal(pmem_home: Path) -> None:
     assert sessions[0][0] != sessions[2][0], "/new starts a new session"
 
 
+def test_plain_chat_goes_on_after_its_open_conversation_is_forgotten(pmem_home: Path) -> None:
+    """Another process forgets the conversation a ``--plain`` chat has open: the next message is answered (in a
+    new conversation), and no file pmem keeps holds the forgotten words."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_") or k == "PMEM_EMBEDDER_EXPORT_DIR"}
+    env.update(PMEM_HOME=str(pmem_home), PMEM_DISTILL_AUTO="false", PMEM_CHAT_TEMPERATURE="0", PMEM_CHAT_MAX_TOKENS="8")
+    chat = subprocess.Popen([sys.executable, "-m", "pmem", "chat", "--plain"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=str(ROOT))
+    assert chat.stdin is not None
+    chat.stdin.write(b"My locker code is QX-5512.\n")
+    chat.stdin.flush()
+    database = pmem_home / "data" / "pmem.sqlite3"
+
+    def replied() -> str | None:
+        if not database.exists():
+            return None
+        with sqlite3.connect(database) as conn:
+            row = conn.execute("SELECT session_id FROM turns WHERE role = 'assistant'").fetchone()
+        return row[0] if row else None
+
+    session = None
+    for _ in range(3000):  # an upper bound, not a timing assumption: the loop ends as soon as the reply is stored
+        if (session := replied()) is not None or chat.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert session is not None, chat.stderr.read() if chat.poll() is not None else "no reply stored"
+    forgot = run_pmem("memory", "forget", "--session", session, "--yes", home=pmem_home)
+    assert forgot.returncode == 0, forgot.stderr
+    out, err = chat.communicate(b"What is the capital of Peru?\n", timeout=600)
+    assert chat.returncode == 0, err.decode()
+    assert "Error" not in err.decode() and "Traceback" not in err.decode()
+    rows = _rows(pmem_home, "SELECT role, content FROM turns ORDER BY id")
+    assert [r[0] for r in rows] == ["user", "assistant"] and rows[0][1] == "What is the capital of Peru?" and rows[1][1]
+    leaks = [str(f) for f in pmem_home.rglob("*") if f.is_file() and b"QX-5512" in f.read_bytes()]
+    assert leaks == [], "no file pmem keeps holds the forgotten conversation"
+
+
 # ---------------------------------------------------------------- bad input
 
 

@@ -122,7 +122,7 @@ elif mode == "forget":
             rt.journal.add_turn(session.id, "assistant", "Noted.")
         rt.memory.reconcile()
         rt.memory.index_pending()
-        rt.memory.forget_session(session.id)
+        rt.forget.session(session.id)
         acknowledge("forgot", session.id, f"secret {seed}-{round_}-")
 elif mode == "adapter":
     import numpy as np
@@ -214,7 +214,7 @@ def _schedule(rng: random.Random) -> list[tuple[str, str, int]]:
 
 def _kill_at(mode: str, event: str, occurrence: int, home: Path, ack_path: Path, seed: int, log: Path) -> None:
     """Run a child until the ``occurrence``-th ``event`` and SIGKILL it there, while it waits at that point."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_") or k == "PMEM_EMBEDDER_EXPORT_DIR"}
     env["PMEM_HOME"] = str(home)
     events_r, events_w = os.pipe()
     replies_r, replies_w = os.pipe()

@@ -7,6 +7,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pmem.core.errors import InputError
@@ -102,7 +103,7 @@ def test_forgetting_a_turn_removes_it_everywhere(home: Home) -> None:
         return [str(p) for p in home.paths.data_dir.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
     assert all(files_with(v) for v in vectors), "the vectors' bytes are on disk before forgetting (so the check below means something)"
-    report = home.memory.forget_episode(secret.id)
+    report = home.forget.episode(secret.id)
     assert report.turns == 2 and report.vectors == 2
     assert home.conn.execute("SELECT count(*) FROM turns WHERE content LIKE '%Priya%'").fetchone()[0] == 0
     assert home.conn.execute("SELECT count(*) FROM turns_fts WHERE turns_fts MATCH 'priya'").fetchone()[0] == 0
@@ -114,17 +115,17 @@ def test_forgetting_a_turn_removes_it_everywhere(home: Home) -> None:
     home.memory.flush(timeout=120)  # the neighbour is embedded again, without the secret
     assert home.memory.vectors.episode_ids() == home.memory.episodes.all_ids(), "the other memories survive the compaction"
     assert home.memory.vectors.count() == home.conn.execute("SELECT count(*) FROM turns").fetchone()[0]
-    assert home.memory.forget_session(sessions[0]).sessions == 1
+    assert home.forget.session(sessions[0]).sessions == 1
     assert home.journal.session(sessions[0]) is None, "a session left with no turns is removed"
 
 
 def test_forget_by_match_and_session(home: Home) -> None:
     sessions = _populate(home)
-    report = home.memory.forget_match("SPAGHETTI")
+    report = home.forget.matching("SPAGHETTI")
     assert report.turns == 1
     assert home.conn.execute("SELECT count(*) FROM turns WHERE content LIKE '%spaghetti%'").fetchone()[0] == 0
     before = home.journal.count_turns()
-    report = home.memory.forget_session(sessions[3])
+    report = home.forget.session(sessions[3])
     assert report.sessions == 1 and home.journal.count_turns() == before - report.turns
     home.memory.flush(timeout=60)
     assert home.memory.reconcile()["orphan_vectors"] == 0
@@ -140,13 +141,29 @@ def test_reindex_reproduces_search_results(home: Home) -> None:
 
 
 def test_export_import_round_trip_is_lossless(home: Home, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    _populate(home)
+    """Every store filled first (journal, episodes, a profile learned from the turns, with a superseded fact in
+    its history), exported, imported into an empty home, exported again: the two exports are equal."""
+    from pmem.core.profile.service import ProfileService
+    from pmem.core.profile.store import ProfileStore
+    from pmem.core.transfer import import_facts
+
+    sessions_made = _populate(home)
+    home.say(sessions_made[1], "By the way, my name is Ada and I work as a nurse.", "Nice to meet you, Ada!")
+    home.memory.flush(timeout=120)
+    learned = ProfileService(home.conn, None, use_model=False).learn_history(sessions_made)
+    store = ProfileStore(home.conn)
+    store.set("location.city", "Rotterdam", when="2024-01-01T00:00:00+00:00")
+    store.set("location.city", "Utrecht", when="2024-06-01T00:00:00+00:00")
     exported = export_all(home.conn, embedder="all-MiniLM-L6-v2")
+    facts = exported["profile"]["facts"]
+    assert learned and any(f["sources"] for f in facts), "facts learned from the turns, with their sources"
+    assert any(f["superseded_by"] for f in facts), "history: the replaced city is exported too"
     other = Home(tmp_path / "other", embedder)
     try:
         kind, sessions = parse(json.loads(json.dumps(exported)))
         summary = import_sessions(other.journal, kind, sessions)
-        assert summary.sessions_added == 4 and summary.turns_added == 14
+        assert summary.sessions_added == 4 and summary.turns_added == 16
+        assert import_facts(other.conn, json.loads(json.dumps(facts))) == len(facts)
         other.memory.reconcile()
         again = export_all(other.conn, embedder="all-MiniLM-L6-v2")
         for data in (exported, again):
@@ -339,3 +356,58 @@ def test_an_index_from_before_turn_vectors_is_dropped_and_remade(home: Home) -> 
     assert "pmem_episodes" not in {c.name for c in fresh.client.list_collections()}
     home.memory.index_pending()
     assert home.memory.vectors.episode_ids() == home.memory.episodes.all_ids()
+
+
+@pytest.mark.slow
+def test_onnx_embedder_gives_sentence_transformers_vectors(embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The ONNX path is the default only because it changes nothing but speed: on real dialogue (the frozen
+    profile set's messages), empty and one-letter texts, accents and emoji, and a text past the 256-token limit,
+    every vector matches sentence-transformers' to cosine ≥ 0.999."""
+    from pmem.core.memory.embedder import Embedder
+
+    frozen = json.loads((Path(__file__).resolve().parent.parent / "bench" / "data" / "profile_frozen.json").read_text())
+    texts = [m for u in frozen["users"] for s in u["sessions"] for m in s["messages"]]
+    texts += ["", "a", "Ça va? 🙂 Møller, São Paulo, 東京", "word " * 600]
+    assert len(texts) > 100
+    reference = Embedder("all-MiniLM-L6-v2", embedder.path, threads=2, backend="sentence-transformers")
+    expected = reference.embed(texts)
+    assert reference.runs_on == "sentence-transformers"
+    got = embedder.embed(texts)
+    assert embedder.runs_on == "onnx" and got.shape == expected.shape == (len(texts), 384)
+    cosines = (got * expected).sum(axis=1)
+    assert cosines.min() >= 0.999, (cosines.min(), texts[int(cosines.argmin())][:80])
+    assert abs(np.linalg.norm(got, axis=1) - 1).max() < 1e-4
+
+
+def test_a_damaged_onnx_export_is_one_clear_error(embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from pmem.core.errors import ModelError
+    from pmem.core.memory import onnx_encoder
+    from pmem.core.memory.embedder import Embedder
+
+    exports = tmp_path / "exports"
+    target = onnx_encoder.export_dir(embedder.path, exports)
+    shutil.copytree(onnx_encoder.export_dir(embedder.path, embedder.export_dir), target)
+    (target / "model.onnx").write_bytes(b"not a model")
+    broken = Embedder("all-MiniLM-L6-v2", embedder.path, export_dir=exports)
+    with pytest.raises(ModelError, match="delete it to export again"):
+        broken.embed(["hello"])
+
+
+def test_a_time_named_in_the_question_favours_what_was_said_then(home: Home) -> None:
+    """Two exchanges match the words equally; the one held in the month the question names comes first, and the
+    search's score parts say why."""
+    from datetime import datetime, timezone
+
+    for started, band in (("2024-03-09T19:00:00+00:00", "the Lumineers"), ("2024-07-13T19:00:00+00:00", "Fleetwood Mac")):
+        session = home.journal.new_session(started_at=started)
+        u = home.journal.add_turn(session.id, "user", f"I went to a concert tonight: {band}.", created_at=started)
+        a = home.journal.add_turn(session.id, "assistant", "Sounds like a great night!", created_at=started)
+        home.memory.remember_exchange(u, a)
+    home.memory.flush(timeout=120)
+    asked = datetime(2024, 9, 1, tzinfo=timezone.utc)
+    for month, band in (("March 2024", "Lumineers"), ("July", "Fleetwood")):
+        hits = home.memory.search(f"Which concert did I go to in {month}?", k=2, now=asked)
+        assert band in hits[0].episode.text() and "date" in hits[0].parts, (month, [h.episode.text() for h in hits])
+        assert "date" not in hits[1].parts

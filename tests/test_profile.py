@@ -143,7 +143,7 @@ def test_profile_reaches_the_system_prompt_and_keeps_the_kv_prefix(tmp_path: Pat
 
     home = Home(tmp_path / "h", embedder)
     profile = ProfileService(home.conn, None, database=home.paths.database)
-    layers = MemoryLayers(home.settings, home.memory, profile)
+    layers = MemoryLayers(home.settings, home.memory, profile, home.forget)
     home.settings.chat.temperature = 0.0
     home.settings.chat.max_tokens = 6
     service = ChatService(settings=home.settings, paths=home.paths, engine=engine, journal=home.journal, recall=layers)

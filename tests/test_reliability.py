@@ -126,7 +126,7 @@ def test_injected_instructions_stay_quoted_data(pmem_home: Path, tmp_path: Path)
 
 
 def test_ctrl_c_during_a_reply_keeps_the_turn_and_exits_cleanly(pmem_home: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_") or k == "PMEM_EMBEDDER_EXPORT_DIR"}
     env["PMEM_HOME"] = str(pmem_home)
     proc = subprocess.Popen(
         # Greedy, so the reply is always the same 400-token story (a sampled one can end before the signal).
@@ -231,7 +231,7 @@ sys.stderr.write("\nSOCKETS=" + json.dumps(events) + "\n")
 def test_a_whole_session_opens_no_socket(pmem_home: Path, tmp_path: Path) -> None:
     data = tmp_path / "sessions.json"
     data.write_text(json.dumps({"sessions": [_session("a", 1, "I play the cello on Sundays.")]}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_") or k == "PMEM_EMBEDDER_EXPORT_DIR"}
     env["PMEM_HOME"] = str(pmem_home)
     env["PMEM_DISTILL_AUTO"] = "false"
     proc = subprocess.run([sys.executable, "-c", OFFLINE, str(data)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
@@ -282,7 +282,7 @@ def test_a_200_mb_import_is_streamed_with_bounded_memory(pmem_home: Path, tmp_pa
             sessions += 1
             turns += len(body)
         out.write("]}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_") or k == "PMEM_EMBEDDER_EXPORT_DIR"}
     env["PMEM_HOME"] = str(pmem_home)
     proc = subprocess.run([sys.executable, "-c", LARGE_IMPORT, str(path)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -320,7 +320,7 @@ def test_a_full_disk_is_one_line_and_loses_nothing(pmem_home: Path, tmp_path: Pa
             db.close()
 
     before = rows()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_") or k == "PMEM_EMBEDDER_EXPORT_DIR"}
     env.update(PMEM_HOME=str(pmem_home), PMEM_DISTILL_AUTO="false")
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"sessions": [_session(f"s{i}", 2, "lorem ipsum dolor sit amet " * 40) for i in range(200)]}))

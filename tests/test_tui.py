@@ -9,7 +9,6 @@ import pytest
 
 from pmem.core.runtime import Runtime
 from pmem.tui.app import PmemApp
-from pmem.tui.widgets.memory_panel import MemoryPanel
 from pmem.tui.widgets.message_bubble import MessageBubble
 
 pytestmark = pytest.mark.slow
@@ -190,3 +189,35 @@ async def test_a_private_session_shows_it_and_writes_nothing(tmp_path: Path) -> 
     assert conn.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM facts").fetchone()[0] == 0
     conn.close()
+
+
+def _files_containing(root: Path, needle: bytes) -> list[str]:
+    return [str(p) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+async def test_deleting_the_open_conversation_leaves_the_chat_usable(tmp_path: Path) -> None:
+    """Ctrl+O → d on the conversation that is open: the view is cleared, the next message is answered in a new
+    conversation (no foreign-key error from a session that is gone), and no file keeps the forgotten words."""
+    rt = _runtime(tmp_path, max_tokens=6)
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await _type(pilot, "My locker code is QX-5512.")
+        await wait_until(pilot, lambda: app._bubble is None and app.query(MessageBubble).last().role == "assistant")
+        first = app.service.session
+        assert first is not None and _files_containing(tmp_path, b"QX-5512"), "stored before (so the scan below means something)"
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConversationsScreen")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: rt.journal.session(first.id) is None and len(app.query(MessageBubble)) == 0)
+        await _type(pilot, "What is the capital of Peru?")
+        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 2)
+        assert app.query(MessageBubble).last().role == "assistant"
+        rows = rt.journal.conn.execute("SELECT role, content FROM turns ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == ["user", "assistant"] and rows[0][1] == "What is the capital of Peru?" and rows[1][1]
+        assert app.service.session is not None and app.service.session.id != first.id
+        assert all("QX-5512" not in m["content"] for m in app.service.history)
+    rt.close()
+    assert _files_containing(tmp_path, b"QX-5512") == [], "no file pmem keeps holds the forgotten conversation"

@@ -3,7 +3,6 @@ no cursor blink, and a scripted model reply (for the snapshots only; every other
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -28,9 +27,8 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     monkeypatch.setattr(journal, "now_iso", lambda: FIXED_NOW)
     monkeypatch.setattr(profile_store, "now_iso", lambda: FIXED_NOW)
     monkeypatch.setenv("PMEM_HOME", str(tmp_path / "home"))
-    rt = Runtime.load()
+    rt = Runtime.load(engine=ScriptedEngine())
     rt.settings.profile.extract = False
-    rt._engine = ScriptedEngine()
     application = PmemApp(rt)
     yield application
     rt.close()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from pmem.cli.common import read_stdin_text, runtime, stdin_is_piped
+from pmem.cli.common import assistant, read_stdin_text, runtime, stdin_is_piped
 from pmem.core.errors import InputError, Interrupted
+
+if TYPE_CHECKING:
+    from pmem.core.runtime import Runtime
 
 
 def ask(
@@ -30,13 +33,13 @@ def ask(
     if not text:
         raise InputError("empty question: give a question as an argument or pipe text on stdin")
 
-    from pmem.core.chat import ChatService
+    with runtime(model, chat_format, no_adapter=no_adapter, private=no_memory) as rt:
+        _answer(rt, text, max_tokens=max_tokens, temperature=temperature, seed=seed, stats=stats)
 
-    rt = runtime(model, chat_format, no_adapter=no_adapter, private=no_memory)
-    journal = None if no_memory else rt.journal
-    recall = None if no_memory else rt.layers
-    service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=journal, recall=recall)
-    if journal is not None:
+
+def _answer(rt: Runtime, text: str, *, max_tokens: int | None, temperature: float | None, seed: int | None, stats: bool) -> None:
+    service = assistant(rt).open_chat()
+    if not rt.private:
         service.new_session(title=text[:60])
         service.warm()
     reply = service.send(text, max_tokens=max_tokens, temperature=temperature, seed=seed)  # type: ignore[arg-type]
@@ -45,12 +48,8 @@ def ask(
         for piece in reply:
             out.write(piece)
             out.flush()
-    except BaseException as exc:
-        reply.close()  # the partial reply is journaled, marked cancelled
-        rt.close(flush=False)
-        if isinstance(exc, KeyboardInterrupt):
-            raise Interrupted() from None
-        raise
+    except KeyboardInterrupt:
+        raise Interrupted() from None  # the partial reply is journaled, marked cancelled (closing the reply below)
     finally:
         reply.close()
     out.write("\n")
@@ -69,4 +68,3 @@ def ask(
             f"prompt {s.prompt_tokens} tokens ({s.prompt_eval_tokens} evaluated), reply {s.completion_tokens} tokens, "
             f"first token {s.ttft_s:.2f}s, {s.tokens_per_s:.1f} tokens/s\n"
         )
-    rt.close()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pmem.cli.common import runtime
+from pmem.cli.common import assistant, runtime
 
 if TYPE_CHECKING:
     from pmem.core.runtime import Runtime
@@ -32,24 +32,22 @@ def chat(
     no_adapter: bool = typer.Option(False, "--no-adapter", help="Chat with the base model alone, without the distilled adapter."),
 ) -> None:
     """Chat with pmem (a full-screen app; --plain for a line-based REPL)."""
-    rt = runtime(model, chat_format, no_adapter=no_adapter, private=no_memory)
-    rt.distill_on_close = True
-    if plain or not sys.stdout.isatty() or not sys.stdin.isatty():
-        run_plain(rt)
-        return
-    from pmem.tui.app import run_app
+    with runtime(model, chat_format, no_adapter=no_adapter, private=no_memory) as rt:
+        rt.distill_on_close = True
+        if plain or not sys.stdout.isatty() or not sys.stdin.isatty():
+            run_plain(rt)
+            return
+        from pmem.tui.app import run_app
 
-    run_app(rt)
+        run_app(rt)
 
 
 def run_plain(rt: Runtime) -> None:
-    from pmem.core.chat import ChatService
+    """The line-based REPL; the caller closes the runtime."""
     from pmem.core.errors import PmemError
 
-    if rt.private:
-        service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
-    else:
-        service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
+    a = assistant(rt)
+    service = a.open_chat()
     out = sys.stdout
     interactive = sys.stdin.isatty()
     service.warm()
@@ -89,18 +87,12 @@ def run_plain(rt: Runtime) -> None:
                 arg = text[len(command):].strip()
                 if not arg:
                     out.write(f"usage: {command} TEXT\n")
-                elif command == "/remember":
-                    changes = rt.profile.remember(arg)
-                    out.write(("remembered: " + "; ".join(c.fact.statement for c in changes) if changes else "nothing to remember in that") + "\n")
+                elif rt.private:
+                    out.write("private session: nothing is remembered or forgotten\n")
                 else:
-                    facts = rt.profile.forget(arg)
-                    rt.memory.purge()
-                    out.write(("forgot: " + "; ".join(f.statement for f in facts) if facts else "nothing in the profile matched that") + "\n")
+                    out.write((a.remember(arg) if command == "/remember" else a.forget_said(arg)) + "\n")
             elif command == "/profile":
-                from pmem.core.profile.service import render_block
-
-                block = render_block(rt.profile.store.current(), person="third")
-                out.write((block or "pmem has not learned anything about you yet.") + "\n")
+                out.write((a.profile_text() or "pmem has not learned anything about you yet.") + "\n")
             else:
                 out.write(f"unknown command {command}; /help lists them\n")
             out.flush()
@@ -127,4 +119,3 @@ def run_plain(rt: Runtime) -> None:
         # While the user reads and types, pre-load related memories into the KV cache.
         rt.in_background("pmem-anticipate", service.anticipate)
     service.stop_background()
-    rt.close()

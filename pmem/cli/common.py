@@ -10,6 +10,7 @@ from pmem.core.errors import InputError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from pmem.core.assistant import Assistant
     from pmem.core.runtime import Runtime
 
 MAX_STDIN_BYTES = 16 * 1024 * 1024
@@ -21,13 +22,19 @@ def runtime(
     from pmem.core.config import with_overrides
     from pmem.core.runtime import Runtime
 
-    rt = Runtime.load()
+    rt = Runtime.load()  # the caller closes it: ``with runtime() as rt:``
     rt.use_adapter = not no_adapter
     rt.private = private
     if chat_format:
         rt.settings = with_overrides(rt.settings, model__chat_format=chat_format)
     rt.model_override = model
     return rt
+
+
+def assistant(rt: Runtime) -> Assistant:
+    from pmem.core.assistant import Assistant
+
+    return Assistant(rt)
 
 
 def console(stderr: bool = False, *, markup: bool = True) -> Console:

@@ -20,13 +20,17 @@ def distill(
     background_run: bool = typer.Option(False, "--background-run", hidden=True),
 ) -> None:
     """Distill what pmem knows about you into a small LoRA adapter that the model loads on top of its weights."""
-    from pmem.core.config import save_setting
-
     if sum([status, off, on, clear, background]) > 1:
         from pmem.core.errors import InputError
 
         raise InputError("use one of --status, --off, --on, --clear, --background at a time")
-    rt = runtime()
+    with runtime() as rt:
+        _distill(rt, status=status, off=off, on=on, clear=clear, background=background, epochs=epochs, background_run=background_run)
+
+
+def _distill(rt, *, status: bool, off: bool, on: bool, clear: bool, background: bool, epochs: int, background_run: bool) -> None:  # type: ignore[no-untyped-def]
+    from pmem.core.config import save_setting
+
     out = console(markup=False)
     if off or on:
         save_setting(rt.paths, "distill.use_adapter", on)
@@ -40,9 +44,7 @@ def distill(
         removed = rt.distill.store.sweep()
         out.print(f"Cleared {count} adapter{'s' if count != 1 else ''} ({len(removed)} file{'s' if len(removed) != 1 else ''} deleted).")
         return
-    from pmem.core.distill.service import require_extra
-
-    require_extra()
+    rt.distill.require_extra()
     if background:
         started = rt.distill.start_background()
         out.print("Distilling in the background; `pmem distill --status` shows when it is done." if started else "A distillation is already running.")
@@ -51,13 +53,10 @@ def distill(
         _run_in_background(rt, epochs)
         return
     _run(rt, epochs)
-    rt.close()
 
 
 def _run(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from pmem.core.distill.service import Progress as Stage
 
     out = console(markup=False)
     err = console(stderr=True)
@@ -67,15 +66,13 @@ def _run(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
     ) as bar:
         task = bar.add_task("starting", total=None, loss="")
 
-        def show(p: Stage) -> None:
+        def show(p) -> None:  # type: ignore[no-untyped-def]  # the core's distill.service.Progress
             bar.update(
                 task, description=p.stage, completed=p.done, total=p.total or None,
                 loss=f"loss {p.loss:.3f}" if p.loss is not None else "",
             )
 
-        from pmem.core.distill.store import distill_running
-
-        if distill_running(rt.paths.adapters_dir):
+        if rt.distill.running():
             # Another process (a background run) is training for this data dir: wait for it, showing its progress.
             err.print("A distillation is already running for this data dir; waiting for it (Ctrl+C stops waiting, not the run).", soft_wrap=True)
             try:
@@ -88,9 +85,7 @@ def _run(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
             if made is None:
                 out.print("The distillation in progress made no new adapter.")
             else:
-                from pmem.core.distill.service import DistillReport
-
-                out.print(f"Trained {DistillReport(adapter=made, seconds=made.train_s or 0.0).summary()} (by the run that was in progress).")
+                out.print(f"Trained {rt.distill.describe(made)} (by the run that was in progress).")
             return
         report = rt.distill.run(on_progress=show, epochs=epochs or None)
     if report.adapter is None:
@@ -107,22 +102,10 @@ def _run_in_background(rt, epochs: int) -> None:  # type: ignore[no-untyped-def]
     logs one line without personal data."""
     import time
 
-    from pmem.core.distill.service import turn_of_background_run, user_waiting
-
     _lowest_priority()
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
-    before = rt.distill.store.latest(rt.distill.fingerprint)
-    with turn_of_background_run(rt.settings, rt.paths):
-        latest = rt.distill.store.latest(rt.distill.fingerprint)
-        if latest is not None and (before is None or latest.id != before.id):
-            from pmem.core.distill.service import DistillReport
-
-            report = DistillReport(skipped=f"not needed: adapter {latest.id} was trained while this run waited")
-        else:
-            report = rt.distill.run(wait_while=lambda: user_waiting(rt.paths), epochs=epochs or None)
-    line = report.summary() if report.adapter else report.skipped
-    sys.stdout.write(f"{started} distill: {line}\n")
-    rt.close()
+    report = rt.distill.run_queued(epochs=epochs or None)
+    sys.stdout.write(f"{started} distill: {report.summary() if report.adapter else report.skipped}\n")
 
 
 def _lowest_priority() -> None:
@@ -142,9 +125,6 @@ def _lowest_priority() -> None:
 def _status(rt) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
-    from pmem.core.distill.service import INSTALL_HINT, missing_extra
-    from pmem.core.distill.store import distill_running, queued
-
     out = console(markup=False)
     d = rt.distill
     live = d.active()
@@ -161,13 +141,12 @@ def _status(rt) -> None:  # type: ignore[no-untyped-def]
         f"New since the last adapter: {'a forgotten source' if changes >= 1 << 30 else changes} "
         f"(automatic retrain at {rt.settings.distill.min_new}, {'on' if rt.settings.distill.auto else 'off'})"
     )
-    if distill_running(rt.paths.adapters_dir):
+    if d.running():
         out.print("A distillation is running now.")
-    elif (waiting := queued(rt.paths.adapters_dir)) is not None:
+    elif (waiting := d.queued()) is not None:
         out.print(f"Queued since {waiting['since'].replace('T', ' ')}: waiting because {waiting['reason']}.")
-    missing = missing_extra()
-    if missing:
-        out.print(f"Training needs the distill extra: {INSTALL_HINT}")
+    if d.missing_extra():
+        out.print(f"Training needs the distill extra: {d.install_hint}")
     if adapters:
         table = Table(box=None)
         for column in ("id", "made", "status", "facts", "memories", "examples", "loss", "MB"):

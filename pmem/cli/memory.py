@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from pmem.cli.common import console, runtime
+from pmem.cli.common import assistant, console, runtime
 from pmem.core.errors import InputError
 
 app = typer.Typer(help="Look at, search and forget what pmem remembers.", no_args_is_help=True)
@@ -34,18 +34,11 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """List remembered exchanges, newest first."""
-    from pmem.core.memory.episodes import EpisodeTable
-
-    rt = runtime()
-    conn = rt.journal.conn
-    rt.memory.reconcile_episodes()
-    sql = "SELECT id FROM episodes" + (" WHERE session_id = ?" if session else "") + " ORDER BY created_at DESC, first_turn_id DESC LIMIT ?"
-    ids = [r[0] for r in conn.execute(sql, ((session, limit) if session else (limit,)))]
-    loaded = EpisodeTable(conn).load(ids)
-    episodes = [loaded[i] for i in ids if i in loaded]
-    if as_json:
-        _echo_json([_episode_dict(e) for e in episodes])
-        return
+    with runtime() as rt:
+        episodes = assistant(rt).memories(limit, session)
+        if as_json:
+            _echo_json([_episode_dict(e) for e in episodes])
+            return
     if not episodes:
         typer.echo("No memories yet.")
         return
@@ -60,26 +53,17 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON, with provenance and score parts."),
 ) -> None:
     """Search memories the way the chat does (dense + lexical + recency)."""
-    from pmem.core.memory.retrieval import hit_dicts
-
-    text = " ".join(query).strip()
-    if not text:
-        raise InputError("empty search query")
-    rt = runtime()
-    memory = rt.memory
-    memory.reconcile()
-    if memory.notice:
-        console(stderr=True).print(f"pmem: {memory.notice}")
-    memory.index_pending()
-    hits = memory.search(text, k)
-    if as_json:
-        _echo_json(hit_dicts(hits))
-        return
-    if not hits:
-        typer.echo("Nothing found.")
-        return
-    for h in hits:
-        typer.echo(f"{h.id}  {h.date[:10]}  score {h.score:.4f}  {_snippet(h.episode.text(), 70)}")
+    with runtime() as rt:
+        a = assistant(rt)
+        hits = a.search(" ".join(query), k, notice=lambda line: console(stderr=True).print(f"pmem: {line}"))
+        if as_json:
+            _echo_json(a.hit_dicts(hits))
+            return
+        if not hits:
+            typer.echo("Nothing found.")
+            return
+        for h in hits:
+            typer.echo(f"{h.id}  {h.date[:10]}  score {h.score:.4f}  {_snippet(h.episode.text(), 70)}")
 
 
 @app.command("show")
@@ -88,14 +72,15 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Show one memory with where it came from."""
-    rt = runtime()
-    episode = rt.memory.get(memory_id)
-    if episode is None:
-        raise InputError(f"no memory with id {memory_id}")
-    if as_json:
-        _echo_json(_episode_dict(episode))
-        return
-    session = rt.journal.session(episode.session_id)
+    with runtime() as rt:
+        a = assistant(rt)
+        episode = a.memory(memory_id)
+        if episode is None:
+            raise InputError(f"no memory with id {memory_id}")
+        if as_json:
+            _echo_json(_episode_dict(episode))
+            return
+        session = a.session(episode.session_id)
     typer.echo(f"{episode.id} · {episode.created_at} · session {episode.session_id}" + (f" ({session.title})" if session and session.title else ""))
     typer.echo(episode.transcript())
 
@@ -112,47 +97,38 @@ def forget(
     chosen = [x for x in (memory_id, session, match) if x]
     if len(chosen) != 1:
         raise InputError("give exactly one of: a memory id, --session ID, --match TEXT")
-    rt = runtime()
-    rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
-    memory = rt.memory
-    if memory_id:
-        if memory_id.startswith("t-"):
-            turn = rt.journal.turn(memory_id)
-            if turn is None:
-                raise InputError(f"no turn with id {memory_id}")
-            report = memory.forget_turns([turn.id])
+    with runtime() as rt:
+        rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
+        a = assistant(rt)
+        if memory_id:
+            report = a.forget_turn(memory_id) if memory_id.startswith("t-") else a.forget_memory(memory_id)
+        elif session:
+            if a.session(session) is None:
+                raise InputError(f"no session with id {session}")
+            if not yes and not typer.confirm(f"Forget session {session} and everything said in it?"):
+                raise typer.Exit(1)
+            report = a.forget_session(session)
         else:
-            if memory.get(memory_id) is None:
-                raise InputError(f"no memory with id {memory_id}")
-            report = memory.forget_episode(memory_id)
-    elif session:
-        if rt.journal.session(session) is None:
-            raise InputError(f"no session with id {session}")
-        if not yes and not typer.confirm(f"Forget session {session} and everything said in it?"):
-            raise typer.Exit(1)
-        report = memory.forget_session(session)
-    else:
-        assert match is not None
-        if not match.strip():
-            raise InputError("--match needs some text")
-        count = rt.journal.conn.execute("SELECT count(*) FROM turns WHERE instr(lower(content), lower(?)) > 0", (match,)).fetchone()[0]
-        if count == 0:
-            raise InputError(f"no turn contains {match!r}; nothing forgotten")
-        if not yes and not typer.confirm(f"Forget {count} turn(s) containing {match!r}?"):
-            raise typer.Exit(1)
-        report = memory.forget_match(match)
+            assert match is not None
+            if not match.strip():
+                raise InputError("--match needs some text")
+            count = a.count_matching(match)
+            if count == 0:
+                raise InputError(f"no turn contains {match!r}; nothing forgotten")
+            if not yes and not typer.confirm(f"Forget {count} turn(s) containing {match!r}?"):
+                raise typer.Exit(1)
+            report = a.forget_matching(match)
     if as_json:
         _echo_json({"turns": report.turns, "memories": report.episodes, "vectors": report.vectors, "sessions": report.sessions})
     else:
         typer.echo(report.summary())
-    rt.close()
 
 
 @app.command("stats")
 def stats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """How much pmem remembers, and the state of its indexes."""
-    rt = runtime()
-    data = rt.memory.stats()
+    with runtime() as rt:
+        data = assistant(rt).stats()
     if as_json:
         _echo_json(data)
         return
@@ -165,11 +141,9 @@ def reindex() -> None:
     """Rebuild the lexical and vector indexes from the journal (e.g. after changing the embedder)."""
     from pmem.cli.progress import progress_bar
 
-    rt = runtime()
-    with progress_bar("Indexing memories") as update:
-        count = rt.memory.reindex(progress=update)
+    with runtime() as rt, progress_bar("Indexing memories") as update:
+        count = assistant(rt).reindex(progress=update)
     typer.echo(f"reindexed {count} memories with {rt.settings.embedder.name}")
-    rt.close()
 
 
 @app.command("export")

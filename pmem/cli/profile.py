@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-from pmem.cli.common import console, runtime
+from pmem.cli.common import assistant, console, runtime
 from pmem.core.errors import InputError
 
 app = typer.Typer(help="What pmem knows about you: show, edit, forget, set.", no_args_is_help=False, invoke_without_command=True)
@@ -23,13 +19,6 @@ app = typer.Typer(help="What pmem knows about you: show, edit, forget, set.", no
 def _default(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         show(as_json=False, history=False, recent=False)  # called directly, Typer's option defaults are not applied
-
-
-def _store():  # type: ignore[no-untyped-def]
-    from pmem.core.profile.store import ProfileStore
-
-    rt = runtime()
-    return rt, ProfileStore(rt.journal.conn)
 
 
 def _fact_dict(f) -> dict:  # type: ignore[no-untyped-def]
@@ -47,8 +36,8 @@ def show(
     recent: bool = typer.Option(False, "--recent", help="What was learned lately (newest first), with the turns it came from."),
 ) -> None:
     """Show the profile."""
-    rt, store = _store()
-    facts = store.recent() if recent else store.history() if history else store.current()
+    with runtime() as rt:
+        facts = assistant(rt).facts("recent" if recent else "history" if history else "current")
     history = history or recent
     if as_json:
         typer.echo(json.dumps([_fact_dict(f) for f in facts], indent=2, ensure_ascii=False))
@@ -80,15 +69,8 @@ def set_(
     value: str = typer.Argument(..., help="The value, e.g. Utrecht"),
 ) -> None:
     """Tell pmem a fact directly (a newer value replaces a single-valued one; the old one stays in history)."""
-    from pmem.core.profile.model import CATEGORIES
-
-    category, dot, attribute = key.partition(".")
-    if not dot or not attribute or category not in CATEGORIES:
-        raise InputError(f"key must be category.attribute with a category among: {', '.join(CATEGORIES)} (got {key!r})")
-    if not value.strip():
-        raise InputError("the value is empty")
-    rt, store = _store()
-    change = store.set(key, value)
+    with runtime() as rt:
+        change = assistant(rt).set_fact(key, value)
     verb = {"added": "added", "superseded": "updated", "duplicate": "already known"}[change.action]
     suffix = f" (was: {change.replaced.statement})" if change.replaced else ""
     typer.echo(f"{verb}: {change.fact.key} = {change.fact.value}{suffix}")
@@ -104,63 +86,48 @@ def forget(
     """Forget facts, their history, and (with --with-sources) the turns they came from."""
     if bool(what) == all_:
         raise InputError("give what to forget (a key, a category or words), or --all")
-    rt, store = _store()
-    rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
-    facts = store.current() if all_ else store.find(what or "")
-    if not facts:
-        raise InputError(f"no fact in the profile matches {what!r}; see 'pmem profile show'")
-    if not yes:
-        for f in facts:
-            typer.echo(f"  {f.key}: {f.statement}")
-        if not typer.confirm(f"Forget {len(facts)} fact(s)" + (" and the turns they came from" if with_sources else "") + "?"):
-            raise typer.Exit(1)
-    ids = [f.id for f in store.history()] if all_ else [f.id for f in facts]
-    count, turn_ids = store.delete(ids)
-    message = f"forgot {count} fact(s)"
-    if with_sources and turn_ids:
-        report = rt.memory.forget_exchanges(turn_ids)
+    with runtime() as rt:
+        rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
+        a = assistant(rt)
+        facts = a.facts() if all_ else a.find_facts(what or "")
+        if not facts:
+            raise InputError(f"no fact in the profile matches {what!r}; see 'pmem profile show'")
+        if not yes:
+            for f in facts:
+                typer.echo(f"  {f.key}: {f.statement}")
+            if not typer.confirm(f"Forget {len(facts)} fact(s)" + (" and the turns they came from" if with_sources else "") + "?"):
+                raise typer.Exit(1)
+        report = a.forget_profile(with_sources=with_sources) if all_ else a.forget_facts(facts, with_sources=with_sources)
+    message = f"forgot {report.facts} fact(s)"
+    if report.turns:
         message += f" and {report.turns} turn(s) they came from"
-    else:
-        rt.memory.purge()
     typer.echo(message)
-    rt.close()
 
 
 @app.command("edit")
 def edit() -> None:
     """Open the profile in $VISUAL/$EDITOR; on save it is validated and applied as a diff (never half-applied)."""
-    from pmem.core.profile import document
-
-    rt, store = _store()
-    text = document.render(store.current())
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    directory = rt.paths.cache_dir
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, name = tempfile.mkstemp(prefix="profile-", suffix=".toml", dir=str(directory))
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        while True:
-            try:
-                code = subprocess.call([*shlex.split(editor), str(path)])
-            except OSError as exc:
-                raise InputError(f"cannot run the editor {editor!r}: {exc.strerror or exc}; set $EDITOR") from None
-            if code != 0:
-                raise InputError(f"the editor exited with status {code}; the profile is unchanged")
-            edited = path.read_text(encoding="utf-8")
-            try:
-                result = document.apply(store, edited)
-                break
-            except InputError as exc:
-                if not sys.stdin.isatty():
-                    raise InputError(f"{exc}; the profile is unchanged") from None
-                typer.echo(f"pmem: error: {exc}", err=True)
-                if not typer.confirm("Edit again?", default=True):
-                    raise InputError("edit abandoned; the profile is unchanged") from None
-        typer.echo(result.line())
-    finally:
-        path.unlink(missing_ok=True)
+    with runtime() as rt:
+        a = assistant(rt)
+        with a.profile_draft() as path:
+            command = a.editor_command(path)
+            while True:
+                try:
+                    code = subprocess.call(command)
+                except OSError as exc:
+                    raise InputError(f"cannot run the editor {command[0]!r}: {exc.strerror or exc}; set $EDITOR") from None
+                if code != 0:
+                    raise InputError(f"the editor exited with status {code}; the profile is unchanged")
+                try:
+                    line = a.apply_profile_draft(path)
+                    break
+                except InputError as exc:
+                    if not sys.stdin.isatty():
+                        raise InputError(f"{exc}; the profile is unchanged") from None
+                    typer.echo(f"pmem: error: {exc}", err=True)
+                    if not typer.confirm("Edit again?", default=True):
+                        raise InputError("edit abandoned; the profile is unchanged") from None
+    typer.echo(line)
 
 
 @app.command("rebuild")
@@ -168,9 +135,8 @@ def rebuild(dry_run: bool = typer.Option(False, "--dry-run", help="Show what wou
     """Re-derive every learned fact from the journal, oldest conversation first. Facts you set or edited stay."""
     from pmem.cli.progress import progress_bar
 
-    rt = runtime()
-    with progress_bar("Re-reading your conversations") as update:
-        before, after = rt.profile.rebuild(dry_run=dry_run, progress=update)
+    with runtime() as rt, progress_bar("Re-reading your conversations") as update:
+        before, after = assistant(rt).rebuild_profile(dry_run=dry_run, progress=update)
     old = {(f.key, f.value) for f in before}
     new = {(f.key, f.value) for f in after}
     out = console(markup=False)
@@ -182,6 +148,3 @@ def rebuild(dry_run: bool = typer.Option(False, "--dry-run", help="Show what wou
             out.print(f"- {f.key}: {f.statement}")
     verb = "would have" if dry_run else "has"
     out.print(f"The profile {verb} {len(after)} current fact(s) ({len(new - old)} new, {len(old - new)} gone).")
-    if not dry_run and new != old:
-        rt.memory.purge()  # the saved prompt prefix holds the old profile
-    rt.close()

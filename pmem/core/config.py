@@ -101,6 +101,15 @@ class EmbedderSettings:
     path: str = ""
     """Directory of a sentence-transformers model. Empty: the all-MiniLM-L6-v2 that ships with pmem."""
 
+    backend: Literal["onnx", "sentence-transformers"] = "onnx"
+    """How the embedder runs. "onnx": ONNX Runtime without PyTorch (starts in a fraction of a second and in a
+    fraction of the memory; the same vectors), exported once from the model into ``export_dir``; models it does
+    not cover fall back to sentence-transformers. "sentence-transformers": always PyTorch."""
+
+    export_dir: str = ""
+    """Where the ONNX export is kept. Empty: ``embedders/`` in the cache dir. It is derived from the model's
+    files alone (no personal data), so several data dirs may share one."""
+
 
 @dataclass
 class MemorySettings:

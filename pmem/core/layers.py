@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pmem.core.config import Paths, Settings
 from pmem.core.engine.base import ChatEngine
+from pmem.core.forget import Forgetter
 from pmem.core.memory.service import MemoryService
 from pmem.core.profile.extract import explicit_request
 from pmem.core.profile.service import ProfileService
@@ -14,10 +15,11 @@ from pmem.core.store.journal import Turn
 class MemoryLayers:
     """Implements the chat service's ``Recall``: journal-derived episodes plus the profile."""
 
-    def __init__(self, settings: Settings, episodic: MemoryService, profile: ProfileService) -> None:
+    def __init__(self, settings: Settings, episodic: MemoryService, profile: ProfileService, forget: Forgetter) -> None:
         self.settings = settings
         self.episodic = episodic
         self.profile = profile
+        self.forget = forget
 
     def profile_block(self) -> str:
         return self.profile.block() if self.settings.memory.enabled else ""
@@ -36,10 +38,10 @@ class MemoryLayers:
         if verb == "remember":
             changes = self.profile.remember(what, [turn.id])
             return "remembered: " + "; ".join(c.fact.statement for c in changes) if changes else None
-        forgotten = self.profile.forget(what)
-        if forgotten:
-            self.episodic.purge()
-        return "forgot: " + "; ".join(f.statement for f in forgotten) if forgotten else "nothing in the profile matched that"
+        forgotten = self.profile.matching(what)
+        if not forgotten:
+            return "nothing in the profile matched that"
+        return "forgot: " + "; ".join(self.forget.facts(forgotten).fact_statements)
 
     def remember_exchange(self, user: Turn, assistant: Turn | None) -> None:
         self.episodic.remember_exchange(user, assistant)
@@ -57,7 +59,21 @@ class MemoryLayers:
         self.profile.resume()
 
     def check_adapter(self, engine: ChatEngine) -> str | None:
-        return self.episodic.check_adapter(engine)
+        """Before each turn: an adapter forgotten since it was loaded (here or in another process) stops now,
+        and one trained meanwhile (a background run finished) starts now."""
+        if not engine.adapter_id and not engine.adapter_base:
+            return None
+        from pmem.core.distill.store import AdapterStore
+
+        store = AdapterStore(self.episodic.conn, self.episodic.paths.adapters_dir)
+        note = None
+        if engine.adapter_id and not store.is_active(engine.adapter_id):
+            note = f"adapter {engine.adapter_id} is no longer used: something it was trained on was forgotten"
+            engine.drop_adapter()
+        live = store.active(engine.adapter_base) if engine.adapter_base else None
+        if live is not None and live.id != engine.adapter_id and engine.set_adapter(store.path(live), live.id):
+            note = f"now using adapter {live.id}, distilled from {live.facts} facts and {live.episodes} memories"
+        return note
 
     def flush(self, timeout: float | None = None) -> None:
         self.profile.flush(timeout)

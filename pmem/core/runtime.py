@@ -14,7 +14,10 @@ from pmem.core.store.db import connect
 from pmem.core.store.journal import Journal
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from pmem.core.distill.service import DistillService
+    from pmem.core.forget import Forgetter
     from pmem.core.layers import MemoryLayers
     from pmem.core.memory.service import MemoryService
     from pmem.core.profile.service import ProfileService
@@ -22,27 +25,46 @@ if TYPE_CHECKING:
 
 @dataclass
 class Runtime:
-    """Settings, paths and lazily opened stores for one pmem process."""
+    """Settings, paths and lazily opened stores for one pmem process. Use it as a context manager (or call
+    ``close()``): closing lets background work finish and releases the model and the stores.
+
+    Deferred imports in this module are there so that a command pays only for the layers it opens (``pmem
+    --help`` and ``pmem profile show`` never import the embedder, Chroma or llama.cpp)."""
 
     settings: Settings
     paths: Paths
     model_override: str | None = None
+    chat_engine: ChatEngine | None = None
+    """An engine to use instead of one made from the settings (tests inject a scripted one; a face may share one)."""
     use_adapter: bool = True
     """Apply the distilled LoRA adapter (``--no-adapter`` turns it off for one run)."""
     adapter_note: str = ""
+    """Why no adapter is applied although one exists (trained on another model, unreadable)."""
     private: bool = False
     """A private session (``--no-memory``): no profile, no recall, nothing written."""
     distill_on_close: bool = False
     """Whether ``close()`` should start a background distillation if enough is new (chat sessions, imports,
     forgetting do; one-off commands do not)."""
-    """Why no adapter is applied although one exists (trained on another model, unreadable)."""
     _journal: Journal | None = field(default=None, repr=False)
     _engine: ChatEngine | None = field(default=None, repr=False)
     _memory: MemoryService | None = field(default=None, repr=False)
     _profile: ProfileService | None = field(default=None, repr=False)
     _layers: MemoryLayers | None = field(default=None, repr=False)
     _distill: DistillService | None = field(default=None, repr=False)
+    _forget: Forgetter | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.chat_engine is not None:
+            self._engine = self.chat_engine
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        # After an error or Ctrl+C nothing is flushed that the user did not see finish; what is committed stays.
+        self.close(flush=kind is None)
 
     def in_background(self, name: str, job: Callable[[], None]) -> None:
         """Run ``job`` on a thread that ``close()`` waits for. Not a daemon: a thread still inside PyTorch or
@@ -53,9 +75,9 @@ class Runtime:
         thread.start()
 
     @classmethod
-    def load(cls) -> Runtime:
+    def load(cls, *, engine: ChatEngine | None = None) -> Runtime:
         paths = resolve_paths()
-        return cls(load_settings(paths), paths)
+        return cls(load_settings(paths), paths, chat_engine=engine)
 
     @property
     def journal(self) -> Journal:
@@ -145,13 +167,32 @@ class Runtime:
         return engine
 
     @property
+    def forget(self) -> Forgetter:
+        """Every erasure, across all layers, with the purge that follows it."""
+        if self._forget is None:
+            from pmem.core.forget import Forgetter
+
+            self._forget = Forgetter(self.journal, self.memory, self.paths)
+        return self._forget
+
+    @property
     def layers(self) -> MemoryLayers:
         """Every memory layer, as the chat service uses them."""
         if self._layers is None:
             from pmem.core.layers import MemoryLayers
 
-            self._layers = MemoryLayers(self.settings, self.memory, self.profile)
+            self._layers = MemoryLayers(self.settings, self.memory, self.profile, self.forget)
         return self._layers
+
+    @property
+    def layers_open(self) -> MemoryLayers | None:
+        """The memory layers if this process has opened them (for a status line: never opens anything)."""
+        return self._layers
+
+    @property
+    def engine_open(self) -> ChatEngine | None:
+        """The chat engine if one has been made (never makes one)."""
+        return self._engine
 
     def start_distill_if_due(self) -> bool:
         """Start a background distillation when enough is new since the last adapter; never raises."""
@@ -170,7 +211,10 @@ class Runtime:
         """Stop background work (letting it finish when ``flush``), then release the model and stores.
 
         Closing explicitly matters: a daemon thread still inside PyTorch or llama.cpp while the interpreter
-        shuts down can abort the process."""
+        shuts down can abort the process. Closing twice does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         for thread in self._threads:
             thread.join(timeout=120)
         if self._profile is not None:

@@ -65,19 +65,38 @@ class ImportSummary:
 # ---------------------------------------------------------------- reading
 
 
-def detect(data: Any) -> str:
-    if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
-        return "pmem"
-    if isinstance(data, dict) and isinstance(data.get("sessions"), list):
-        return "generic"
-    if isinstance(data, list) and data and all(isinstance(c, dict) and "mapping" in c for c in data[:5]):
+UNKNOWN_FORMAT = (
+    "unrecognised import format: expected a pmem export, the generic format "
+    "({\"sessions\": [{\"started_at\", \"turns\": [{\"role\", \"content\"}]}]}) or ChatGPT's conversations.json"
+)
+
+
+def classify(top: dict[str, Any] | None, item_keys: set[str]) -> str:
+    """The one format detector. ``top``: a top-level object's scalar fields and the names of its keys
+    (None when the file is an array); ``item_keys``: the keys of the first item of the array. Both the
+    in-memory ``parse`` and the streaming ``read_import`` describe what they saw this way."""
+    if top is not None:
+        if top.get("format") == EXPORT_FORMAT:
+            _check_pmem_version(top.get("version"))
+            return "pmem"
+        if "sessions" in top:
+            return "generic"
+    elif "mapping" in item_keys:
         return "chatgpt"
-    if isinstance(data, list) and data and all(isinstance(s, dict) and "turns" in s for s in data[:5]):
+    elif "turns" in item_keys:
         return "generic"
-    raise InputError(
-        "unrecognised import format: expected a pmem export, the generic format "
-        "({\"sessions\": [{\"started_at\", \"turns\": [{\"role\", \"content\"}]}]}) or ChatGPT's conversations.json"
-    )
+    raise InputError(UNKNOWN_FORMAT)
+
+
+def detect(data: Any) -> str:
+    if isinstance(data, dict):
+        top = {k: v for k, v in data.items() if k in ("format", "version")}
+        if isinstance(data.get("sessions"), list):
+            top["sessions"] = True
+        return classify(top, set())
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return classify(None, set(data[0]))
+    raise InputError(UNKNOWN_FORMAT)
 
 
 def parse(data: Any) -> tuple[str, list[ImportSession]]:
@@ -282,11 +301,8 @@ def read_import(path: Path) -> StreamedImport:
 
 
 def _sniff(events, path: Path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """The format, from the top-level keys (an object) or the first item's keys (an array)."""
-    unknown = InputError(
-        "unrecognised import format: expected a pmem export, the generic format "
-        "({\"sessions\": [{\"started_at\", \"turns\": [{\"role\", \"content\"}]}]}) or ChatGPT's conversations.json"
-    )
+    """The format (by ``classify``) and where the sessions are, from the top-level keys of an object or the
+    first item's keys of an array, reading no further than that."""
     first = next(events, None)
     if first is None:
         raise InputError(f"{path} is empty")
@@ -297,27 +313,22 @@ def _sniff(events, path: Path) -> tuple[str, str]:  # type: ignore[no-untyped-de
             if prefix in ("format", "version") and event in ("string", "number"):
                 top[prefix] = value
             elif prefix == "sessions" and event == "start_array":
-                if top.get("format") == EXPORT_FORMAT:
-                    _check_pmem_version(top.get("version"))
-                    return "pmem", "sessions.item"
-                return "generic", "sessions.item"
+                top["sessions"] = True
+                break
             elif prefix == "" and event == "end_map":
                 break
-        if top.get("format") == EXPORT_FORMAT:
-            _check_pmem_version(top.get("version"))
-            return "pmem", "sessions.item"
-        raise unknown
+        return classify(top, set()), "sessions.item"
     if event == "start_array":
+        keys: set[str] = set()
         for prefix, event, value in events:
             if prefix == "item" and event == "map_key":
-                if value == "mapping":
-                    return "chatgpt", "item"
-                if value == "turns":
-                    return "generic", "item"
-            elif prefix == "" and event == "end_array":
+                keys.add(value)
+                if value in ("mapping", "turns"):
+                    break
+            elif (prefix == "item" and event == "end_map") or (prefix == "" and event == "end_array"):
                 break
-        raise unknown
-    raise unknown
+        return classify(None, keys), "item"
+    raise InputError(UNKNOWN_FORMAT)
 
 
 def _json_error(path: Path, exc: Exception) -> str:

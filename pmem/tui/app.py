@@ -8,10 +8,7 @@ post messages; only this module talks to the core.
 
 from __future__ import annotations
 
-import os
-import shlex
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
+from pmem.core.assistant import Assistant
 from pmem.core.errors import PmemError
 from pmem.core.runtime import Runtime
 from pmem.tui.keys import app_bindings
@@ -75,6 +73,7 @@ class PmemApp(App[None]):
     def __init__(self, runtime: Runtime, *, show_welcome: bool = True) -> None:
         super().__init__()
         self.runtime = runtime
+        self.assistant = Assistant(runtime)
         self.show_welcome = show_welcome
         self.service: Any = None
         self.timeline: list[str] = []
@@ -89,7 +88,8 @@ class PmemApp(App[None]):
         self._stream: Any = None
         self._reply_text: list[str] = []
         self._status = Status(state="loading")
-        self._reader: Any = None
+        self._reading = False
+        """Whether the panel's reader is open (after the model has loaded)."""
         self._draft_timer: Any = None
         self._learned: list[LearnedView] = []
         theme = runtime.settings.ui.theme
@@ -142,35 +142,23 @@ class PmemApp(App[None]):
         self._mark("model_loading")
         rt = self.runtime
         try:
-            engine = rt.engine
-            engine.load()
-            from pmem.core.chat import ChatService
-            from pmem.core.store.db import connect
-
-            if rt.private:
-                self.service = ChatService(settings=rt.settings, paths=rt.paths, engine=engine, journal=None, recall=None)
-                self.service.warm()
-                self._reader = connect(rt.paths.database)
-                self.post_message(ModelReady())
-                return
-            layers = rt.layers
-            layers.episodic.never_wait_for_embedder = True
-            layers.profile.on_change = lambda changes: self.post_message(ProfileChanged(learned_views(changes)))
-            self.service = ChatService(settings=rt.settings, paths=rt.paths, engine=engine, journal=rt.journal, recall=layers)
+            rt.engine.load()
+            self.service = self.assistant.open_chat(
+                on_learned=lambda changes: self.post_message(ProfileChanged(learned_views(changes))), interactive=True
+            )
             self.service.warm()
-            self._reader = connect(rt.paths.database)
+            self.assistant.open_reader()
+            self._reading = True
         except PmemError as exc:
             self.post_message(ModelFailed(str(exc)))
             return
         self.post_message(ModelReady())
-        rt.in_background("pmem-warm-memory", lambda: self._warm_memory(layers))
+        if not rt.private:
+            rt.in_background("pmem-warm-memory", self._warm_memory)
 
-    def _warm_memory(self, layers: Any) -> None:
-        """Load the embedder and catch up on indexing, after the model is usable (never before)."""
+    def _warm_memory(self) -> None:
         try:
-            layers.episodic.embedder.load()
-            layers.episodic.reconcile()
-            layers.episodic.indexer.wake()
+            self.assistant.warm_memory()
         except PmemError as exc:
             if self.is_running:
                 self.call_from_thread(self.notify, f"memory search is limited to words: {exc}", severity="warning")
@@ -283,7 +271,7 @@ class PmemApp(App[None]):
             context_used=stats.prompt_tokens + stats.completion_tokens,
             tokens_per_s=stats.tokens_per_s,
         )
-        hits = self.runtime.layers.episodic.last_hits if info.prompt and info.prompt.memories else []
+        hits = self.assistant.last_recalled() if info.prompt and info.prompt.memories else []
         self.query_one(MemoryPanel).show_memories(
             [MemoryView(h.id, h.episode.session_id, h.date, h.episode.transcript()) for h in hits]
         )
@@ -324,12 +312,10 @@ class PmemApp(App[None]):
 
     @work(thread=True, exclusive=True, group="panel", exit_on_error=False)
     def _refresh_panel(self) -> None:
-        if self._reader is None:
+        if not self._reading:
             return
-        from pmem.core.profile.store import ProfileStore
-
-        facts = [FactView(f.id, f.key, f.statement, f.valid_from) for f in ProfileStore(self._reader).current()]
-        count = int(self._reader.execute("SELECT count(*) FROM episodes").fetchone()[0])
+        current, count = self.assistant.panel()
+        facts = [FactView(f.id, f.key, f.statement, f.valid_from) for f in current]
         self.call_from_thread(self._apply_panel, facts, count)
 
     def _apply_panel(self, facts: list[FactView], count: int) -> None:
@@ -351,24 +337,17 @@ class PmemApp(App[None]):
             return
 
         def job() -> str:
-            restored = [self.runtime.layers.profile.undo(v.fact_id) for v in learned]
-            self.runtime.memory.purge()  # the saved prompt prefix holds the profile
-            back = [f.statement for f in restored if f is not None]
+            _, restored = self.assistant.undo_learned([v.fact_id for v in learned])
+            back = [f.statement for f in restored]
             return "Undone: " + "; ".join(v.statement for v in learned) + (f" (back to: {'; '.join(back)})" if back else "")
 
         self._core(job)
 
     def _set_status(self, **changes: Any) -> None:
         values = {**self._status.__dict__, **changes}
-        layers = self.runtime._layers
-        if layers is not None:
-            work = []
-            if layers.episodic.indexing:
-                work.append("indexing memories")
-            if layers.profile.pending:
-                work.append(f"learning from {layers.profile.pending} message(s)")
-            values["background"] = ", ".join(work)
-        engine = self.runtime._engine
+        if self.runtime.layers_open is not None:
+            values["background"] = ", ".join(self.assistant.background_work())
+        engine = self.runtime.engine_open
         values["adapter"] = bool(engine is not None and engine.adapter_id)
         values["private"] = self.runtime.private
         self._status = Status(**values)
@@ -409,37 +388,26 @@ class PmemApp(App[None]):
             engine = rt.engine if self.model_state == "ready" else None
             await chat.add_message("system", f"Model: **{engine.model_name if engine else 'not loaded'}**" + (f" · context {engine.n_ctx} tokens" if engine else ""))
         elif command == "/profile":
-            from pmem.core.profile.service import render_block
-
-            if self._reader is None:
+            if not self._reading:
                 self.notify("Still loading.")
                 return
-            from pmem.core.profile.store import ProfileStore
-
-            block = render_block(ProfileStore(self._reader).current(), person="third")
+            block = self.assistant.profile_text()
             await chat.add_message("system", "**What pmem knows about you**\n\n" + (block or "Nothing yet."))
         elif command in ("/remember", "/forget"):
             if not arg:
                 self.notify(f"Usage: {command} TEXT", severity="warning")
             elif self.model_state != "ready":
                 self.notify("Still loading; try again in a moment.")
+            elif rt.private:
+                self.notify("Private session: nothing is remembered or forgotten.", severity="warning")
             elif command == "/remember":
-                self._core(lambda: self._remember(arg))
+                self._core(lambda: self.assistant.remember(arg))
             else:
-                self._core(lambda: self._forget_facts(arg))
+                self._core(lambda: self.assistant.forget_said(arg))
         elif command == "/export":
             self.action_export(arg or None)
         else:
             self.notify(f"Unknown command {command}; /help lists them.", severity="warning")
-
-    def _remember(self, what: str) -> str:
-        changes = self.runtime.layers.profile.remember(what)
-        return "remembered: " + "; ".join(c.fact.statement for c in changes) if changes else "nothing to remember in that"
-
-    def _forget_facts(self, what: str) -> str:
-        facts = self.runtime.layers.profile.forget(what)
-        self.runtime.memory.purge()
-        return "forgot: " + "; ".join(f.statement for f in facts) if facts else "nothing in the profile matched that"
 
     # ------------------------------------------------------------------ actions
 
@@ -467,15 +435,10 @@ class PmemApp(App[None]):
 
     @work(thread=True, exclusive=True, group="panel", exit_on_error=False)
     def action_conversations(self) -> None:
-        if self._reader is None:
+        if not self._reading:
             self.call_from_thread(self.notify, "Still loading.")
             return
-        from pmem.core.store.journal import Journal
-
-        sessions = [
-            SessionView(s.id, s.title, s.started_at, n, first)
-            for s, n, first in Journal(self._reader).session_summaries()
-        ]
+        sessions = [SessionView(s.id, s.title, s.started_at, n, first) for s, n, first in self.assistant.conversations()]
         self.call_from_thread(self.push_screen, ConversationsScreen(sessions), self._on_conversation_chosen)
 
     def _on_conversation_chosen(self, choice: tuple[str, str] | None) -> None:
@@ -487,7 +450,7 @@ class PmemApp(App[None]):
         elif action == "rename":
             def renamed(title: str | None) -> None:
                 if title:
-                    self._core(lambda: (self.runtime.journal.rename_session(session_id, title), f"renamed to {title!r}")[1])
+                    self._core(lambda: (self.assistant.rename(session_id, title), f"renamed to {title!r}")[1])
 
             self.push_screen(TextPromptScreen("New title for this conversation:"), renamed)
         elif action == "delete":
@@ -496,19 +459,18 @@ class PmemApp(App[None]):
                     open_now = self.service is not None and self.service.session is not None and self.service.session.id == session_id
                     # The chat service notices the forget itself before its next turn; the view is cleared here.
                     after = self._clear_conversation if open_now else None
-                    self._core(lambda: self.runtime.memory.forget_session(session_id).summary(), after)
+                    self._core(lambda: self.assistant.forget_session(session_id).summary(), after)
 
             self.push_screen(ConfirmScreen("Delete this conversation and forget everything said in it?", "Delete"), confirmed)
 
     @work(thread=True, group="core", exit_on_error=False)
     def _resume(self, session_id: str) -> None:
         with self._core_lock:
-            journal = self.runtime.journal
-            session = journal.session(session_id)
+            session = self.assistant.session(session_id)
             if session is None or self.service is None:
                 return
             self.service.resume(session)
-            turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in journal.turns(session_id)]
+            turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in self.assistant.turns(session_id)]
         self.call_from_thread(self._show_resumed, turns)
 
     async def _show_resumed(self, turns: list[TurnView]) -> None:
@@ -522,11 +484,8 @@ class PmemApp(App[None]):
         session = self.service.session
 
         def job() -> str:
-            from pmem.core.transfer import session_markdown
-
             target = Path(path).expanduser() if path else Path.cwd() / f"pmem-{session.started_at[:10]}-{session.id}.md"
-            target.write_text(session_markdown(self.runtime.journal, session.id), encoding="utf-8")
-            return f"exported to {target}"
+            return f"exported to {self.assistant.export_session(session.id, target)}"
 
         self._core(job, None)
 
@@ -534,34 +493,25 @@ class PmemApp(App[None]):
         if self.model_state != "ready":
             self.notify("Still loading.")
             return
-        from pmem.core.profile import document
-
-        store = self.runtime.layers.profile.store
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        self.runtime.paths.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, name = tempfile.mkstemp(prefix="profile-", suffix=".toml", dir=str(self.runtime.paths.cache_dir))
-        path = Path(name)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(document.render(store.current()))
-            try:
-                with self.suspend():
-                    code = subprocess.call([*shlex.split(editor), str(path)])
-            except SuspendNotSupported:  # no terminal to hand over (a headless or web driver): run it as it is
-                code = subprocess.call([*shlex.split(editor), str(path)], stdin=subprocess.DEVNULL)
-            if code != 0:
-                self.notify(f"The editor exited with status {code}; the profile is unchanged.", severity="warning")
-                return
-            with self._core_lock:
-                result = document.apply(store, path.read_text(encoding="utf-8"))
-            self.notify(result.line())
+            with self.assistant.profile_draft() as path:
+                command = self.assistant.editor_command(path)
+                try:
+                    with self.suspend():
+                        code = subprocess.call(command)
+                except SuspendNotSupported:  # no terminal to hand over (a headless or web driver): run it as it is
+                    code = subprocess.call(command, stdin=subprocess.DEVNULL)
+                if code != 0:
+                    self.notify(f"The editor exited with status {code}; the profile is unchanged.", severity="warning")
+                    return
+                with self._core_lock:
+                    self.notify(self.assistant.apply_profile_draft(path))
         except PmemError as exc:
             self.notify(f"{exc} — the profile is unchanged.", severity="error", timeout=10)
         except OSError as exc:
-            self.notify(f"Cannot run the editor {editor!r}: {exc}", severity="error")
+            self.notify(f"Cannot run the editor: {exc}", severity="error")
         finally:
-            path.unlink(missing_ok=True)
-        self._refresh_panel()
+            self._refresh_panel()
 
     # ------------------------------------------------------------------ memory panel messages
 
@@ -573,37 +523,31 @@ class PmemApp(App[None]):
                 return
             if message.kind == "fact":
                 def job() -> str:
-                    store = self.runtime.layers.profile.store
-                    count, _ = store.delete([message.item_id])
-                    self.runtime.memory.purge()
-                    return f"forgot {count} fact(s)"
+                    return self.assistant.forget_fact_ids([message.item_id]).summary()
             else:
                 def job() -> str:
-                    return self.runtime.memory.forget_episode(message.item_id).summary()
+                    return self.assistant.forget_memory(message.item_id).summary()
 
             self._core(job, self._drop_forgotten_memory if message.kind == "memory" else None)
 
         self.push_screen(ConfirmScreen(f"Forget {what}?\n\n{message.text}"), confirmed)
 
     def _drop_forgotten_memory(self) -> None:
-        hits = self.runtime.layers.episodic.last_hits
-        live = self.runtime.memory.episodes.all_ids()
+        hits = self.assistant.last_recalled()
+        live = self.assistant.live_memory_ids()
         self.query_one(MemoryPanel).show_memories(
             [MemoryView(h.id, h.episode.session_id, h.date, h.episode.transcript()) for h in hits if h.id in live]
         )
 
     @work(thread=True, group="panel", exit_on_error=False)
     def on_memory_panel_open_session(self, message: MemoryPanel.OpenSession) -> None:
-        if self._reader is None:
+        if not self._reading:
             return
-        from pmem.core.store.journal import Journal
-
-        journal = Journal(self._reader)
-        session = journal.session(message.session_id)
+        session = self.assistant.session(message.session_id)
         if session is None:
             self.call_from_thread(self.notify, "That conversation no longer exists.", severity="warning")
             return
-        turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in journal.turns(session.id)]
+        turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in self.assistant.turns(session.id)]
         title = f"{session.title or 'Conversation'} · {session.started_at[:16].replace('T', ' ')}"
         self.call_from_thread(self.push_screen, SessionScreen(title, turns))
 
@@ -638,9 +582,5 @@ class PmemApp(App[None]):
 
 
 def run_app(runtime: Runtime) -> None:
-    """Run the app until the user quits; then let background work finish and close the stores."""
-    app = PmemApp(runtime)
-    try:
-        app.run()
-    finally:
-        runtime.close()
+    """Run the app until the user quits; the caller closes the runtime (background work finishes then)."""
+    PmemApp(runtime).run()

@@ -286,7 +286,37 @@ class DistillService:
         made = self.store.latest(self.fingerprint)
         return made if made is not None and (since is None or made.id != since.id) and made.status == "active" else None
 
+    def describe(self, adapter: Adapter) -> str:
+        """One line about an adapter another run made."""
+        return DistillReport(adapter=adapter, seconds=adapter.train_s or 0.0).summary()
+
+    def running(self) -> bool:
+        """Whether a run for this data dir is training now (in any process)."""
+        from pmem.core.distill.store import distill_running
+
+        return distill_running(self.paths.adapters_dir)
+
+    def queued(self) -> dict[str, str] | None:
+        """A background run waiting to start: since when and why (another run, a busy machine)."""
+        from pmem.core.distill.store import queued
+
+        return queued(self.paths.adapters_dir)
+
+    missing_extra = staticmethod(missing_extra)
+    require_extra = staticmethod(require_extra)
+    install_hint = INSTALL_HINT
+
     # ------------------------------------------------------------------ in the background
+
+    def run_queued(self, epochs: int | None = None) -> DistillReport:
+        """What ``start_background``'s child does: wait its turn (one run per user account, a machine not busy),
+        then train unless another run made an adapter meanwhile, pausing while a chat turn is answered."""
+        before = self.store.latest(self.fingerprint)
+        with turn_of_background_run(self.settings, self.paths):
+            latest = self.store.latest(self.fingerprint)
+            if latest is not None and (before is None or latest.id != before.id):
+                return DistillReport(skipped=f"not needed: adapter {latest.id} was trained while this run waited")
+            return self.run(wait_while=lambda: user_waiting(self.paths), epochs=epochs)
 
     def start_background(self) -> bool:
         """Start a low-priority ``pmem distill`` process that outlives this one; False if one is running."""

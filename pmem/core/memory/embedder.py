@@ -1,4 +1,5 @@
-"""Sentence embeddings with sentence-transformers, loaded from a local directory (never from a hub)."""
+"""Sentence embeddings from a local model directory (never from a hub): through ONNX Runtime when the model
+allows it (``onnx_encoder``), else sentence-transformers."""
 
 from __future__ import annotations
 
@@ -12,13 +13,23 @@ from pmem.core.errors import ModelError
 
 
 class Embedder:
-    """A lazily loaded sentence-transformers model; thread-safe, CPU by default."""
+    """A lazily loaded sentence embedder; thread-safe, CPU by default.
 
-    def __init__(self, name: str, path: Path, *, device: str = "cpu", threads: int | None = None) -> None:
+    ``backend="onnx"`` with an ``export_dir`` runs the model through ONNX Runtime (exported there on first use);
+    otherwise, or for a model the ONNX path does not cover, sentence-transformers runs it."""
+
+    def __init__(
+        self, name: str, path: Path, *, device: str = "cpu", threads: int | None = None,
+        backend: str = "onnx", export_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.path = Path(path)
         self.device = device
         self.threads = threads
+        self.backend = backend
+        self.export_dir = export_dir
+        self.runs_on = ""
+        """"onnx" or "sentence-transformers" once loaded."""
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -28,6 +39,16 @@ class Embedder:
 
     def load(self) -> Any:
         with self._lock:
+            if self._model is None and self.backend == "onnx" and self.export_dir is not None:
+                from pmem.core.memory import onnx_encoder
+
+                if onnx_encoder.supported(self.path):
+                    exported = onnx_encoder.export(self.path, onnx_encoder.export_dir(self.path, self.export_dir))
+                    try:
+                        self._model = onnx_encoder.OnnxEncoder(exported, threads=self.threads)
+                    except Exception as exc:  # noqa: BLE001 - a damaged export: one line, not a traceback
+                        raise ModelError(f"cannot load the ONNX embedder from {exported}: {exc}; delete it to export again") from None
+                    self.runs_on = "onnx"
             if self._model is None:
                 import torch
 
@@ -39,11 +60,14 @@ class Embedder:
                     self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
                 except (OSError, ValueError) as exc:
                     raise ModelError(f"cannot load the embedder from {self.path}: {exc}") from None
+                self.runs_on = "sentence-transformers"
             return self._model
 
     @property
     def dimension(self) -> int:
         model = self.load()
+        if self.runs_on == "onnx":
+            return int(model.dimension)
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
@@ -53,7 +77,17 @@ class Embedder:
             return np.zeros((0, 384), dtype=np.float32)
         model = self.load()
         with self._lock:
+            if self.runs_on == "onnx":
+                return model.encode(texts, batch_size=batch_size)
             vectors = model.encode(
                 texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def embedder_from_settings(settings: Any, paths: Any, path: Path) -> Embedder:
+    """The embedder the settings describe (one place, for the memory layer and the benchmarks)."""
+    from pmem.core.config import resolved_threads
+
+    export = Path(settings.embedder.export_dir).expanduser() if settings.embedder.export_dir else paths.cache_dir / "embedders"
+    return Embedder(settings.embedder.name, path, threads=resolved_threads(settings), backend=settings.embedder.backend, export_dir=export)

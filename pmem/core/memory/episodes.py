@@ -132,6 +132,13 @@ class EpisodeTable:
                 out[eid] = Episode(eid, ts[0].session_id, h["first_turn_id"], h["last_turn_id"], h["ecreated"], tuple(ts))
         return out
 
+    def newest(self, limit: int, session: str | None = None) -> list[Episode]:
+        """Episodes newest first (of one session, if given)."""
+        sql = "SELECT id FROM episodes" + (" WHERE session_id = ?" if session else "") + " ORDER BY created_at DESC, first_turn_id DESC LIMIT ?"
+        ids = [r[0] for r in self.conn.execute(sql, (session, limit) if session else (limit,))]
+        loaded = self.load(ids)
+        return [loaded[i] for i in ids if i in loaded]
+
     def pending(self, limit: int = 256) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM episodes WHERE indexed = 0 ORDER BY rowid LIMIT ?", (limit,))]
 

@@ -24,6 +24,7 @@ from typing import Any
 from pmem.core.memory.embedder import Embedder
 from pmem.core.memory.episodes import Episode, EpisodeTable
 from pmem.core.memory.vectors import VectorStore
+from pmem.core.memory.when import question_dates
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Weights:
     session_prior: float = 0.5
     """Share of the best score in a turn's session added to the turn's own."""
     recency: float = 0.002
+    date: float = 0.3
+    """Added to a turn said within a time the question names ("in May 2023", "last week"; ``when.py``). Chosen on
+    conversations 0-4 (0.1-1.0 measured; bench/results/locomo_dates.json)."""
     candidates: int = 100
     """Turns taken from each retriever before fusion."""
     fusion: str = "score"
@@ -228,6 +232,8 @@ class Retriever:
                 lx = t.lexical / top_lexical
             t.parts = {"dense": w.dense * d, "lexical": w.lexical * lx}
             t.score = t.parts["dense"] + t.parts["lexical"]
+        if w.date:
+            self._favour_dates(text, turns, now or datetime.now(timezone.utc))
         best_in_session: dict[str, float] = {}
         for t in turns.values():
             best_in_session[t.session] = max(best_in_session.get(t.session, 0.0), t.score)
@@ -301,6 +307,18 @@ class Retriever:
         self._time(started, t_dense, t_lex)
         return result
 
+    def _favour_dates(self, text: str, turns: dict[int, _Turn], now: datetime) -> None:
+        intervals = question_dates(text, now)
+        if not intervals:
+            return
+        marks = ",".join("?" * len(turns))
+        said = self.conn.execute(f"SELECT id, created_at FROM turns WHERE id IN ({marks})", list(turns)).fetchall()
+        for tid, created in said:
+            when = _when(created)
+            if when is not None and any(i.holds(when) for i in intervals):
+                turns[tid].parts["date"] = self.weights.date
+                turns[tid].score += self.weights.date
+
     def _time(self, started: float, t_dense: float, t_lex: float) -> None:
         self.last_timing = {
             "dense_ms": (t_dense - started) * 1000,
@@ -313,13 +331,18 @@ def _int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _recency(created_at: str, now: datetime) -> float:
+def _when(created_at: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(created_at)
-    except ValueError:
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
+def _recency(created_at: str, now: datetime) -> float:
+    when = _when(created_at)
+    if when is None:
         return 0.0
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     age_days = max(0.0, (now - when).total_seconds() / 86400)
     return math.exp(-age_days / RECENCY_DAYS)
 

@@ -1,4 +1,4 @@
-"""The memory facade the chat service and the faces use: recall, remember, reconcile, reindex, forget, stats.
+"""The episodic layer: recall, remember, reconcile, reindex, stats (forgetting is ``pmem.core.forget``).
 
 Indexing (embedding + vector upsert) runs on a background thread with its own SQLite connection, so
 a new exchange never delays the next prompt. Lexical search covers a new exchange at once (FTS is
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from pmem.core import failpoints
-from pmem.core.config import Paths, Settings, resolved_threads
+from pmem.core.config import Paths, Settings
 from pmem.core.engine.base import ChatEngine
-from pmem.core.memory.embedder import Embedder
+from pmem.core.memory.embedder import Embedder, embedder_from_settings
 from pmem.core.memory.episodes import Episode, EpisodeTable, Passage, passages
 from pmem.core.memory.retrieval import Hit, Retriever
 from pmem.core.memory.vectors import VectorStore
@@ -30,23 +30,6 @@ from pmem.core.store.journal import Journal, Turn
 Progress = Callable[[int, int], None]
 
 
-@dataclass
-class ForgetReport:
-    turns: int = 0
-    sessions: int = 0
-    episodes: int = 0
-    vectors: int = 0
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        facts = self.details.get("facts", 0)
-        return (
-            f"forgot {self.turns} turn(s), {self.episodes} memory(ies) and {self.vectors} vector(s)"
-            + (f", {facts} profile fact(s) learned from them" if facts else "")
-            + (f", removed {self.sessions} session(s)" if self.sessions else "")
-        )
-
-
 class MemoryService:
     def __init__(
         self, settings: Settings, paths: Paths, conn: sqlite3.Connection, *, embedder: Embedder | None = None
@@ -56,9 +39,7 @@ class MemoryService:
         self.paths = paths
         self.conn = conn
         self.episodes = EpisodeTable(conn)
-        self.embedder = embedder or Embedder(
-            settings.embedder.name, resolve_embedder(settings.embedder.path), threads=resolved_threads(settings)
-        )
+        self.embedder = embedder or embedder_from_settings(settings, paths, resolve_embedder(settings.embedder.path))
         self.vectors = VectorStore(settings, paths, settings.embedder.name)
         self.retriever = Retriever(conn, self.vectors, self.embedder)
         self.last_hits: list[Hit] = []
@@ -67,7 +48,8 @@ class MemoryService:
         self.never_wait_for_embedder = False
         """When set (the TUI), a prompt sent before the embedder has loaded uses lexical search only."""
         self._indexer: _Indexer | None = None
-        self._write = threading.Lock()
+        self.write_lock = threading.Lock()
+        """Held by every write on ``conn`` (the chat's thread, a face's worker and forgetting share it)."""
 
     # ------------------------------------------------------------------ the chat service's view (Recall)
 
@@ -106,6 +88,9 @@ class MemoryService:
         self._sync([user.session_id])
         self.indexer.wake()
 
+    def check_adapter(self, engine: ChatEngine) -> str | None:
+        return None  # adapters are the memory layers' concern (``MemoryLayers``), not the episodic layer's alone
+
     @property
     def indexing(self) -> bool:
         """Whether background indexing has work in hand (for a status line; no I/O)."""
@@ -121,8 +106,9 @@ class MemoryService:
 
     # ------------------------------------------------------------------ search
 
-    def search(self, query: str, k: int = 8, *, exclude_session: str | None = None) -> list[Hit]:
-        return self.retriever.search(query, k, exclude_session=exclude_session)
+    def search(self, query: str, k: int = 8, *, exclude_session: str | None = None, now: datetime | None = None) -> list[Hit]:
+        """``now``: the moment of asking, for recency and for relative times in the question (default: now)."""
+        return self.retriever.search(query, k, exclude_session=exclude_session, now=now)
 
     def get(self, episode_id: str) -> Episode | None:
         return self.episodes.load([episode_id]).get(episode_id)
@@ -136,7 +122,7 @@ class MemoryService:
         return self._indexer
 
     def _sync(self, session_ids: list[str]) -> int:
-        with self._write, transaction(self.conn):
+        with self.write_lock, transaction(self.conn):
             return self.episodes.sync_sessions(session_ids)
 
     def index_pending(
@@ -196,16 +182,16 @@ class MemoryService:
         self.vectors.delete_episodes(orphans)
         missing = [i for i in known - stored]
         if missing:
-            with self._write, transaction(self.conn):
+            with self.write_lock, transaction(self.conn):
                 self.conn.executemany("UPDATE episodes SET indexed = 0 WHERE id = ?", [(i,) for i in missing])
         return {"sessions_resynced": stale, "episodes_changed": synced, "orphan_vectors": len(orphans), "unindexed": len(missing)}
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder)."""
         self.vectors.reset()
-        with self._write, transaction(self.conn):
+        with self.write_lock, transaction(self.conn):
             self.conn.execute("DELETE FROM episodes")
-            self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
+            Journal(self.conn).rebuild_index()
             sessions = [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
             self.episodes.sync_sessions(sessions)
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.name,))
@@ -220,112 +206,6 @@ class MemoryService:
         if self._indexer is not None:
             self._indexer.stop()
             self._indexer = None
-
-    # ------------------------------------------------------------------ forgetting
-
-    def forget_turns(self, turn_ids: list[int]) -> ForgetReport:
-        """Remove turns from the journal, the lexical index, the episodes and the vector store."""
-        report = ForgetReport()
-        if not turn_ids:
-            return report
-        affected = self.episodes.containing_turns(turn_ids)
-        # Vectors of the episodes next to these embed their edge turns as context: re-made without them.
-        beside = self.episodes.neighbours(affected)
-        marks = ",".join("?" * len(turn_ids))
-        uids = [r[0] for r in self.conn.execute(f"SELECT uid FROM turns WHERE id IN ({marks})", turn_ids)]
-        embedded = self.vectors.existing(uids) if affected else set()
-        from pmem.core.profile.store import ProfileStore
-
-        profile = ProfileStore(self.conn)
-        with self._write, transaction(self.conn):
-            # Facts learned only from these turns go with them; facts they had superseded come back.
-            facts = profile.derived_only_from(turn_ids)
-            report.details["facts"] = profile.delete(facts, with_history=False)[0] if facts else 0
-            marks = ",".join("?" * len(turn_ids))
-            sessions = [r[0] for r in self.conn.execute(f"SELECT DISTINCT session_id FROM turns WHERE id IN ({marks})", turn_ids)]
-            report.turns = self.conn.execute(f"DELETE FROM turns WHERE id IN ({marks})", turn_ids).rowcount
-            empty = [
-                s for s in sessions if self.conn.execute("SELECT 1 FROM turns WHERE session_id = ? LIMIT 1", (s,)).fetchone() is None
-            ]
-            for s in empty:
-                self.conn.execute("DELETE FROM sessions WHERE id = ?", (s,))
-            report.sessions = len(empty)
-            self.episodes.sync_sessions([s for s in sessions if s not in empty])
-            self.episodes.mark_unindexed(beside)
-            Journal(self.conn).bump_forget_generation()
-            failpoints.reach("forget.commit")
-        known = self.episodes.all_ids()
-        gone = [e for e in affected if e not in known]
-        report.episodes = len(affected)
-        # Every vector of an affected episode goes (what remains of it is embedded again); the report counts
-        # the vectors of the forgotten turns themselves.
-        deleted = self.vectors.delete_episodes(affected) if affected else 0
-        self.vectors.delete_episodes([e for e in beside if e in known])
-        report.vectors = len(embedded)
-        report.details["episodes_removed"] = len(gone)
-        self.purge(vectors=bool(deleted))
-        self.indexer.wake()
-        return report
-
-    def forget_exchanges(self, turn_ids: list[int]) -> ForgetReport:
-        """Forget whole exchanges: these turns and the turns they were exchanged with (e.g. a reply that echoed them)."""
-        episodes = self.episodes.load(self.episodes.containing_turns(turn_ids))
-        every = sorted({t.id for e in episodes.values() for t in e.turns} | set(turn_ids))
-        return self.forget_turns(every)
-
-    def forget_episode(self, episode_id: str) -> ForgetReport:
-        episode = self.get(episode_id)
-        return self.forget_turns([t.id for t in episode.turns]) if episode else ForgetReport()
-
-    def forget_session(self, session_id: str) -> ForgetReport:
-        ids = [r[0] for r in self.conn.execute("SELECT id FROM turns WHERE session_id = ?", (session_id,))]
-        report = self.forget_turns(ids)
-        if not ids and self.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone():
-            with self._write:
-                self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-            report.sessions = 1
-        return report
-
-    def forget_match(self, text: str) -> ForgetReport:
-        ids = [
-            r[0]
-            for r in self.conn.execute("SELECT id FROM turns WHERE instr(lower(content), lower(?)) > 0", (text,))
-        ]
-        return self.forget_turns(ids)
-
-    def check_adapter(self, engine: ChatEngine) -> str | None:
-        """Before each turn: an adapter forgotten since it was loaded (here or in another process) stops now,
-        and one trained meanwhile (a background run finished) starts now."""
-        if not engine.adapter_id and not engine.adapter_base:
-            return None
-        from pmem.core.distill.store import AdapterStore
-
-        store = AdapterStore(self.conn, self.paths.adapters_dir)
-        note = None
-        if engine.adapter_id and not store.is_active(engine.adapter_id):
-            note = f"adapter {engine.adapter_id} is no longer used: something it was trained on was forgotten"
-            engine.drop_adapter()
-        live = store.active(engine.adapter_base) if engine.adapter_base else None
-        if live is not None and live.id != engine.adapter_id and engine.set_adapter(store.path(live), live.id):
-            note = f"now using adapter {live.id}, distilled from {live.facts} facts and {live.episodes} memories"
-        return note
-
-    def purge(self, *, vectors: bool = False) -> None:
-        """Make deleted data unrecoverable from the files: merge the FTS index, checkpoint the WAL, and
-        (when vectors were deleted) compact the vector store."""
-        with self._write:
-            self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        # Saved KV states hold the tokens of the profile block: drop them; the next start recomputes.
-        if self.paths.kv_dir.exists():
-            for state in self.paths.kv_dir.glob("*.kv"):
-                state.unlink(missing_ok=True)
-        # Adapters trained on what was just forgotten were marked stale by the deletion itself: remove their files.
-        from pmem.core.distill.store import AdapterStore
-
-        AdapterStore(self.conn, self.paths.adapters_dir).sweep()
-        if vectors:
-            self.vectors.compact()
 
     # ------------------------------------------------------------------ stats
 

@@ -143,13 +143,13 @@ class ProfileService:
         """An explicit "remember that …": stored directly, at full confidence."""
         return self.store.consolidate(explicit_candidates(what), turn_ids or [])
 
-    def forget(self, what: str) -> list[Fact]:
-        """An explicit "forget that …": the matching current facts (and their history) are removed."""
+    def matching(self, what: str) -> list[Fact]:
+        """The current facts an explicit "forget that …" means: those whose key or words match, or else those
+        the sentence itself would state ("forget that I live in Utrecht"). Forgetting them is ``pmem.core.forget``."""
         facts = self.store.find(what)
         if not facts:
             wanted = {(c.category, c.attribute, c.value.lower()) for c in rule_candidates(what, origin="explicit")}
             facts = [f for f in self.store.current() if (f.category, f.attribute, f.value.lower()) in wanted]
-        self.store.delete([f.id for f in facts])
         return facts
 
     # ------------------------------------------------------------------ background

@@ -157,6 +157,49 @@ class Journal:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
+    def turn_uids(self, ids: list[int]) -> list[str]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return [r[0] for r in self.conn.execute(f"SELECT uid FROM turns WHERE id IN ({marks})", ids)]
+
+    def turn_ids_of_session(self, session_id: str) -> list[int]:
+        return [int(r[0]) for r in self.conn.execute("SELECT id FROM turns WHERE session_id = ? ORDER BY id", (session_id,))]
+
+    def turn_ids_containing(self, text: str) -> list[int]:
+        """Turns whose text contains ``text``, ignoring case (what ``forget --match`` removes)."""
+        return [int(r[0]) for r in self.conn.execute(
+            "SELECT id FROM turns WHERE instr(lower(content), lower(?)) > 0 ORDER BY id", (text,))]
+
+    def delete_turns(self, ids: list[int]) -> tuple[int, list[str], list[str]]:
+        """Delete turns, and sessions left empty by it. Call inside a transaction (the forget's).
+        Returns (turns deleted, sessions that still have turns, sessions removed)."""
+        if not ids:
+            return 0, [], []
+        marks = ",".join("?" * len(ids))
+        sessions = [r[0] for r in self.conn.execute(f"SELECT DISTINCT session_id FROM turns WHERE id IN ({marks})", ids)]
+        count = self.conn.execute(f"DELETE FROM turns WHERE id IN ({marks})", ids).rowcount
+        empty = [s for s in sessions if self.conn.execute("SELECT 1 FROM turns WHERE session_id = ? LIMIT 1", (s,)).fetchone() is None]
+        for s in empty:
+            self.conn.execute("DELETE FROM sessions WHERE id = ?", (s,))
+        return count, [s for s in sessions if s not in empty], empty
+
+    def delete_session(self, session_id: str) -> bool:
+        """Delete a session row (its turns must be gone already). Call inside a transaction."""
+        return self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
+    def optimize_index(self) -> None:
+        """Merge the full-text index's segments, so that no old segment keeps deleted words."""
+        self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")
+
+    def rebuild_index(self) -> None:
+        """Re-derive the full-text index from the turns (a reindex)."""
+        self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database and truncate it (deleted pages leave the WAL file)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def count_turns(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM turns").fetchone()[0])
 

@@ -1,0 +1,347 @@
+"""The floor of actions under every face: what a user can do with pmem, said once.
+
+The CLI, the TUI (and the coming server and MCP faces) call these methods, the runtime, the config and the
+errors, and nothing else of the core (an import-linter contract says so). Each action is the whole action: a
+forget purges, a profile edit drops the saved prompt state that held the old profile, a chat is opened with the
+right layers for a private or a remembered session. A face decides how to ask and how to show; never what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pmem.core.errors import InputError
+from pmem.core.runtime import Runtime
+
+if TYPE_CHECKING:
+    from pmem.core.chat import ChatService
+    from pmem.core.forget import ForgetReport
+    from pmem.core.memory.episodes import Episode
+    from pmem.core.memory.retrieval import Hit
+    from pmem.core.profile.model import Change, Fact
+    from pmem.core.profile.store import ProfileStore
+    from pmem.core.store.journal import Session, Turn
+    from pmem.core.transfer import ImportSummary
+
+Progress = Callable[[int, int], None]
+FactView = Literal["current", "history", "recent"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    summary: ImportSummary
+    facts_restored: int
+    facts_learned: int
+
+    def line(self) -> str:
+        return (
+            self.summary.line()
+            + (f"; {self.facts_restored} profile fact(s) restored" if self.facts_restored else "")
+            + (f"; learned {self.facts_learned} profile fact(s)" if self.facts_learned else "")
+        )
+
+
+class Assistant:
+    """The user's actions over one runtime. Cheap to make; opens nothing until an action needs it."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._reader: Any = None
+
+    # ------------------------------------------------------------------ chatting
+
+    def open_chat(
+        self, *, on_learned: Callable[[list[Change]], None] | None = None, interactive: bool = False
+    ) -> ChatService:
+        """A chat service over the runtime's engine: with every memory layer, or, in a private session, with none
+        and nothing written. ``on_learned`` hears of facts learned in the background (the TUI's notice);
+        ``interactive``: a message sent before the embedder has loaded is answered with lexical recall alone
+        rather than waiting for it."""
+        from pmem.core.chat import ChatService
+
+        rt = self.runtime
+        if rt.private:
+            return ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
+        layers = rt.layers
+        layers.episodic.never_wait_for_embedder = interactive
+        if on_learned is not None:
+            layers.profile.on_change = on_learned
+        return ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=layers)
+
+    def warm_memory(self) -> None:
+        """Load the embedder and catch up on indexing (after the model is usable, never before)."""
+        memory = self.runtime.memory
+        memory.embedder.load()
+        memory.reconcile()
+        memory.indexer.wake()
+
+    def last_recalled(self) -> list[Hit]:
+        """The memories the last reply was given (for a panel)."""
+        layers = self.runtime.layers_open
+        return list(layers.episodic.last_hits) if layers is not None else []
+
+    def background_work(self) -> list[str]:
+        """What the memory layers are doing in the background, in words (reads counters only; no I/O)."""
+        layers = self.runtime.layers_open
+        if layers is None:
+            return []
+        work = ["indexing memories"] if layers.episodic.indexing else []
+        if layers.profile.pending:
+            work.append(f"learning from {layers.profile.pending} message(s)")
+        return work
+
+    def remember(self, text: str) -> str:
+        """``/remember TEXT``: stored in the profile now, at full confidence."""
+        changes = self.runtime.profile.remember(text)
+        return "remembered: " + "; ".join(c.fact.statement for c in changes) if changes else "nothing to remember in that"
+
+    def forget_said(self, text: str) -> str:
+        """``/forget TEXT``: the profile facts the words name (or that the sentence would state) go."""
+        facts = self.runtime.profile.matching(text)
+        if not facts:
+            return "nothing in the profile matched that"
+        return "forgot: " + "; ".join(self.runtime.forget.facts(facts).fact_statements)
+
+    def profile_text(self) -> str:
+        """The profile as the user reads it (third person: "Lives in Utrecht"), empty when nothing is known."""
+        from pmem.core.profile.service import render_block
+        from pmem.core.profile.store import ProfileStore
+
+        return render_block(ProfileStore(self._journal().conn).current(), person="third")
+
+    # ------------------------------------------------------------------ the profile
+
+    def _profile_store(self) -> ProfileStore:
+        from pmem.core.profile.store import ProfileStore
+
+        return ProfileStore(self.runtime.journal.conn)
+
+    def facts(self, view: FactView = "current") -> list[Fact]:
+        store = self._profile_store()
+        return store.recent() if view == "recent" else store.history() if view == "history" else store.current()
+
+    def find_facts(self, what: str) -> list[Fact]:
+        """Current facts whose key, category or words match."""
+        return self._profile_store().find(what)
+
+    def set_fact(self, key: str, value: str) -> Change:
+        """The user states a fact (a newer value replaces a single-valued one; the old one stays in history)."""
+        from pmem.core.profile.model import CATEGORIES
+
+        category, dot, attribute = key.partition(".")
+        if not dot or not attribute or category not in CATEGORIES:
+            raise InputError(f"key must be category.attribute with a category among: {', '.join(CATEGORIES)} (got {key!r})")
+        if not value.strip():
+            raise InputError("the value is empty")
+        return self._profile_store().set(key, value)
+
+    def forget_facts(self, facts: list[Fact], *, with_sources: bool = False) -> ForgetReport:
+        """Facts and their history; with ``with_sources`` also the exchanges they came from."""
+        return self.runtime.forget.facts(facts, with_sources=with_sources)
+
+    def forget_fact_ids(self, ids: list[str]) -> ForgetReport:
+        store = self._profile_store()
+        return self.runtime.forget.facts([f for f in (store.get(i) for i in ids) if f is not None])
+
+    def forget_profile(self, *, with_sources: bool = False) -> ForgetReport:
+        return self.runtime.forget.whole_profile(with_sources=with_sources)
+
+    def undo_learned(self, fact_ids: list[str]) -> tuple[list[Fact], list[Fact]]:
+        """Take back facts just learned; returns (the facts undone, the facts that are current again)."""
+        store = self._profile_store()
+        undone = [f for f in (store.get(i) for i in fact_ids) if f is not None]
+        restored = [f for f in (self.runtime.profile.undo(f.id) for f in undone) if f is not None]
+        self.runtime.forget.purge()
+        return undone, restored
+
+    def rebuild_profile(self, *, dry_run: bool = False, progress: Progress | None = None) -> tuple[list[Fact], list[Fact]]:
+        """Re-derive every extracted fact from the journal; returns (before, after)."""
+        before, after = self.runtime.profile.rebuild(dry_run=dry_run, progress=progress)
+        if not dry_run and {(f.key, f.value) for f in before} != {(f.key, f.value) for f in after}:
+            self.runtime.forget.purge()
+        return before, after
+
+    @contextmanager
+    def profile_draft(self) -> Iterator[Path]:
+        """The profile as an editable file in the private cache dir (never the shared temp dir), deleted after."""
+        from pmem.core.profile import document
+
+        directory = self.runtime.paths.cache_dir
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, name = tempfile.mkstemp(prefix="profile-", suffix=".toml", dir=str(directory))
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(document.render(self._profile_store().current()))
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def apply_profile_draft(self, path: Path) -> str:
+        """Validate the edited file and apply it as a diff (never half-applied); raises ``InputError``."""
+        from pmem.core.profile import document
+
+        return document.apply(self._profile_store(), path.read_text(encoding="utf-8")).line()
+
+    @staticmethod
+    def editor_command(path: Path) -> list[str]:
+        """$VISUAL, else $EDITOR, else vi, on ``path`` (the variable may carry arguments: "code --wait")."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        return [*shlex.split(editor), str(path)]
+
+    # ------------------------------------------------------------------ memories and conversations
+
+    def memories(self, limit: int = 20, session: str | None = None) -> list[Episode]:
+        """Remembered exchanges, newest first."""
+        memory = self.runtime.memory
+        memory.reconcile_episodes()
+        return memory.episodes.newest(limit, session)
+
+    def memory(self, memory_id: str) -> Episode | None:
+        return self.runtime.memory.get(memory_id)
+
+    def search(self, text: str, k: int = 8, *, notice: Callable[[str], None] | None = None) -> list[Hit]:
+        """Search as the chat recalls (dense + lexical + recency), after catching up on indexing."""
+        if not text.strip():
+            raise InputError("empty search query")
+        memory = self.runtime.memory
+        memory.reconcile()
+        if memory.notice and notice is not None:
+            notice(memory.notice)
+        memory.index_pending()
+        return memory.search(text, k)
+
+    @staticmethod
+    def hit_dicts(hits: list[Hit]) -> list[dict[str, Any]]:
+        from pmem.core.memory.retrieval import hit_dicts
+
+        return hit_dicts(hits)
+
+    def stats(self) -> dict[str, Any]:
+        return self.runtime.memory.stats()
+
+    def reindex(self, progress: Progress | None = None) -> int:
+        return self.runtime.memory.reindex(progress=progress)
+
+    def session(self, session_id: str) -> Session | None:
+        return self._journal().session(session_id)
+
+    def turn(self, uid: str) -> Turn | None:
+        return self._journal().turn(uid)
+
+    def turns(self, session_id: str) -> list[Turn]:
+        return self._journal().turns(session_id)
+
+    def conversations(self) -> list[tuple[Session, int, str]]:
+        """Conversations newest first, each with its turn count and first message (for a picker)."""
+        return self._journal().session_summaries()
+
+    def rename(self, session_id: str, title: str) -> None:
+        self.runtime.journal.rename_session(session_id, title)
+
+    def count_matching(self, text: str) -> int:
+        return len(self.runtime.journal.turn_ids_containing(text))
+
+    def forget_memory(self, memory_id: str) -> ForgetReport:
+        if self.memory(memory_id) is None:
+            raise InputError(f"no memory with id {memory_id}")
+        return self.runtime.forget.episode(memory_id)
+
+    def forget_turn(self, uid: str) -> ForgetReport:
+        turn = self.turn(uid)
+        if turn is None:
+            raise InputError(f"no turn with id {uid}")
+        return self.runtime.forget.turns([turn.id])
+
+    def forget_session(self, session_id: str) -> ForgetReport:
+        if self.session(session_id) is None:
+            raise InputError(f"no session with id {session_id}")
+        return self.runtime.forget.session(session_id)
+
+    def forget_matching(self, text: str) -> ForgetReport:
+        if not text.strip():
+            raise InputError("--match needs some text")
+        return self.runtime.forget.matching(text)
+
+    def live_memory_ids(self) -> set[str]:
+        return self.runtime.memory.episodes.all_ids()
+
+    # ------------------------------------------------------------------ what a panel shows (a separate reader)
+
+    def _journal(self) -> Any:
+        """Reads go through a connection of their own once a chat is open, so that a panel refresh never waits
+        behind (or interleaves with) the chat's writes; before that, the runtime's."""
+        from pmem.core.store.journal import Journal
+
+        return Journal(self._reader) if self._reader is not None else self.runtime.journal
+
+    def open_reader(self) -> None:
+        from pmem.core.store.db import connect
+
+        if self._reader is None:
+            self._reader = connect(self.runtime.paths.database)
+
+    def panel(self) -> tuple[list[Fact], int]:
+        """The current facts and how many memories there are."""
+        from pmem.core.profile.store import ProfileStore
+
+        journal = self._journal()
+        return ProfileStore(journal.conn).current(), int(journal.conn.execute("SELECT count(*) FROM episodes").fetchone()[0])
+
+    # ------------------------------------------------------------------ moving data in and out
+
+    def export_all(self) -> dict[str, Any]:
+        from pmem.core.transfer import export_all
+
+        return export_all(self.runtime.journal.conn, embedder=self.runtime.settings.embedder.name)
+
+    def export_session(self, session_id: str, target: Path) -> Path:
+        from pmem.core.transfer import session_markdown
+
+        target.write_text(session_markdown(self.runtime.journal, session_id), encoding="utf-8")
+        return target
+
+    def import_file(
+        self, path: Path, *, progress: Callable[[str], Any] | None = None, notice: Callable[[str], None] | None = None,
+    ) -> ImportResult:
+        """Import a pmem export, a generic sessions file or a ChatGPT export: read and validated as a stream before
+        anything is written; conversations journaled, the profile restored (a pmem export) or learned from them,
+        and everything indexed. ``progress(stage)`` gives a progress callback for each stage."""
+        from pmem.core.transfer import import_facts, import_sessions, read_import
+
+        source = read_import(path)
+        rt = self.runtime
+        rt.distill_on_close = True
+        with _stage(progress, "Importing conversations") as update:
+            summary = import_sessions(rt.journal, source.kind, source.sessions(), progress=update, total=source.sessions_total)
+        restored = import_facts(rt.journal.conn, source.facts())
+        learned: list[Any] = []
+        if source.kind != "pmem" and summary.session_ids:  # a pmem export carries its profile; others teach it
+            with _stage(progress, "Learning about you") as update:
+                learned = rt.profile.learn_history(summary.session_ids, progress=update)
+        memory = rt.memory
+        memory.reconcile()
+        if memory.notice and notice is not None:
+            notice(memory.notice)
+        with _stage(progress, "Indexing memories") as update:
+            memory.index_pending(progress=update)
+        return ImportResult(summary, restored, len(learned))
+
+
+@contextmanager
+def _stage(progress: Callable[[str], Any] | None, description: str) -> Iterator[Progress | None]:
+    if progress is None:
+        yield None
+        return
+    with progress(description) as update:
+        yield update
+
+
+__all__ = ["Assistant", "ImportResult"]

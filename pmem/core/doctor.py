@@ -1,0 +1,95 @@
+"""The checks behind ``pmem doctor``: can pmem run here (model, embedder, data dir, config, versions)?
+
+Each check is one row: a name, whether it passed, and a detail line. Nothing here loads a model; the GGUF's
+header is read, not its weights.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import stat
+import sys
+from importlib import metadata
+
+from pmem import __version__
+from pmem.core.config import Settings, load_settings, resolve_paths
+from pmem.core.errors import PmemError
+from pmem.core.models import read_gguf_info, resolve_chat_model, resolve_embedder
+from pmem.core.templates import ARCHITECTURE_TEMPLATES
+
+PACKAGES = ("llama-cpp-python", "chromadb", "onnxruntime", "sentence-transformers", "torch", "textual", "typer")
+
+Check = tuple[str, bool, str]
+
+
+def checks() -> list[Check]:
+    rows: list[tuple[str, bool, str]] = []
+    rows.append(("pmem", True, f"{__version__} on Python {platform.python_version()} ({sys.platform})"))
+    paths = resolve_paths()
+    settings = None
+    try:
+        settings = load_settings(paths)
+        where = paths.config_file if paths.config_file.exists() else f"{paths.config_file} (absent: defaults)"
+        rows.append(("config", True, str(where)))
+    except PmemError as exc:
+        rows.append(("config", False, str(exc)))
+    try:
+        paths.ensure_data_dir()
+        mode = stat.S_IMODE(paths.data_dir.stat().st_mode)
+        rows.append(("data dir", mode & 0o077 == 0, f"{paths.data_dir} (mode {mode:o}, writable)"))
+    except PmemError as exc:
+        rows.append(("data dir", False, str(exc)))
+    if settings is not None:
+        try:
+            model = resolve_chat_model(settings.model.path)
+            info = read_gguf_info(model)
+            if settings.model.chat_format:
+                template = f"template {settings.model.chat_format} (configured)"
+            elif info.chat_template:
+                template = "template from the GGUF"
+            elif info.architecture in ARCHITECTURE_TEMPLATES:
+                template = f"template {ARCHITECTURE_TEMPLATES[info.architecture]} (by architecture)"
+            else:
+                raise PmemError("no chat template: set model.chat_format")
+            size = model.stat().st_size / 1e6
+            rows.append(("chat model", True, f"{model} ({size:.0f} MB, {info.architecture}, {template})"))
+        except PmemError as exc:
+            rows.append(("chat model", False, str(exc)))
+        try:
+            rows.append(("embedder", True, f"{settings.embedder.name} ({settings.embedder.backend}): {resolve_embedder(settings.embedder.path)}"))
+        except PmemError as exc:
+            rows.append(("embedder", False, str(exc)))
+        rows.append(("parametric memory", True, _distill_line(settings)))
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} missing")
+    rows.append(("packages", all("missing" not in v for v in versions), ", ".join(versions)))
+    rows.append(("network", os.environ.get("HF_HUB_OFFLINE") == "1", "offline: HF hub, transformers and Chroma telemetry disabled"))
+
+    return rows
+
+
+def _distill_line(settings: Settings) -> str:
+    """Optional, so never a failure: whether training is possible and which adapter is applied."""
+    from pmem.core.distill.service import INSTALL_HINT, missing_extra
+
+    parts = ["training available" if not missing_extra() else f"training needs {INSTALL_HINT}"]
+    if not settings.distill.use_adapter:
+        parts.append("adapters off")
+    else:
+        try:
+            from pmem.core.runtime import Runtime  # deferred: the runtime sits above this module
+
+            with Runtime.load() as rt:
+                if rt.paths.database.exists():
+                    live = rt.distill.active()
+                    parts.append(f"adapter {live.id} applied" if live else "no adapter yet")
+                else:
+                    parts.append("no adapter yet")
+        except PmemError as exc:
+            parts.append(str(exc))
+    return "; ".join(parts)

@@ -1,0 +1,171 @@
+"""A sentence-transformers model run through ONNX Runtime and the ``tokenizers`` library, without PyTorch.
+
+Why: importing PyTorch and sentence-transformers to embed one query costs ~5 s and ~400 MB in every process
+that recalls (``pmem memory search``, ``pmem ask``, the chat). The same network in ONNX Runtime loads in a
+fraction of a second and a fraction of the memory, and gives the same vectors (cosine ≥ 0.999 to
+sentence-transformers', tested). The graph is exported once, offline, from the packaged weights into the cache
+dir (that one step uses PyTorch); sentence-transformers stays the reference and the fallback for models this
+module does not cover (anything but a BERT-style encoder with mean pooling).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pmem.core.errors import ModelError
+
+EXPORT_VERSION = 1
+"""Bump when the exported graph changes; older exports are then made again."""
+OPSET = 17
+
+
+def supported(source: Path) -> bool:
+    """Whether ``source`` is a sentence-transformers model this encoder reproduces exactly: a BERT-style
+    transformer, mean pooling, unit-length output, and a fast tokenizer file."""
+    try:
+        modules = json.loads((source / "modules.json").read_text())
+        kinds = [m.get("type", "") for m in modules]
+        pooling_dir = next(m["path"] for m in modules if m.get("type", "").endswith("Pooling"))
+        pooling = json.loads((source / pooling_dir / "config.json").read_text())
+        config = json.loads((source / "config.json").read_text())
+    except (OSError, ValueError, StopIteration, KeyError, TypeError):
+        return False
+    return (
+        (source / "tokenizer.json").is_file()
+        and config.get("model_type") in ("bert", "mpnet", "roberta", "xlm-roberta")
+        and pooling.get("pooling_mode_mean_tokens") is True
+        and not any(pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_lasttoken"))
+        and any(k.endswith("Normalize") for k in kinds)
+    )
+
+
+def export_dir(source: Path, root: Path) -> Path:
+    """Where under ``root`` the export of ``source`` lives: keyed by the source's files (a changed model is
+    exported again, beside the old one)."""
+    digest = hashlib.sha256(f"v{EXPORT_VERSION}".encode())
+    for name in sorted(p.name for p in source.iterdir() if p.is_file()):
+        stat = (source / name).stat()
+        digest.update(f"{name}:{stat.st_size}".encode())
+    digest.update((source / "config.json").read_bytes())
+    return root / f"{source.parent.name}.{source.name}-{digest.hexdigest()[:16]}"
+
+
+def export(source: Path, target: Path) -> Path:
+    """Export ``source``'s transformer to ``target/model.onnx`` with its tokenizer and settings. Needs PyTorch,
+    transformers and onnx (all installed with pmem); written to a temporary dir and renamed into place, so a
+    crash or a second process never leaves a half export where a whole one is expected."""
+    if (target / "model.onnx").is_file():
+        return target
+    with warnings.catch_warnings():  # the exporter's tracer warnings are about its internals, not the user's data
+        warnings.simplefilter("ignore")
+        return _export(source, target)
+
+
+def _export(source: Path, target: Path) -> Path:
+    try:
+        import torch
+        from transformers import AutoModel
+        from transformers.utils import logging as transformers_logging
+    except ImportError as exc:  # pragma: no cover - both ship with pmem's dependencies
+        raise ModelError(f"cannot export the embedder to ONNX: {exc}") from None
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    settings = json.loads((source / "sentence_bert_config.json").read_text()) if (source / "sentence_bert_config.json").is_file() else {}
+    model = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=str(target.parent)))
+    try:
+        sample = torch.ones((2, 8), dtype=torch.long)
+        axes = {"batch": 0, "tokens": 1}
+        dynamic = {name: {i: n for n, i in axes.items()} for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")}
+        with torch.no_grad():
+            torch.onnx.export(
+                Encoder(model), (sample, sample, torch.zeros_like(sample)), str(staging / "model.onnx"),
+                input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+                dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
+            )
+        shutil.copyfile(source / "tokenizer.json", staging / "tokenizer.json")
+        (staging / "settings.json").write_text(json.dumps({
+            "max_seq_length": int(settings.get("max_seq_length") or 256),
+            "do_lower_case": bool(settings.get("do_lower_case", False)),
+            "source": str(source), "export_version": EXPORT_VERSION,
+        }))
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not (target / "model.onnx").is_file():  # not another process's finished export: a real failure
+                raise
+    except Exception as exc:
+        raise ModelError(f"cannot export the embedder to ONNX in {target.parent}: {exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+class OnnxEncoder:
+    """Tokenise with ``tokenizers``, run the graph with ONNX Runtime, mean-pool over real tokens, normalise."""
+
+    def __init__(self, directory: Path, threads: int | None = None, optimization: str = "all") -> None:
+        """``optimization``: ONNX Runtime's graph optimisation level ("basic", "extended" or "all"; measured in
+        bench/embedder_backends.py)."""
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        settings = json.loads((directory / "settings.json").read_text())
+        self.max_length = int(settings["max_seq_length"])
+        self.lower = bool(settings.get("do_lower_case"))
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_length)
+        self.tokenizer.no_padding()
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = getattr(onnxruntime.GraphOptimizationLevel, f"ORT_ENABLE_{optimization.upper()}")
+        if threads:
+            options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Unit-length float32 vectors in the order of ``texts``; batches of similar length (less padding)."""
+        encodings = self.tokenizer.encode_batch([t.lower() if self.lower else t for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            width = max(len(encodings[i].ids) for i in chunk)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            types = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                e = encodings[i]
+                n = len(e.ids)
+                ids[row, :n] = e.ids
+                mask[row, :n] = e.attention_mask
+                types[row, :n] = e.type_ids
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[chunk] = pooled / np.clip(norms, 1e-12, None)
+        return out
