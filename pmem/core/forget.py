@@ -61,9 +61,13 @@ class Forgetter:
     def turns(self, turn_ids: list[int]) -> ForgetReport:
         """Remove turns from the journal, the lexical index, the episodes, the vector store, and the profile facts
         learned only from them (facts those had superseded become current again)."""
-        report = ForgetReport()
         if not turn_ids:
-            return report
+            return ForgetReport()
+        with self.memory.indexing_held():
+            return self._turns(turn_ids)
+
+    def _turns(self, turn_ids: list[int]) -> ForgetReport:
+        report = ForgetReport()
         episodes = self.memory.episodes
         affected = episodes.containing_turns(turn_ids)
         # Vectors of the episodes next to these embed their edge turns as context: re-made without them.

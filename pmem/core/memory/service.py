@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from collections.abc import Callable
 from typing import Any
@@ -197,6 +199,23 @@ class MemoryService:
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.name,))
         return self.index_pending(progress=progress)
 
+    @contextmanager
+    def indexing_held(self) -> Iterator[None]:
+        """Background indexing stands still meanwhile (its pass in progress ends at its next batch first), so
+        that a forget never races a vector being made from text it removes; it resumes afterwards."""
+        indexer = self._indexer
+        if indexer is None:
+            yield
+            return
+        was_paused = indexer._paused.is_set()
+        indexer.pause()
+        try:
+            with indexer.running:
+                yield
+        finally:
+            if not was_paused:
+                indexer.resume()
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait until background indexing has caught up (call before a short-lived process exits)."""
         if self._indexer is not None:
@@ -256,6 +275,11 @@ class _Indexer:
         self._idle = threading.Event()
         self._idle.set()
         self._paused = threading.Event()
+        self._requested = 0
+        """Wakes asked for; a pass that began before the latest one does not count as catching up."""
+        self._count = threading.Lock()
+        self.running = threading.Lock()
+        """Held while a pass indexes: whoever holds it knows no vector is being written from old text."""
         self._stop = False
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pmem-indexer", daemon=True)
@@ -266,7 +290,9 @@ class _Indexer:
         return self._idle.is_set()
 
     def wake(self) -> None:
-        self._idle.clear()
+        with self._count:
+            self._requested += 1
+            self._idle.clear()
         self._wake.set()
 
     def pause(self) -> None:
@@ -294,12 +320,17 @@ class _Indexer:
                 self._wake.clear()
                 if self._stop:
                     break
+                with self._count:
+                    started = self._requested
                 try:
-                    self.memory.index_pending(conn, should_pause=self._paused.is_set, batch=64)
+                    with self.running:
+                        self.memory.index_pending(conn, should_pause=self._paused.is_set, batch=64)
                 except Exception as exc:  # noqa: BLE001 - surfaced through .error and stats; retried on next wake
                     self.error = exc
-                if not self._paused.is_set():
-                    self._idle.set()
+                with self._count:
+                    # Idle only if nothing was asked for since this pass began (else another pass follows).
+                    if not self._paused.is_set() and self._requested == started:
+                        self._idle.set()
         finally:
             conn.close()
             self._idle.set()
