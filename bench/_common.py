@@ -26,13 +26,13 @@ def bench_settings() -> Any:
     return load_settings(Paths(config_file=nowhere / "absent.toml", data_dir=nowhere, cache_dir=nowhere, log_dir=nowhere))
 
 
-def bench_embedder(threads: int = 2) -> Any:
-    """The embedded all-MiniLM-L6-v2 as pmem runs it by default (ONNX Runtime, the shared export)."""
-    from pmem.core.memory.embedder import Embedder
+def bench_embedder() -> Any:
+    """The embedded all-MiniLM-L6-v2 as pmem makes it from its settings (ONNX Runtime, the shared export)."""
+    from pmem.core.memory.embedder import embedder_from_settings
     from pmem.core.models import resolve_embedder
 
-    return Embedder("all-MiniLM-L6-v2", resolve_embedder(""), threads=threads,
-                    export_dir=Path(os.environ["PMEM_EMBEDDER_EXPORT_DIR"]))
+    settings = bench_settings()
+    return embedder_from_settings(settings, None, resolve_embedder(settings.embedder.path))
 
 
 def machine() -> dict[str, Any]:

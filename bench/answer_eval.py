@@ -441,7 +441,7 @@ def main() -> None:
 
     os.environ.setdefault("PMEM_HOME", tempfile.mkdtemp(prefix="pmem-bench-"))
     os.environ["PMEM_DISTILL_AUTO"] = "false"
-    from pmem.core.config import load_settings, resolve_paths, resolved_threads
+    from pmem.core.config import load_settings, resolve_paths
     from pmem.core.engine import create_engine
     known = framings()
     chosen: dict[str, Any] = {}
@@ -453,7 +453,7 @@ def main() -> None:
     settings = load_settings(resolve_paths())
     engine = create_engine(settings, args.model)
     engine.load()
-    embedder = bench_embedder(threads=resolved_threads(settings))
+    embedder = bench_embedder()
     embedder.load()
 
     started = time.perf_counter()

@@ -2,8 +2,8 @@
 
 The CLI, the TUI (and the coming server and MCP faces) call these methods, the runtime, the config and the
 errors, and nothing else of the core (an import-linter contract says so). Each action is the whole action: a
-forget purges, a profile edit drops the saved prompt state that held the old profile, a chat is opened with the
-right layers for a private or a remembered session. A face decides how to ask and how to show; never what to do.
+forget purges (so do an undo and a rebuild that changed the profile), a chat is opened with the right layers for
+a private or a remembered session. A face decides how to ask and how to show; never what to do.
 """
 
 from __future__ import annotations
@@ -290,10 +290,11 @@ class Assistant:
 
     def panel(self) -> tuple[list[Fact], int]:
         """The current facts and how many memories there are."""
+        from pmem.core.memory.episodes import EpisodeTable
         from pmem.core.profile.store import ProfileStore
 
-        journal = self._journal()
-        return ProfileStore(journal.conn).current(), int(journal.conn.execute("SELECT count(*) FROM episodes").fetchone()[0])
+        conn = self._journal().conn
+        return ProfileStore(conn).current(), EpisodeTable(conn).count()
 
     # ------------------------------------------------------------------ moving data in and out
 

@@ -43,9 +43,6 @@ class ForgetReport:
             + (f", removed {self.sessions} session(s)" if self.sessions else "")
         )
 
-    def as_dict(self) -> dict[str, int]:
-        return {"turns": self.turns, "memories": self.episodes, "vectors": self.vectors, "sessions": self.sessions, "facts": self.facts}
-
 
 class Forgetter:
     """Erasures over one data dir's stores. ``memory`` is the episodic layer already open in this process."""
