@@ -46,7 +46,7 @@ def _home() -> str:
     return home
 
 
-def _bare(model: Path, threads: int, n_ctx: int = 4096) -> Any:
+def _bare(model: Path, threads: int, n_ctx: int) -> Any:
     from pmem.core.engine.llama_compat import import_llama_cpp
     llama_cpp = import_llama_cpp()
 
@@ -86,8 +86,8 @@ def _service(home: str, threads: int, *, memory: bool = True, use_model: str = "
 
 
 def gen_tps(model: Path, threads: int, runs: int, max_tokens: int) -> dict[str, Any]:
-    bare = _bare(model, threads)
     rt, service = _service(_home(), threads)
+    bare = _bare(model, threads, rt.engine.n_ctx)  # the context pmem chose (model.n_ctx = 0: the model's own, capped)
     rt.settings.chat.repeat_penalty = 1.0  # the same sampling as the bare call's defaults
     rt.settings.chat.top_p = 0.95
     # The same prompt on both sides: earlier runs' exchanges must not come back as memories and lengthen it
@@ -185,7 +185,7 @@ def _ttft_memory(home: str, model: Path, threads: int, runs: int, fresh: int, ty
     rt.settings.memory.fresh_per_turn = fresh
     service.warm()
     rt.layers.episodic.embedder.load()
-    bare = _bare(model, threads)
+    bare = _bare(model, threads, rt.engine.n_ctx)
     pmem_t, bare_t, memories, prompt_tokens = [], [], [], []
     for _ in range(runs):
         service.new_session()

@@ -262,9 +262,9 @@ def main() -> None:
     parser.add_argument("--locomo", type=Path, default=SHARED / "data" / "locomo" / "locomo10.json", help="LoCoMo data for the observation check.")
     args = parser.parse_args()
     from pmem.core.engine.llama import LlamaCppEngine
-    from pmem.core.models import resolve_chat_model
+    from pmem.core.discovery import resolve_model
 
-    engine = LlamaCppEngine(resolve_chat_model(args.model), n_ctx=2048, n_threads=2)
+    engine = LlamaCppEngine(resolve_model(args.model), n_ctx=2048, n_threads=2)
     engine.load()
     result = {mode: evaluate(mode, engine) for mode in ("rules", "model", "rules+model")}
     result["model_file"] = engine.model_path.name

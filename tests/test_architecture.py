@@ -88,3 +88,4 @@ def test_paths_config_and_profile_show_import_no_heavy_library(tmp_path: Path) -
     assert _modules_after(["profile", "set", "location.city", "Utrecht"], tmp_path) == []
     assert _modules_after(["profile", "show"], tmp_path) == []
     assert _modules_after(["profile", "show", "--history", "--json"], tmp_path) == []
+    assert _modules_after(["models", "--json"], tmp_path) == []  # reads GGUF headers, loads no model

@@ -221,3 +221,29 @@ async def test_deleting_the_open_conversation_leaves_the_chat_usable(tmp_path: P
         assert all("QX-5512" not in m["content"] for m in app.service.history)
     rt.close()
     assert _files_containing(tmp_path, b"QX-5512") == [], "no file pmem keeps holds the forgotten conversation"
+
+
+async def test_model_switch_keeps_the_conversation(tmp_path: Path, embedded_model: Path) -> None:
+    from tests.test_models import _copy_named
+
+    copy = _copy_named(embedded_model, tmp_path / "models" / "switched-copy.gguf", "Switched copy")
+    rt = _runtime(tmp_path / "home", max_tokens=6)
+    rt.settings.model.search_paths = [str(copy.parent)]
+    app = PmemApp(rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        await _type(pilot, "Hello there.")
+        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 3)
+        await _type(pilot, "/model switched-copy")
+        await wait_until(pilot, lambda: app.model_state == "ready" and "Now chatting with" in app.query(MessageBubble).last().text)
+        assert app._status.model.rstrip(".") == "Switched copy"
+        await _type(pilot, "And again.")
+        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 6)
+        await _type(pilot, "/model nothing-here")
+        await wait_until(pilot, lambda: app.model_state == "ready" and any("no model named" in str(n.message) for n in app._notifications))
+        assert app._status.model.rstrip(".") == "Switched copy"
+        assert [b.role for b in app.query(MessageBubble)][1:] == ["user", "assistant", "system", "user", "assistant"]
+        rows = rt.journal.conn.execute("SELECT session_id, role, model FROM turns ORDER BY id").fetchall()
+        assert len({r[0] for r in rows}) == 1
+        assert [r[2].rstrip(".") for r in rows if r[1] == "assistant"][1:] == ["Switched copy"]
+    rt.close()

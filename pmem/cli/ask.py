@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def ask(
     question: Optional[list[str]] = typer.Argument(None, help="The question. Text piped on stdin is appended."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Path to a GGUF model to use instead of the configured one."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="A model for this run: a name from 'pmem models' or a path to a GGUF file."),
     chat_format: Optional[str] = typer.Option(None, "--chat-format", help="Chat template for a GGUF without one (chatml, llama-3, …)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Longest reply, in tokens."),
     temperature: Optional[float] = typer.Option(None, "--temperature", "-t", min=0.0, help="0 gives reproducible answers."),

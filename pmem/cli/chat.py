@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pmem.cli.common import assistant, runtime
 
 if TYPE_CHECKING:
+    from pmem.core.assistant import Assistant
     from pmem.core.runtime import Runtime
 
 HELP = """Commands:
@@ -19,6 +20,7 @@ HELP = """Commands:
   /forget TEXT     forget matching profile facts
   /profile         show what pmem knows about you
   /new     start a new conversation
+  /model [NAME]    show the model (and the others found); switch to NAME, keeping the conversation
   /help    show this help
   /quit    leave (Ctrl+D works too)
 Ctrl+C while a reply streams cancels it; the partial reply is kept."""
@@ -26,7 +28,7 @@ Ctrl+C while a reply streams cancels it; the partial reply is kept."""
 
 def chat(
     plain: bool = typer.Option(False, "--plain", help="Line-based REPL instead of the full-screen app."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Path to a GGUF model to use instead of the configured one."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="A model for this run: a name from 'pmem models' or a path to a GGUF file."),
     chat_format: Optional[str] = typer.Option(None, "--chat-format", help="Chat template for a GGUF without one."),
     no_memory: bool = typer.Option(False, "--no-memory", help="Private session: no memory used, nothing written."),
     no_adapter: bool = typer.Option(False, "--no-adapter", help="Chat with the base model alone, without the distilled adapter."),
@@ -40,6 +42,19 @@ def chat(
         from pmem.tui.app import run_app
 
         run_app(rt)
+
+
+def _model_command(a: Assistant, service: Any, name: str) -> str:
+    from pmem.core.errors import PmemError
+
+    try:
+        if name:
+            return a.switch_model(service, name)
+        engine = a.runtime.engine
+        names = ", ".join(m.name for m in a.models() if m.chat)
+        return f"model: {engine.model_name} (context {engine.n_ctx} tokens); found here: {names}; /model NAME switches"
+    except PmemError as exc:
+        return f"error: {exc}"
 
 
 def run_plain(rt: Runtime) -> None:
@@ -93,6 +108,8 @@ def run_plain(rt: Runtime) -> None:
                     out.write((a.remember(arg) if command == "/remember" else a.forget_said(arg)) + "\n")
             elif command == "/profile":
                 out.write((a.profile_text() or "pmem has not learned anything about you yet.") + "\n")
+            elif command == "/model":
+                out.write(_model_command(a, service, text[len(command):].strip()) + "\n")
             else:
                 out.write(f"unknown command {command}; /help lists them\n")
             out.flush()

@@ -19,7 +19,7 @@ def doctor() -> None:
     table.add_column("")
     table.add_column("detail", overflow="fold")
     for name, ok, detail in rows:
-        table.add_row(name, "[green]ok[/]" if ok else "[red]FAIL[/]", detail)
+        table.add_row(name, "[green]ok[/]" if ok else "[yellow]warn[/]" if ok is None else "[red]FAIL[/]", detail)
     console().print(table)
-    if not all(ok for _, ok, _ in rows):
+    if any(ok is False for _, ok, _ in rows):
         raise typer.Exit(1)

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from pmem import __version__
-from pmem.cli import ask, chat, config, distill, doctor, memory, paths, profile, transfer
+from pmem.cli import ask, chat, config, distill, doctor, memory, models, paths, profile, transfer
 from pmem.core.errors import PmemError
 
 app = typer.Typer(
@@ -48,6 +48,7 @@ app.command("export")(transfer.export_command)
 app.add_typer(profile.app, name="profile")
 app.add_typer(memory.app, name="memory")
 app.add_typer(config.app, name="config")
+app.add_typer(models.app, name="models")
 
 
 def main(argv: list[str] | None = None) -> None:

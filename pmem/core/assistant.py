@@ -22,6 +22,7 @@ from pmem.core.runtime import Runtime
 
 if TYPE_CHECKING:
     from pmem.core.chat import ChatService
+    from pmem.core.discovery import FoundModel
     from pmem.core.forget import ForgetReport
     from pmem.core.memory.episodes import Episode
     from pmem.core.memory.retrieval import Hit
@@ -32,6 +33,38 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 FactView = Literal["current", "history", "recent"]
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    """What ``use_model`` changed, for the face to say."""
+
+    name: str
+    path: Path
+    previous: Path
+    architecture: str
+    parameters: int | None
+    quantization: str
+    old_adapter: str | None
+    """The adapter applied until now, trained on the previous model: not applied to the new one."""
+    new_adapter: str | None
+    """An adapter trained earlier for the new model, applied from now on."""
+
+    def lines(self) -> list[str]:
+        size = f"{self.parameters / 1e9:.2f}B parameters" if self.parameters else "size unknown"
+        quant = f", {self.quantization}" if self.quantization else ""
+        out = [f"chat model: {self.name} ({self.path}; {self.architecture}, {size}{quant})"]
+        if self.path == self.previous:
+            out.append("it was already the chat model; nothing else changes")
+            return out
+        out.append(f"was: {self.previous}")
+        if self.old_adapter:
+            out.append(f"adapter {self.old_adapter} was trained on the previous model and is not applied to this one")
+        if self.new_adapter:
+            out.append(f"adapter {self.new_adapter}, trained earlier for this model, is applied")
+        elif self.old_adapter:
+            out.append("run 'pmem distill' to train an adapter for this model")
+        return out
 
 
 @dataclass(frozen=True)
@@ -295,6 +328,58 @@ class Assistant:
 
         conn = self._journal().conn
         return ProfileStore(conn).current(), EpisodeTable(conn).count()
+
+    # ------------------------------------------------------------------ models
+
+    def models(self) -> list[FoundModel]:
+        """The GGUF models on this computer (the embedded one, the configured one, Ollama's, LM Studio's, …)."""
+        from pmem.core.discovery import discover
+
+        model = self.runtime.settings.model
+        return discover(model.search_paths, configured=model.path)
+
+    def current_model(self) -> Path:
+        from pmem.core.discovery import resolve_model
+
+        return resolve_model(self.runtime.chosen_model, self.runtime.settings.model.search_paths)
+
+    def use_model(self, name: str) -> ModelChange:
+        """Make ``name`` (a short name or a path) the configured chat model: ``model.path`` in the config file."""
+        from pmem.core.config import save_setting
+        from pmem.core.discovery import EMBEDDED_NAME, resolve_model
+        from pmem.core.models import embedded_chat_model, read_gguf_info
+
+        rt = self.runtime
+        search = rt.settings.model.search_paths
+        new = resolve_model(name, search)
+        info = read_gguf_info(new, count_parameters=True)
+        old = resolve_model(rt.settings.model.path, search)
+        stale = self._live_adapter() if new != old else None
+        save_setting(rt.paths, "model.path", "" if name == EMBEDDED_NAME or new == embedded_chat_model() else str(new))
+        rt.settings.model.path = str(new)
+        rt.model_override = None
+        rt.reset_model()
+        return ModelChange(name, new, old, info.architecture, info.parameters, info.quantization, stale, self._live_adapter())
+
+    def switch_model(self, chat: ChatService | None, name: str) -> str:
+        """Chat with another model from the next reply on, keeping the conversation (the new model reads it
+        whole on its first reply). Only this session: ``use_model`` changes the configured one."""
+        engine = self.runtime.switch_model(name)
+        if chat is not None:
+            chat.engine = engine
+            chat.warm()
+        notes = [n for n in (self.runtime.adapter_note, getattr(engine, "adapter_error", "")) if n]
+        adapter = " + its adapter" if engine.adapter_id else ""
+        return f"Now chatting with {engine.model_name}{adapter} (context {engine.n_ctx} tokens); the conversation goes on." + "".join(
+            f" {n}." for n in notes
+        )
+
+    def _live_adapter(self) -> str | None:
+        rt = self.runtime
+        if not rt.paths.database.exists():
+            return None
+        live = rt.distill.active()
+        return live.id if live else None
 
     # ------------------------------------------------------------------ moving data in and out
 

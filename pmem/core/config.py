@@ -37,7 +37,12 @@ class ModelSettings:
     """The chat model."""
 
     path: str = ""
-    """Path to a GGUF chat model. Empty: the SmolLM2-135M-Instruct GGUF that ships with pmem."""
+    """A GGUF chat model: a path, or the short name of one found on this computer (``pmem models`` lists them,
+    e.g. ``qwen2.5:3b`` from Ollama). Empty: the SmolLM2-135M-Instruct GGUF that ships with pmem."""
+
+    search_paths: list[str] = field(default_factory=list)
+    """More folders to look for GGUF models in, besides Ollama's, LM Studio's, GPT4All's and the Hugging Face
+    cache (in ``PMEM_MODEL_SEARCH_PATHS``: separated like ``PATH``)."""
 
     chat_format: str = ""
     """Chat template for a GGUF that carries none: chatml, llama-2, llama-3, mistral, gemma, phi-3.
@@ -55,11 +60,12 @@ class ModelSettings:
     api_key_env: str = ""
     """For ``backend = "openai"``: name of an environment variable holding the API key, if the server needs one."""
 
-    n_ctx: int = 4096
-    """Context window in tokens."""
+    n_ctx: int = 0
+    """Context window in tokens. 0: the model's own trained context, capped so that its KV cache takes no more
+    memory than the weights, 1 GiB or 1/16 of the RAM (whichever is least), and at 32768 tokens."""
 
     n_threads: int = 0
-    """CPU threads for llama.cpp. 0: one per physical core (at most 8)."""
+    """CPU threads for llama.cpp. 0: one per physical core (at most 8; hyperthreads slow it down)."""
 
     n_batch: int = 512
     """Prompt-processing batch size."""
@@ -223,6 +229,31 @@ class Settings:
     profile: ProfileSettings = field(default_factory=ProfileSettings)
     distill: DistillSettings = field(default_factory=DistillSettings)
     ui: UISettings = field(default_factory=UISettings)
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Settings for one model, by its short name, file stem or path: ``[models."qwen2.5:3b"] n_ctx = 8192``.
+    Only the keys in :data:`PER_MODEL_KEYS`; they win over ``[model]`` while that model is the chat model."""
+
+
+#: The ``[model]`` keys a ``[models."NAME"]`` table may set.
+PER_MODEL_KEYS = ("n_ctx", "n_threads", "n_batch", "chat_format")
+#: Sections of :class:`Settings` that are not tables of ``key = value`` settings.
+_SPECIAL_SECTIONS = {"models"}
+
+
+def _setting_sections() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(Settings) if f.name not in _SPECIAL_SECTIONS]
+
+
+def model_settings(settings: Settings, names: tuple[str, ...] | list[str]) -> ModelSettings:
+    """``[model]`` with the ``[models."NAME"]`` tables applied whose key is one of ``names`` (case does not
+    matter; a later name wins)."""
+    merged = dataclasses.replace(settings.model)
+    wanted = [n.lower() for n in names if n]
+    for key, table in settings.models.items():
+        if key.lower() in wanted:
+            for item, value in table.items():
+                setattr(merged, item, value)
+    return merged
 
 
 # --------------------------------------------------------------------------- paths
@@ -362,7 +393,9 @@ def load_settings(paths: Paths | None = None, environ: dict[str, str] | None = N
 def with_overrides(settings: Settings, **dotted: Any) -> Settings:
     """A copy of ``settings`` with ``section__key=value`` overrides applied (``None`` values skipped)."""
     copy = dataclasses.replace(
-        settings, **{f.name: dataclasses.replace(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+        settings,
+        **{f.name: dataclasses.replace(getattr(settings, f.name)) for f in _setting_sections()},
+        models={name: dict(table) for name, table in settings.models.items()},
     )
     for name, value in dotted.items():
         if value is None:
@@ -374,7 +407,7 @@ def with_overrides(settings: Settings, **dotted: Any) -> Settings:
 
 def setting_keys() -> list[str]:
     """Every valid ``section.key``."""
-    return [f"{s.name}.{k.name}" for s in dataclasses.fields(Settings) for k in dataclasses.fields(s.default_factory())]  # type: ignore[misc]
+    return [f"{s.name}.{k.name}" for s in _setting_sections() for k in dataclasses.fields(s.default_factory())]  # type: ignore[misc]
 
 
 def _apply_document(settings: Settings, document: dict[str, Any], source: str) -> None:
@@ -384,8 +417,27 @@ def _apply_document(settings: Settings, document: dict[str, Any], source: str) -
             raise ConfigError(f"{source}: unknown section [{section}]{_suggest(section, sorted(sections))}")
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
+        if section == "models":
+            _apply_model_tables(settings, table, source)
+            continue
         for key, value in table.items():
             _set_value(settings, section, key, value, source=source)
+
+
+def _apply_model_tables(settings: Settings, tables: dict[str, Any], source: str) -> None:
+    hints = get_type_hints(ModelSettings)
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f'{source}: models."{name}" must be a table ([models."{name}"])')
+        checked: dict[str, Any] = {}
+        for key, value in table.items():
+            if key not in PER_MODEL_KEYS:
+                raise ConfigError(
+                    f'{source}: unknown key \'{key}\' in [models."{name}"]{_suggest(key, list(PER_MODEL_KEYS))}; '
+                    f"a model's own table may set {', '.join(PER_MODEL_KEYS)}"
+                )
+            checked[key] = _coerce(value, hints[key], f'models."{name}".{key}', source, from_text=False)
+        settings.models[name] = checked
 
 
 def _apply_environment(settings: Settings, env: dict[str, str] | os._Environ[str]) -> None:
@@ -450,6 +502,12 @@ def _coerce(value: Any, hint: Any, dotted: str, source: str, from_text: bool) ->
         if isinstance(value, str):
             return value
         raise ConfigError(f"{source}: {dotted} must be a string, got {value!r}")
+    if origin is list:
+        if from_text and isinstance(value, str):
+            return [part for part in value.split(os.pathsep) if part]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise ConfigError(f"{source}: {dotted} must be a list of strings")
     if origin is dict:
         if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             return dict(value)
@@ -495,11 +553,15 @@ def save_setting(paths: Paths, dotted: str, value: str | int | float | bool) -> 
 def to_toml(settings: Settings) -> str:
     """The effective settings as a TOML document (the format of the config file)."""
     lines: list[str] = []
-    for section in dataclasses.fields(settings):
+    for section in _setting_sections():
         table = getattr(settings, section.name)
         lines.append(f"[{section.name}]")
         for item in dataclasses.fields(table):
             lines.append(f"{item.name} = {_toml_value(getattr(table, item.name))}")
+        lines.append("")
+    for name, overrides in settings.models.items():
+        lines.append(f"[models.{_toml_value(name)}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in overrides.items()]
         lines.append("")
     return "\n".join(lines)
 
@@ -509,6 +571,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     import json
@@ -516,8 +580,39 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def resolved_threads(settings: Settings) -> int:
-    """Threads for llama.cpp: the configured count, or one per core (capped; hyperthreads do not help)."""
-    if settings.model.n_threads > 0:
-        return settings.model.n_threads
-    return max(1, min(os.cpu_count() or 1, 8))
+def resolved_threads(settings: Settings, model: ModelSettings | None = None) -> int:
+    """Threads for llama.cpp: the configured count, or one per physical core (capped at 8; hyperthreads share
+    a core's arithmetic units and only add contention)."""
+    chosen = (model or settings.model).n_threads
+    if chosen > 0:
+        return chosen
+    return max(1, min(physical_cores(), 8))
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (not hyperthreads): psutil when installed, else /proc/cpuinfo, else the logical count."""
+    try:
+        import psutil
+
+        count = psutil.cpu_count(logical=False)
+        if count:
+            return int(count)
+    except ImportError:
+        pass
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return os.cpu_count() or 1
+    cores: set[tuple[str, str]] = set()
+    physical = core = ""
+    for line in text.splitlines() + [""]:
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "physical id":
+            physical = value
+        elif key == "core id":
+            core = value
+        elif not key and core:
+            cores.add((physical, core))
+            physical = core = ""
+    return len(cores) or os.cpu_count() or 1

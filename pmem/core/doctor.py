@@ -14,13 +14,15 @@ from importlib import metadata
 
 from pmem import __version__
 from pmem.core.config import Settings, load_settings, resolve_paths
+from pmem.core.discovery import best_chat_model, discover, resolve_model
 from pmem.core.errors import PmemError
-from pmem.core.models import read_gguf_info, resolve_chat_model, resolve_embedder
+from pmem.core.models import embedded_chat_model, read_gguf_info, resolve_embedder
 from pmem.core.templates import ARCHITECTURE_TEMPLATES
 
 PACKAGES = ("llama-cpp-python", "chromadb", "onnxruntime", "sentence-transformers", "torch", "textual", "typer")
 
-Check = tuple[str, bool, str]
+Check = tuple[str, "bool | None", str]
+"""A row: the check, True (ok), False (a failure: doctor exits 1) or None (a warning), and a detail line."""
 
 
 def checks() -> list[Check]:
@@ -42,7 +44,7 @@ def checks() -> list[Check]:
         rows.append(("data dir", False, str(exc)))
     if settings is not None:
         try:
-            model = resolve_chat_model(settings.model.path)
+            model = resolve_model(settings.model.path, settings.model.search_paths)
             info = read_gguf_info(model)
             if settings.model.chat_format:
                 template = f"template {settings.model.chat_format} (configured)"
@@ -54,6 +56,8 @@ def checks() -> list[Check]:
                 raise PmemError("no chat template: set model.chat_format")
             size = model.stat().st_size / 1e6
             rows.append(("chat model", True, f"{model} ({size:.0f} MB, {info.architecture}, {template})"))
+            if model == embedded_chat_model():
+                rows.append(("bigger model", None, _fallback_warning(settings)))
         except PmemError as exc:
             rows.append(("chat model", False, str(exc)))
         try:
@@ -73,6 +77,15 @@ def checks() -> list[Check]:
     return rows
 
 
+def _fallback_warning(settings: Settings) -> str:
+    """One line: the 135M model is a fallback, and the best one found here instead (if any)."""
+    best = best_chat_model(discover(settings.model.search_paths))
+    if best is None:
+        return "chatting with the embedded 135M fallback model; no other GGUF found (README: Use a bigger model)"
+    size = f"{best.parameters / 1e9:.1f}B" if best.parameters else f"{best.size / 1e9:.1f} GB"
+    return f"chatting with the embedded 135M fallback model; {best.name} ({size}) is here: pmem models use {best.name}"
+
+
 def _distill_line(settings: Settings) -> str:
     """Optional, so never a failure: whether training is possible and which adapter is applied."""
     from pmem.core.distill.service import INSTALL_HINT, missing_extra
@@ -82,7 +95,9 @@ def _distill_line(settings: Settings) -> str:
         parts.append("adapters off")
     else:
         try:
-            from pmem.core.runtime import Runtime  # deferred: the runtime sits above this module
+            from pmem.core.runtime import (
+                Runtime,  # deferred: the runtime sits above this module
+            )
 
             with Runtime.load() as rt:
                 if rt.paths.database.exists():

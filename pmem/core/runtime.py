@@ -100,6 +100,43 @@ class Runtime:
                 self._engine.adapter_base = self._distill.fingerprint if self._distill is not None else model_fingerprint(model_path)
         return self._engine
 
+    @property
+    def chosen_model(self) -> str:
+        """The chat model as the user named it (a path or a short name; empty: the embedded one)."""
+        return self.model_override if self.model_override is not None else self.settings.model.path
+
+    def reset_model(self) -> None:
+        """Forget the engine and the parametric memory tied to the current model (after the configured model
+        changed); both are made again for the new one on first use."""
+        if self._engine is not None:
+            self._engine.close()
+        self._engine, self._distill, self.adapter_note = None, None, ""
+
+    def switch_model(self, chosen: str) -> ChatEngine:
+        """Chat with another model from now on (a path or a short name), with its own adapter if one was trained
+        for it. The current model is let go before the new one loads (two may not fit in memory together);
+        if the new one cannot load, the current one is loaded again and the error raised."""
+        from pmem.core.discovery import resolve_model
+        from pmem.core.errors import PmemError
+        from pmem.core.models import read_gguf_info
+
+        read_gguf_info(resolve_model(chosen, self.settings.model.search_paths))  # a bad name or file fails here, first
+        before = (self.model_override, self._engine, self._distill, self.adapter_note)
+        if self._engine is not None:
+            self._engine.close()
+        self.model_override, self._engine, self._distill, self.adapter_note = chosen, None, None, ""
+        try:
+            engine = self.engine
+            engine.load()
+        except PmemError:
+            if self._engine is not None:
+                self._engine.close()
+            self.model_override, self._engine, self._distill, self.adapter_note = before
+            if self._engine is not None:
+                self._engine.load()
+            raise
+        return engine
+
     def _adapters_wanted(self) -> bool:
         return self.use_adapter and self.settings.distill.use_adapter and self.settings.model.backend == "llama_cpp"
 
@@ -107,10 +144,10 @@ class Runtime:
     def distill(self) -> DistillService:
         """Parametric memory for the current base model (training itself needs ``pmem[distill]``)."""
         if self._distill is None:
+            from pmem.core.discovery import resolve_model
             from pmem.core.distill.service import DistillService
-            from pmem.core.models import resolve_chat_model
 
-            model = resolve_chat_model(self.model_override if self.model_override is not None else self.settings.model.path)
+            model = resolve_model(self.chosen_model, self.settings.model.search_paths)
             self._distill = DistillService(self.settings, self.paths, self.journal.conn, model)
         return self._distill
 
@@ -156,8 +193,10 @@ class Runtime:
             return choice == "always"
         from pmem.core.models import EMBEDDED_CHAT_FILE
 
-        chosen = self.settings.profile.extraction_model or self.model_override or self.settings.model.path
-        return bool(chosen) and not chosen.endswith(EMBEDDED_CHAT_FILE)
+        from pmem.core.discovery import EMBEDDED_NAME
+
+        chosen = self.settings.profile.extraction_model or self.chosen_model
+        return bool(chosen) and chosen != EMBEDDED_NAME and not chosen.endswith(EMBEDDED_CHAT_FILE)
 
     def _extraction_engine(self) -> ChatEngine:
         path = self.settings.profile.extraction_model or self.model_override

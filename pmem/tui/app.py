@@ -24,7 +24,7 @@ from pmem.core.assistant import Assistant
 from pmem.core.errors import PmemError
 from pmem.core.runtime import Runtime
 from pmem.tui.keys import app_bindings
-from pmem.tui.messages import CoreDone, ModelFailed, ModelReady, ProfileChanged, ReplyFinished, Token
+from pmem.tui.messages import CoreDone, ModelFailed, ModelReady, ModelSwitched, ProfileChanged, ReplyFinished, SystemText, Token
 from pmem.tui.screens.confirm_screen import ConfirmScreen
 from pmem.tui.screens.conversations_screen import ConversationsScreen
 from pmem.tui.screens.help_screen import HelpScreen
@@ -173,6 +173,43 @@ class PmemApp(App[None]):
             self.notify("Private session: no memory is used and nothing is saved.")
         self._set_status(state="ready", model=self.runtime.engine.model_name, context_size=self.runtime.engine.n_ctx)
         self._refresh_panel()
+        pending, self._pending = self._pending, []
+        for text in pending:
+            self._start_reply(text, already_shown=True)
+
+    @work(thread=True, group="core", exit_on_error=False)
+    def _list_models(self) -> None:
+        engine = self.runtime.engine_open if self.model_state == "ready" else None
+        lines = [f"Model: **{engine.model_name}** · context {engine.n_ctx} tokens" if engine else "Model: not loaded"]
+        try:
+            found = [m for m in self.assistant.models() if m.chat]
+        except PmemError as exc:
+            found, lines = [], [*lines, str(exc)]
+        if found:
+            lines.append("Found here: " + ", ".join(f"`{m.name}`" for m in found) + " · `/model NAME` switches")
+        self.post_message(SystemText("\n\n".join(lines)))
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _switch_model(self, name: str) -> None:
+        with self._core_lock:
+            try:
+                note = self.assistant.switch_model(self.service, name)
+            except PmemError as exc:
+                self.post_message(ModelSwitched(error=str(exc)))
+                return
+        self.post_message(ModelSwitched(note))
+
+    async def on_system_text(self, message: SystemText) -> None:
+        await self.query_one(ChatView).add_message("system", message.text)
+
+    async def on_model_switched(self, message: ModelSwitched) -> None:
+        self.model_state = "ready"
+        engine = self.runtime.engine
+        self._set_status(state="ready", model=engine.model_name, context_size=engine.n_ctx)
+        if message.error:
+            self.notify(message.error, severity="error", timeout=8)
+        else:
+            await self.query_one(ChatView).add_message("system", message.note)
         pending, self._pending = self._pending, []
         for text in pending:
             self._start_reply(text, already_shown=True)
@@ -385,8 +422,16 @@ class PmemApp(App[None]):
         elif command == "/new":
             await self.action_new_conversation()
         elif command == "/model":
-            engine = rt.engine if self.model_state == "ready" else None
-            await chat.add_message("system", f"Model: **{engine.model_name if engine else 'not loaded'}**" + (f" · context {engine.n_ctx} tokens" if engine else ""))
+            if not arg:
+                self._list_models()
+            elif self._bubble is not None:
+                self.notify("Wait for the reply to finish (or press Esc).", severity="warning")
+            elif self.model_state != "ready":
+                self.notify("Still loading; try again in a moment.")
+            else:
+                self.model_state = "loading"
+                self._set_status(state="loading")
+                self._switch_model(arg)
         elif command == "/profile":
             if not self._reading:
                 self.notify("Still loading.")

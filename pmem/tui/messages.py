@@ -31,6 +31,23 @@ class ModelFailed(Message):
         self.error = error
 
 
+class ModelSwitched(Message):
+    """A ``/model NAME`` switch finished: ``note`` says what is answering now, or ``error`` why nothing changed."""
+
+    def __init__(self, note: str = "", error: str = "") -> None:
+        super().__init__()
+        self.note = note
+        self.error = error
+
+
+class SystemText(Message):
+    """Markdown a worker wants shown in the conversation as a system message."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class ProfileChanged(Message):
     def __init__(self, learned: list[Any] | None = None) -> None:
         super().__init__()

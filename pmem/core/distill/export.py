@@ -17,6 +17,7 @@ from typing import Any
 
 from pmem.core import failpoints
 from pmem.core.errors import ModelError
+from pmem.core.models import TRAINABLE_ARCHITECTURES
 
 #: peft module name -> llama.cpp tensor name (llama, mistral and qwen2 families).
 TENSOR_NAMES = {
@@ -31,7 +32,7 @@ TENSOR_NAMES = {
 TARGET_MODULES = sorted({name.rsplit(".", 1)[-1] for name in TENSOR_NAMES})
 #: GGUF architectures whose q/k weights llama.cpp's converter rope-permutes.
 PERMUTED_ARCHITECTURES = {"llama"}
-SUPPORTED_ARCHITECTURES = {"llama", "qwen2", "qwen3", "mistral"}
+SUPPORTED_ARCHITECTURES = TRAINABLE_ARCHITECTURES
 
 _PEFT_NAME = re.compile(r"layers\.(\d+)\.(self_attn\.[qkvo]_proj|mlp\.(?:gate|up|down)_proj)\.lora_([AB])\.weight$")
 

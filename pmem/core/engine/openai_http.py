@@ -6,6 +6,7 @@ This is the one place pmem opens a socket, and only to the ``model.base_url`` th
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import threading
@@ -35,14 +36,33 @@ class OpenAIEngine(ChatEngine):
         return self._loaded
 
     def load(self) -> None:
+        """Ask the server which models it serves: an unreachable server fails here, naming the URL, before a
+        message is typed; with no ``model.remote_name`` the server's first model names the replies."""
+        if self._loaded:
+            return
+        request = urllib.request.Request(f"{self.base_url}/models", headers=self._headers("application/json"))
+        try:
+            with urllib.request.urlopen(request, timeout=min(self.timeout, 10)) as response:  # noqa: S310 - user-configured URL
+                listed = json.loads(response.read(1 << 20) or b"{}").get("data") or []
+        except urllib.error.HTTPError:
+            listed = []  # a server without /models still chats
+        except (urllib.error.URLError, OSError) as exc:
+            raise ModelError(f"cannot reach the model server at {self.base_url}: {getattr(exc, 'reason', exc)}") from None
+        except (ValueError, AttributeError):
+            listed = []
+        if self.model_name == "default" and listed and isinstance(listed[0], dict) and listed[0].get("id"):
+            self.model_name = str(listed[0]["id"])
         self._loaded = True
 
-    def _request(self, body: dict) -> urllib.request.Request:
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": accept}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _request(self, body: dict) -> urllib.request.Request:
         return urllib.request.Request(
-            f"{self.base_url}/chat/completions", data=json.dumps(body).encode(), headers=headers, method="POST"
+            f"{self.base_url}/chat/completions", data=json.dumps(body).encode(), headers=self._headers("text/event-stream"), method="POST"
         )
 
     def stream(
@@ -68,33 +88,42 @@ class OpenAIEngine(ChatEngine):
         finish = "stop"
         try:
             response = urllib.request.urlopen(self._request(body), timeout=self.timeout)  # noqa: S310 - user-configured URL
+        except urllib.error.HTTPError as exc:
+            raise ModelError(f"the model server at {self.base_url} refused the request: HTTP {exc.code} {_detail(exc)}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ModelError(f"cannot reach the model server at {self.base_url}: {reason}") from None
+        ended_well = False
         with response:
-            for raw in response:
-                if cancel is not None and cancel.is_set():
-                    finish = "cancelled"
-                    break
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    break
-                try:
-                    choice = json.loads(data)["choices"][0]
-                except (ValueError, KeyError, IndexError):
-                    continue
-                piece = (choice.get("delta") or {}).get("content") or ""
-                if choice.get("finish_reason"):
-                    finish = choice["finish_reason"]
-                if piece:
-                    count += 1
-                    if first is None:
-                        first = time.perf_counter()
-                        stats.ttft_s = first - started
-                    yield piece
+            try:
+                for raw in response:
+                    if cancel is not None and cancel.is_set():
+                        finish, ended_well = "cancelled", True
+                        break
+                    line = raw.decode("utf-8", "replace").strip()
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        ended_well = True
+                        break
+                    try:
+                        choice = json.loads(data)["choices"][0]
+                    except (ValueError, KeyError, IndexError, TypeError):
+                        continue
+                    piece = (choice.get("delta") or {}).get("content") or ""
+                    if choice.get("finish_reason"):
+                        finish, ended_well = choice["finish_reason"], True
+                    if piece:
+                        count += 1
+                        if first is None:
+                            first = time.perf_counter()
+                            stats.ttft_s = first - started
+                        yield piece
+            except (OSError, http.client.HTTPException) as exc:
+                raise ModelError(f"the model server at {self.base_url} stopped in the middle of the reply ({type(exc).__name__}); what arrived is kept") from None
+        if not ended_well:
+            raise ModelError(f"the model server at {self.base_url} closed the connection in the middle of the reply; what arrived is kept")
         ended = time.perf_counter()
         stats.prompt_eval_tokens = stats.prompt_tokens
         stats.completion_tokens = count
@@ -107,3 +136,14 @@ class OpenAIEngine(ChatEngine):
 
     def count_prompt_tokens(self, messages: list[ChatMessage]) -> int:
         return sum(self.count_tokens(m["content"]) + 4 for m in messages) + 2
+
+
+def _detail(error: urllib.error.HTTPError) -> str:
+    """The server's own error message, on one line and short (servers put it in ``error.message`` or the body)."""
+    try:
+        body = error.read(4096).decode("utf-8", "replace")
+        message = json.loads(body).get("error", body)
+        message = message.get("message", message) if isinstance(message, dict) else message
+    except (OSError, ValueError, AttributeError):
+        message = error.reason
+    return " ".join(str(message).split())[:300]

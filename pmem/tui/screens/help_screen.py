@@ -32,7 +32,7 @@ a memory came from.
 | `/forget TEXT` | forget matching facts |
 | `/profile` | show what pmem knows about you |
 | `/new` | start a new conversation |
-| `/model` | show which model is answering |
+| `/model [NAME]` | show the model and the others found; switch to NAME, keeping the conversation |
 | `/export [FILE]` | save this conversation as Markdown |
 | `/help` | this help |
 
