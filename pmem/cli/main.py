@@ -8,7 +8,7 @@ import sys
 import typer
 
 from pmem import __version__
-from pmem.cli import ask, chat, config, distill, doctor, memory, models, paths, profile, transfer
+from pmem.cli import ask, chat, config, distill, doctor, memory, models, paths, profile, serve, transfer
 from pmem.core.errors import PmemError
 
 app = typer.Typer(
@@ -42,6 +42,8 @@ app.command("ask")(ask.ask)
 app.command("chat")(chat.chat)
 app.command("distill")(distill.distill)
 app.command("doctor")(doctor.doctor)
+app.command("serve")(serve.serve)
+app.command("mcp")(serve.mcp)
 app.command("paths")(paths.paths)
 app.command("import")(transfer.import_command)
 app.command("export")(transfer.export_command)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -329,6 +330,93 @@ class Assistant:
         conn = self._journal().conn
         return ProfileStore(conn).current(), EpisodeTable(conn).count()
 
+    # ------------------------------------------------------------------ other tools (the API and MCP faces)
+
+    def answer(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        memory: bool = True,
+        source: str = "api",
+        cancel: threading.Event | None = None,
+        **params: float | int | tuple[str, ...] | None,
+    ) -> tuple[Iterator[str], ChatService]:
+        """Answer the last user message of an OpenAI-style conversation as the chat would: with the profile and
+        recalled memories, the exchange journaled as a conversation of its own (``source``), remembered and
+        forgettable like any other. Earlier messages of the request are context only (the client keeps its own
+        conversation and sends it whole each time); system messages replace pmem's system prompt for the call.
+        ``memory=False``: nothing is read from memory or written. The caller runs one answer at a time (one
+        model context serves them all); ``service.last`` holds the reply's statistics when the pieces end."""
+        from pmem.core.chat import ChatService
+        from pmem.core.config import with_overrides
+
+        if not messages or messages[-1].get("role") != "user" or not str(messages[-1].get("content", "")).strip():
+            raise InputError("the last message must be a non-empty user message")
+        system = "\n\n".join(m["content"] for m in messages if m.get("role") == "system" and m.get("content"))
+        rt = self.runtime
+        settings = with_overrides(rt.settings, chat__system_prompt=system) if system else rt.settings
+        history = [{"role": m["role"], "content": m["content"]} for m in messages[:-1] if m.get("role") in ("user", "assistant")]
+        if memory and not rt.private:
+            service = ChatService(settings=settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
+            service.session = rt.journal.new_session(messages[-1]["content"][:60], source=source)
+        else:
+            service = ChatService(settings=settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
+        service.history = history  # type: ignore[assignment]
+        return service.send(messages[-1]["content"], cancel=cancel, **params), service
+
+    def api_token(self) -> str:
+        from pmem.core.access import api_token
+
+        return api_token(self.runtime.paths)
+
+    def token_matches(self, given: str) -> bool:
+        from pmem.core.access import token_matches
+
+        return token_matches(self.api_token(), given)
+
+    def note(self, text: str, *, session_title: str = "notes from other tools", source: str = "mcp") -> str:
+        """Something another tool asks pmem to remember: journaled (in one conversation per ``source`` and day),
+        kept as a memory, and taught to the profile with the turn as its source, so it is searchable at once and
+        forgettable like anything said in a chat."""
+        text = text.strip()
+        if not text:
+            raise InputError("nothing to remember: the text is empty")
+        rt = self.runtime
+        journal = rt.journal
+        title = f"{session_title} {_today()}"
+        session = next((s for s in journal.sessions() if s.source == source and s.title == title), None)
+        if session is None:
+            session = journal.new_session(title, source=source)
+        turn = journal.add_turn(session.id, "user", text)
+        changes = rt.profile.remember(text, [turn.id])
+        rt.memory.remember_exchange(turn, None)
+        rt.memory.index_pending()
+        learned = "; learned: " + "; ".join(c.fact.statement for c in changes) if changes else ""
+        return f"remembered as turn {turn.uid}{learned}"
+
+    def forget_what(self, query_or_id: str, *, confirm: bool = False) -> str:
+        """Forget a memory or turn by id at once; by text only with ``confirm`` (first it says what would go),
+        so a tool can never erase in bulk without a second, explicit call."""
+        target = query_or_id.strip()
+        if not target:
+            raise InputError("say what to forget: a memory id, a turn id or some text")
+        if self.memory(target) is not None:
+            return self.forget_memory(target).summary()
+        if self.turn(target) is not None:
+            return self.forget_turn(target).summary()
+        count = self.count_matching(target)
+        facts = self.runtime.profile.matching(target)
+        if not count and not facts:
+            return f"nothing matches {target!r}; nothing was forgotten"
+        if not confirm:
+            return (
+                f"{count} turn(s) and {len(facts)} profile fact(s) match {target!r}. Nothing was forgotten yet: "
+                "call forget again with confirm=true to forget them from every store."
+            )
+        report = self.forget_matching(target) if count else None
+        fact_report = self.runtime.forget.facts(self.runtime.profile.matching(target)) if facts else None
+        return "; ".join(r.summary() for r in (report, fact_report) if r is not None)
+
     # ------------------------------------------------------------------ models
 
     def models(self) -> list[FoundModel]:
@@ -419,6 +507,12 @@ class Assistant:
         with _stage(progress, "Indexing memories") as update:
             memory.index_pending(progress=update)
         return ImportResult(summary, restored, len(learned))
+
+
+def _today() -> str:
+    from datetime import date
+
+    return date.today().isoformat()
 
 
 @contextmanager

@@ -54,7 +54,7 @@ class ReplyInfo:
     """Something the face should show besides the reply (e.g. "remembered: lives in Utrecht")."""
 
 
-def generation_params(settings: Settings, **overrides: float | int) -> GenerationParams:
+def generation_params(settings: Settings, **overrides: float | int | tuple[str, ...] | None) -> GenerationParams:
     chat = settings.chat
     values: dict = dict(
         max_tokens=chat.max_tokens,
@@ -259,7 +259,7 @@ class ChatService:
         *,
         cancel: threading.Event | None = None,
         on_prompt: Callable[[Prompt], None] | None = None,
-        **param_overrides: float | int,
+        **param_overrides: float | int | tuple[str, ...] | None,
     ) -> Iterator[str]:
         """Stream the reply to ``text``. Journal writes happen before the first and after the last piece."""
         text = text.strip()

@@ -208,6 +208,20 @@ class DistillSettings:
 
 
 @dataclass
+class ServeSettings:
+    """``pmem serve``: the OpenAI-compatible API on this computer's model, with pmem's memory."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on. Anything but loopback needs ``pmem serve --allow-remote``."""
+
+    port: int = 8765
+    """Port to listen on."""
+
+    max_body_kb: int = 1024
+    """Largest request body accepted, in KiB (larger: HTTP 413)."""
+
+
+@dataclass
 class UISettings:
     """The terminal UI."""
 
@@ -228,6 +242,7 @@ class Settings:
     memory: MemorySettings = field(default_factory=MemorySettings)
     profile: ProfileSettings = field(default_factory=ProfileSettings)
     distill: DistillSettings = field(default_factory=DistillSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     ui: UISettings = field(default_factory=UISettings)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Settings for one model, by its short name, file stem or path: ``[models."qwen2.5:3b"] n_ctx = 8192``.
@@ -292,6 +307,11 @@ class Paths:
     def kv_dir(self) -> Path:
         """Saved llama.cpp KV state of the stable prompt prefix."""
         return self.cache_dir / "kv"
+
+    @property
+    def api_token(self) -> Path:
+        """The bearer token ``pmem serve`` requires (0600, made on first use)."""
+        return self.data_dir / "api-token"
 
     @property
     def runtime_dir(self) -> Path:

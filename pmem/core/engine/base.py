@@ -28,6 +28,8 @@ class GenerationParams:
     seed: int = -1
     json_schema: dict | None = None
     """Constrain the reply to JSON matching this schema (llama.cpp grammar)."""
+    stop: tuple[str, ...] = ()
+    """End the reply before any of these strings (besides the chat template's own end markers)."""
 
 
 @dataclass

@@ -352,7 +352,7 @@ class LlamaCppEngine(ChatEngine):
             top_p=params.top_p,
             repeat_penalty=params.repeat_penalty,
             seed=params.seed if params.seed >= 0 else None,
-            stop=list(self.template.stop) or None,
+            stop=[*self.template.stop, *params.stop] or None,
             grammar=grammar,
             stream=True,
         )

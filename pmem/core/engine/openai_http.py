@@ -78,6 +78,8 @@ class OpenAIEngine(ChatEngine):
         }
         if params.seed >= 0:
             body["seed"] = params.seed
+        if params.stop:
+            body["stop"] = list(params.stop)
         if params.json_schema is not None:
             body["response_format"] = {"type": "json_schema", "json_schema": {"name": "out", "schema": params.json_schema}}
         stats = GenerationStats(prompt_tokens=self.count_prompt_tokens(messages))
