@@ -159,6 +159,12 @@ def test_unknown_model_names_and_broken_files_are_one_line_errors(pmem_home: Pat
     assert_one_line_error(run_pmem("models", "use", "minilm-embed", home=pmem_home, env=env), "embedding model")
     assert_one_line_error(run_pmem("chat", "--plain", "--model", "./nowhere.gguf", home=pmem_home, env=env), "model file not found")
     assert not (pmem_home / "config.toml").exists()  # nothing was changed by the failures
+    # A configured model that has gone missing is mended by choosing another.
+    (pmem_home / "config.toml").write_text('[model]\npath = "/nowhere/gone.gguf"\n')
+    mended = run_pmem("models", "use", "smollm2-lms-q4_1", home=pmem_home, env=env)
+    assert mended.returncode == 0, mended.stderr
+    assert "was: a model that could not be found or read" in mended.stdout
+    assert f'path = "{machine["lms"]}"' in (pmem_home / "config.toml").read_text()
 
 
 def test_plain_chat_switches_model_and_keeps_the_conversation(pmem_home: Path, machine: dict[str, Path]) -> None:

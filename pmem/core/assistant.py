@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pmem.core.errors import InputError
+from pmem.core.errors import InputError, PmemError
 from pmem.core.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ class ModelChange:
 
     name: str
     path: Path
-    previous: Path
+    previous: Path | None
+    """The chat model until now (None: the configured one could not be found or read)."""
     architecture: str
     parameters: int | None
     quantization: str
@@ -58,7 +59,7 @@ class ModelChange:
         if self.path == self.previous:
             out.append("it was already the chat model; nothing else changes")
             return out
-        out.append(f"was: {self.previous}")
+        out.append(f"was: {self.previous}" if self.previous is not None else "was: a model that could not be found or read")
         if self.old_adapter:
             out.append(f"adapter {self.old_adapter} was trained on the previous model and is not applied to this one")
         if self.new_adapter:
@@ -441,8 +442,11 @@ class Assistant:
         search = rt.settings.model.search_paths
         new = resolve_model(name, search)
         info = read_gguf_info(new, count_parameters=True)
-        old = resolve_model(rt.settings.model.path, search)
-        stale = self._live_adapter() if new != old else None
+        try:
+            old: Path | None = resolve_model(rt.settings.model.path, search)
+        except PmemError:
+            old = None  # the configured model is gone or broken: choosing another is how the user mends it
+        stale = self._live_adapter() if old is not None and new != old else None
         save_setting(rt.paths, "model.path", "" if name == EMBEDDED_NAME or new == embedded_chat_model() else str(new))
         rt.settings.model.path = str(new)
         rt.model_override = None
