@@ -172,6 +172,13 @@ def test_two_clients_at_once_both_get_complete_answers(served: Served) -> None:
 def test_a_non_loopback_bind_is_refused_without_the_flag(pmem_home: Path) -> None:
     assert_one_line_error(run_pmem("serve", "--host", "0.0.0.0", home=pmem_home), "not a loopback address", "--allow-remote")
     assert_one_line_error(run_pmem("serve", "--host", "192.168.1.20", "--port", "1", home=pmem_home), "--allow-remote")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_one_line_error(run_pmem("serve", "--port", str(port), home=pmem_home), f"cannot listen on 127.0.0.1:{port}", "--port")
 
 
 def test_mcp_remember_search_and_forget_through_the_sdk_client(pmem_home: Path) -> None:

@@ -21,6 +21,18 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
+
+
 def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default serve.host: 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Port (default serve.port: 8765)."),
@@ -40,6 +52,7 @@ def serve(
             if not allow_remote:
                 raise InputError(f"--host {bind} is not a loopback address; add --allow-remote to serve your memory to the network")
             sys.stderr.write(f"pmem: warning: serving on {bind}: anyone who can reach it and has the token can read your memory\n")
+        _check_port(bind, port or settings.port)  # before the model loads: a taken port is a one-line error at once
         token = a.api_token()
         rt.distill_on_close = True
         import uvicorn
