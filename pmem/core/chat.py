@@ -276,7 +276,10 @@ class ChatService:
         """Answer the last message again (sampled afresh: temperature at least 0.7, a new seed). The reply it
         replaces stays in the journal, marked as regenerated, and leaves the conversation."""
         last = self.last
-        if self.journal is None or last.user_turn is None or last.assistant_turn is None or len(self.history) < 2:
+        if (
+            self.journal is None or self.session is None or last.user_turn is None or last.assistant_turn is None
+            or last.user_turn.session_id != self.session.id or len(self.history) < 2
+        ):
             raise InputError("there is no reply to regenerate in this conversation yet")
         self.give_feedback("retry")
         self.history = self.history[:-2]
@@ -288,7 +291,7 @@ class ChatService:
         from pmem.core.store.feedback import FeedbackStore
 
         reply = self.last.assistant_turn
-        if self.journal is None or reply is None:
+        if self.journal is None or reply is None or self.session is None or reply.session_id != self.session.id:
             raise InputError("there is no reply to give feedback on in this conversation yet")
         if kind == "edit" and not text.strip():
             raise InputError("an edit needs the reply you wanted")
