@@ -209,10 +209,13 @@ class DistillSettings:
     beta: float = 0.1
     """DPO's β: how far the preference stage may move the adapter from the base model's answers."""
 
-    preference_epochs: int = 4
+    preference_epochs: int = 3
     """Passes over the preference pairs."""
 
-    preference_learning_rate: float = 5e-4
+    preference_nll: float = 1.0
+    """Weight of the chosen answers' own likelihood beside the DPO loss (RPO); 0 is plain DPO."""
+
+    preference_learning_rate: float = 2e-4
     """AdamW learning rate of the preference stage."""
 
     busy_load: float = 0.0

@@ -261,7 +261,7 @@ class DistillService:
                 stage("learning how you like answers", 1)
                 preferred = train_preferences(
                     result.model, preference_data, beta=d.beta, epochs=d.preference_epochs,
-                    learning_rate=d.preference_learning_rate, threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
+                    learning_rate=d.preference_learning_rate, nll_weight=d.preference_nll, threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
                 )
                 report.pairs = len(preference_data)
                 if preferred.first_loss is not None and preferred.final_loss is not None:

@@ -188,6 +188,7 @@ def train_preferences(
     epochs: int,
     learning_rate: float,
     threads: int,
+    nll_weight: float = 0.0,
     batch_size: int = 4,
     seed: int = 0,
     pad_id: int = 0,
@@ -227,6 +228,11 @@ def train_preferences(
             ref = torch.tensor([reference[i] for i in picked])
             margin = (chosen - ref[:, 0]) - (rejected - ref[:, 1])
             loss = -torch.nn.functional.logsigmoid(beta * margin).mean()
+            if nll_weight:
+                # RPO: the chosen answers' own likelihood too, so that greedy answers move towards them and
+                # not only away from the rejected ones.
+                tokens = torch.tensor([max(1, sum(1 for x in data[i].chosen.labels if x != IGNORE)) for i in picked])
+                loss = loss + nll_weight * (-chosen / tokens).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
