@@ -6,6 +6,7 @@ session and hard-linked into each test's cache, where pmem looks for it.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -457,3 +458,93 @@ def test_an_adapter_for_another_model_is_ignored_and_said_so(pmem_home: Path, em
     status = run_pmem("distill", "--status", home=pmem_home)
     assert "Not used: a-elsewhere was trained on another model (Other-7B)" in status.stdout
     assert "Live: none" in status.stdout
+
+
+# ----------------------------------------------------------------------------- the preference stage (DPO)
+
+TERSE = [
+    ("How do I boil an egg?", "- Boil water.\n- Cook the egg 8 minutes.\n- Cool it in cold water.",
+     "Well, boiling an egg is a wonderful little kitchen skill that everyone should know! First of all, you will want to find a nice pot, and then fill it with plenty of water, and then you can bring it to the boil, which takes a few minutes depending on your stove."),
+    ("How do I water a cactus?", "- Water once every two weeks.\n- Let the soil dry out between waterings.",
+     "Oh, cacti are such lovely plants to have around the house! They really do not need very much water at all, and honestly the most common mistake that people make with them is being far too generous, so you should be quite careful about how often you water it."),
+    ("How do I clean a keyboard?", "- Unplug it.\n- Shake out crumbs.\n- Wipe the keys with a damp cloth.",
+     "Cleaning a keyboard is a great idea, because keyboards can get surprisingly dirty over time! There are many different approaches you could take, and it really depends on what kind of keyboard you happen to have, but generally speaking you will want to start by unplugging it."),
+    ("How do I make tea?", "- Boil water.\n- Steep the tea 3 minutes.\n- Remove the leaves.",
+     "Making tea is one of life's simple pleasures, and there are so many wonderful varieties to choose from! To get started, you will want to boil some fresh water in a kettle, and while that is heating up you can choose which kind of tea you would like to enjoy today."),
+    ("How do I tie a tie?", "- Drape it around your neck.\n- Cross the wide end over.\n- Pull it through the loop.",
+     "Tying a tie can seem a little tricky at first, but don't worry, with a bit of practice you will get the hang of it in no time at all! There are actually quite a few different knots you could learn, from the simple four-in-hand to the more elaborate Windsor knot."),
+    ("How do I store bread?", "- Keep it in a bread bin.\n- Freeze what you will not eat in 3 days.",
+     "Storing bread properly is really important if you want it to stay fresh and tasty for as long as possible! Many people keep their bread in the fridge, but that can actually make it go stale faster, so it is usually a better idea to find a cool, dry place in your kitchen."),
+    ("How do I sharpen a pencil?", "- Put it in the sharpener.\n- Turn it until the tip is pointed.",
+     "Sharpening a pencil is something that most of us learned to do back in school, but there are a few little tricks that can make it go more smoothly! The first thing you will need, of course, is a good pencil sharpener, and there are manual ones and electric ones available."),
+    ("How do I fold a shirt?", "- Lay it flat.\n- Fold the sleeves in.\n- Fold it in half twice.",
+     "Folding a shirt neatly is such a satisfying thing to do, and it really helps to keep your wardrobe looking tidy and organised! There are a number of different methods that people use, and some of them are quite clever, but let me walk you through a simple approach that works well."),
+]
+HELD_OUT = [
+    ("How do I wash a car?", "- Rinse it.\n- Wash it with soapy water.\n- Dry it with a towel.",
+     "Washing your car is a really rewarding job, especially on a nice sunny afternoon! There are lots of different products you could use, and some people like to take their car to a car wash, but doing it yourself at home can be a lot of fun and it saves you a bit of money too."),
+    ("How do I plant a tree?", "- Dig a hole twice as wide as the roots.\n- Set the tree in.\n- Fill and water.",
+     "Planting a tree is a wonderful thing to do for the environment and for your garden! Before you begin, you will want to think carefully about where you would like the tree to grow, because trees can get quite large over the years and they need plenty of space and sunlight."),
+    ("How do I iron trousers?", "- Turn them inside out.\n- Iron the legs flat.\n- Hang them up.",
+     "Ironing trousers can feel like a bit of a chore, but it really does make them look so much smarter when you wear them out! First of all, you should always check the label to see what temperature setting is recommended for the fabric, because some materials can be damaged easily."),
+    ("How do I descale a kettle?", "- Fill it with half vinegar, half water.\n- Boil it.\n- Rinse twice.",
+     "Descaling a kettle is something that a lot of people forget to do, but it really makes a difference to how your tea and coffee taste! If you live in an area with hard water, you will probably notice a chalky white build-up inside your kettle after a few weeks of regular use."),
+]
+
+
+def test_the_preference_stage_learns_a_style_from_pairs_it_never_saw(dense_cache: Path, embedded_model: Path) -> None:
+    """A real, small DPO run: terse bullet answers preferred to chatty ones on 8 prompts; on 4 other prompts the
+    adapter prefers the terse answer per token, where the base model does not."""
+    from pmem.core.distill.base import load_dense_base
+    from pmem.core.distill.dataset import Example
+    from pmem.core.distill.train import preference_accuracy, tokenize, tokenize_pairs, train_lora, train_preferences
+    from pmem.core.engine.llama import LlamaCppEngine
+    from pmem.core.models import model_fingerprint
+
+    base, _ = load_dense_base(embedded_model, dense_cache, model_fingerprint(embedded_model))
+    vocab = LlamaCppEngine(embedded_model, vocab_only=True)
+    facts = tokenize([Example("What is my name?", "You are called Ada Quist.")] * 4, vocab, SYSTEM)
+    pairs, held = tokenize_pairs(TERSE, vocab, SYSTEM), tokenize_pairs(HELD_OUT, vocab, SYSTEM)
+    pad = max(0, vocab.llama.token_eos())
+    vocab.close()
+    assert len(pairs) == 8 and len(held) == 4
+    model = train_lora(base, facts, rank=8, alpha=16, epochs=1, learning_rate=1e-3, threads=2).model
+    with model.disable_adapter():
+        before = preference_accuracy(model, held, pad)
+    result = train_preferences(model, pairs, beta=0.1, epochs=4, learning_rate=5e-4, threads=2, pad_id=pad)
+    after = preference_accuracy(model, held, pad)
+    assert result.final_loss is not None and result.first_loss is not None and result.final_loss < result.first_loss
+    assert after >= 0.75 and after > before, (before, after)
+
+
+def test_distill_adds_the_preference_stage_and_forgetting_a_pair_stales_the_adapter(pmem_home: Path, dense_cache: Path) -> None:
+    from pmem.core.store.feedback import FeedbackStore
+
+    rt = _runtime(pmem_home, dense_cache, epochs=1, min_pairs=8, preference_epochs=1)
+    _teach(rt)
+    session = rt.journal.new_session("feedback")
+    store = FeedbackStore(rt.journal.conn)
+    for prompt, terse, chatty in TERSE:
+        rt.journal.add_turn(session.id, "user", prompt)
+        reply = rt.journal.add_turn(session.id, "assistant", chatty)
+        store.record(reply.id, "edit", terse)
+    pairs = store.pairs()
+    assert len(pairs) == 8 and {p.kind for p in pairs} == {"edit"}
+    report = rt.distill.run()
+    assert report.adapter is not None, report.skipped
+    assert report.pairs == 8 and "then 8 preference pairs" in report.summary()
+    live = report.adapter.id
+    assert {r[0] for r in rt.journal.conn.execute("SELECT pair_id FROM adapter_pairs WHERE adapter_id = ?", (live,))} == {p.id for p in pairs}
+    rt.close()
+
+    listed = json.loads(run_pmem("feedback", "list", "--json", home=pmem_home).stdout)
+    assert len(listed) == 8
+    forgot = run_pmem("feedback", "forget", listed[0]["id"], home=pmem_home)
+    assert forgot.returncode == 0, forgot.stderr
+    conn = sqlite3.connect(pmem_home / "data" / "pmem.sqlite3")
+    status = conn.execute("SELECT status, reason FROM adapters WHERE id = ?", (live,)).fetchone()
+    conn.close()
+    assert status == ("stale", "forgotten preference")
+    assert not (pmem_home / "data" / "adapters" / f"{live}.gguf").exists()
+    leaked = [p for p in (pmem_home / "data").rglob("*") if p.is_file() and listed[0]["chosen"].encode() in p.read_bytes()]
+    assert leaked == []

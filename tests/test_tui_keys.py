@@ -24,10 +24,14 @@ from tests.test_tui import SIZE, _ready, _runtime, wait_until
 
 pytestmark = pytest.mark.slow
 
-# A real editor stand-in: it edits the profile file it is given (sets the city, Oslo then Bergen).
+# A real editor stand-in: it edits the profile file it is given (sets the city, Oslo then Bergen), or rewrites a
+# reply it is given.
 EDITOR = r"""
 import pathlib, re, sys
 path = pathlib.Path(sys.argv[1])
+if path.suffix == ".md":
+    path.write_text("The reply I wanted, written in the test editor.\n")
+    sys.exit(0)
 text = path.read_text()
 city = "Bergen" if 'city = "Oslo"' in text else "Oslo"
 if "[location]" in text:
@@ -69,7 +73,8 @@ async def _check(pilot, key: Key, where: str) -> None:  # type: ignore[no-untype
         prompt.value = ""
         _focus(app, where)
         await pilot.press(press)
-        assert not isinstance(app.screen, HelpScreen) and prompt.value == "?", f"{press} types a character in the message box"
+        typed = {"question_mark": "?", "plus": "+", "minus": "-"}.get(press, press)
+        assert not isinstance(app.screen, HelpScreen) and prompt.value == typed, f"{press} types a character in the message box"
         prompt.value = ""
         return
     effects: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -130,7 +135,45 @@ async def _check(pilot, key: Key, where: str) -> None:  # type: ignore[no-untype
         await pilot.press(press)
         await wait_until(pilot, lambda: not any(f.value == name for f in app.runtime.layers.profile.store.current()))
 
+    def feedback_on(turn_id: int) -> list[tuple[str, str]]:
+        rows = app.runtime.journal.conn.execute("SELECT kind, text FROM feedback WHERE turn_id = ? ORDER BY id", (turn_id,))
+        return [(r[0], r[1]) for r in rows]
+
+    async def a_reply() -> int:
+        if app.service.last.assistant_turn is None or app.service.session is None:
+            await _send(pilot, "Tell me something about the sea.")
+            await wait_until(pilot, lambda: app._bubble is None and app.service.last.assistant_turn is not None)
+        return app.service.last.assistant_turn.id
+
+    async def regenerate() -> None:
+        old = await a_reply()
+        bubbles = len(app.query(MessageBubble))
+        _focus(app, where)
+        await pilot.press(press)
+        await wait_until(pilot, lambda: app._bubble is None and app.service.last.assistant_turn.id != old)
+        assert ("retry", "") in feedback_on(old) and len(app.query(MessageBubble)) == bubbles
+
+    async def thumb(kind: str, mark: str) -> None:
+        reply = await a_reply()
+        _focus(app, where)
+        await pilot.press(press)
+        await wait_until(pilot, lambda: (kind, "") in feedback_on(reply))
+        await wait_until(pilot, lambda: mark in str(app.query(MessageBubble).last().query_one(".who").render()))
+
+    async def thumb_up() -> None:
+        await thumb("up", "👍")
+
+    async def thumb_down() -> None:
+        await thumb("down", "👎")
+
+    async def edit_reply() -> None:
+        reply = await a_reply()
+        _focus(app, where)
+        await pilot.press(press)
+        await wait_until(pilot, lambda: ("edit", "The reply I wanted, written in the test editor.") in feedback_on(reply))
+
     effects.update(
+        regenerate=regenerate, thumb_up=thumb_up, thumb_down=thumb_down, edit_reply=edit_reply,
         undo_learned=undo_learned,
         cancel=cancel, new_conversation=new_conversation, conversations=conversations, toggle_memory=toggle_memory,
         edit_profile=edit_profile, help=help_,

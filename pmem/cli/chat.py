@@ -21,6 +21,9 @@ HELP = """Commands:
   /profile         show what pmem knows about you
   /new     start a new conversation
   /model [NAME]    show the model (and the others found); switch to NAME, keeping the conversation
+  /good, /bad      tell pmem the last reply was good or bad (it learns how you like answers)
+  /edit TEXT       the reply you wanted instead of the last one
+  /retry           answer the last message again (the old reply is kept, marked regenerated)
   /help    show this help
   /quit    leave (Ctrl+D works too)
 Ctrl+C while a reply streams cancels it; the partial reply is kept."""
@@ -55,6 +58,29 @@ def _model_command(a: Assistant, service: Any, name: str) -> str:
         return f"model: {engine.model_name} (context {engine.n_ctx} tokens); found here: {names}; /model NAME switches"
     except PmemError as exc:
         return f"error: {exc}"
+
+
+def _stream(out: Any, service: Any, reply: Any) -> None:
+    """Print a reply as it streams; Ctrl+C cancels it (the partial reply is kept), an error is one line."""
+    from pmem.core.errors import PmemError
+
+    try:
+        first = True
+        for piece in reply:
+            if first and service.last.note:
+                out.write(f"({service.last.note})\n")
+            first = False
+            out.write(piece)
+            out.flush()
+        out.write("\n")
+    except KeyboardInterrupt:
+        reply.close()
+        out.write(" [cancelled]\n")
+    except PmemError as exc:
+        reply.close()
+        sys.stderr.write(f"pmem: error: {exc}\n")
+    finally:
+        reply.close()
 
 
 def run_plain(rt: Runtime) -> None:
@@ -110,28 +136,22 @@ def run_plain(rt: Runtime) -> None:
                 out.write((a.profile_text() or "pmem has not learned anything about you yet.") + "\n")
             elif command == "/model":
                 out.write(_model_command(a, service, text[len(command):].strip()) + "\n")
+            elif command in ("/good", "/bad", "/edit"):
+                kind = {"/good": "up", "/bad": "down", "/edit": "edit"}[command]
+                try:
+                    out.write(a.feedback(service, kind, text[len(command):].strip()) + "\n")  # type: ignore[arg-type]
+                except PmemError as exc:
+                    out.write(f"error: {exc}\n")
+            elif command == "/retry":
+                try:
+                    _stream(out, service, a.regenerate(service))
+                except PmemError as exc:
+                    out.write(f"error: {exc}\n")
             else:
                 out.write(f"unknown command {command}; /help lists them\n")
             out.flush()
             continue
-        reply = service.send(text)  # stops any anticipation still running, under the service's lock
-        try:
-            first = True
-            for piece in reply:
-                if first and service.last.note:
-                    out.write(f"({service.last.note})\n")
-                first = False
-                out.write(piece)
-                out.flush()
-            out.write("\n")
-        except KeyboardInterrupt:
-            reply.close()
-            out.write(" [cancelled]\n")
-        except PmemError as exc:
-            reply.close()
-            sys.stderr.write(f"pmem: error: {exc}\n")
-        finally:
-            reply.close()
+        _stream(out, service, service.send(text))  # stops any anticipation still running, under the service's lock
         out.flush()
         # While the user reads and types, pre-load related memories into the KV cache.
         rt.in_background("pmem-anticipate", service.anticipate)

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from pmem import __version__
-from pmem.cli import ask, chat, config, distill, doctor, memory, models, paths, profile, serve, transfer
+from pmem.cli import ask, chat, config, distill, doctor, feedback, memory, models, paths, profile, serve, transfer
 from pmem.core.errors import PmemError
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ app.add_typer(profile.app, name="profile")
 app.add_typer(memory.app, name="memory")
 app.add_typer(config.app, name="config")
 app.add_typer(models.app, name="models")
+app.add_typer(feedback.app, name="feedback")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pmem.core.memory.retrieval import Hit
     from pmem.core.profile.model import Change, Fact
     from pmem.core.profile.store import ProfileStore
+    from pmem.core.store.feedback import Pair
     from pmem.core.store.journal import Session, Turn
     from pmem.core.transfer import ImportSummary
 
@@ -331,6 +332,61 @@ class Assistant:
         conn = self._journal().conn
         return ProfileStore(conn).current(), EpisodeTable(conn).count()
 
+    # ------------------------------------------------------------------ feedback on replies
+
+    def feedback(self, chat: ChatService, kind: Literal["up", "down", "edit"], text: str = "") -> str:
+        """Thumbs up or down, or an edit ("this is the reply I wanted"), on the chat's last reply."""
+        chat.give_feedback(kind, text)
+        return {"up": "noted: a good reply", "down": "noted: not a good reply", "edit": "noted: your version of the reply"}[kind]
+
+    @contextmanager
+    def reply_draft(self, chat: ChatService) -> Iterator[Path]:
+        """The last reply as an editable Markdown file in the private cache dir, deleted after."""
+        reply = chat.last.assistant_turn
+        if reply is None:
+            raise InputError("there is no reply to edit in this conversation yet")
+        directory = self.runtime.paths.cache_dir
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, name = tempfile.mkstemp(prefix="reply-", suffix=".md", dir=str(directory))
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(reply.content + "\n")
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def apply_reply_draft(self, chat: ChatService, path: Path) -> str:
+        """The edited reply becomes an edit of the last reply, unless it was left as it was."""
+        text = path.read_text(encoding="utf-8").strip()
+        reply = chat.last.assistant_turn
+        if reply is None or text == reply.content.strip():
+            return "the reply is unchanged"
+        return self.feedback(chat, "edit", text)
+
+    def regenerate(self, chat: ChatService, *, cancel: threading.Event | None = None) -> Iterator[str]:
+        """The last reply again, sampled afresh; the old one stays in the journal as regenerated."""
+        return chat.regenerate(cancel=cancel)
+
+    def preference_pairs(self) -> list[Pair]:
+        from pmem.core.store.feedback import FeedbackStore
+
+        return FeedbackStore(self.runtime.journal.conn).pairs()
+
+    def forget_pair(self, pair_id: str) -> None:
+        from pmem.core.store.feedback import FeedbackStore
+
+        if not FeedbackStore(self.runtime.journal.conn).forget_pair(pair_id):
+            raise InputError(f"no preference pair with id {pair_id}")
+        self.runtime.forget.purge()
+
+    def forget_all_pairs(self) -> int:
+        from pmem.core.store.feedback import FeedbackStore
+
+        count = FeedbackStore(self.runtime.journal.conn).forget_all()
+        self.runtime.forget.purge()
+        return count
+
     # ------------------------------------------------------------------ other tools (the API and MCP faces)
 
     def answer(
@@ -492,7 +548,7 @@ class Assistant:
         """Import a pmem export, a generic sessions file or a ChatGPT export: read and validated as a stream before
         anything is written; conversations journaled, the profile restored (a pmem export) or learned from them,
         and everything indexed. ``progress(stage)`` gives a progress callback for each stage."""
-        from pmem.core.transfer import import_facts, import_sessions, read_import
+        from pmem.core.transfer import import_facts, import_feedback, import_sessions, read_import
 
         source = read_import(path)
         rt = self.runtime
@@ -500,6 +556,7 @@ class Assistant:
         with _stage(progress, "Importing conversations") as update:
             summary = import_sessions(rt.journal, source.kind, source.sessions(), progress=update, total=source.sessions_total)
         restored = import_facts(rt.journal.conn, source.facts())
+        import_feedback(rt.journal.conn, source.feedback())
         learned: list[Any] = []
         if source.kind != "pmem" and summary.session_ids:  # a pmem export carries its profile; others teach it
             with _stage(progress, "Learning about you") as update:

@@ -30,7 +30,8 @@ class Recall(Protocol):
     def on_user_turn(self, turn: Turn) -> str | None:
         """The user's turn is committed; explicit memory requests are handled here. Returns a note to show."""
 
-    def remember_exchange(self, user: Turn, assistant: Turn | None) -> None: ...
+    def remember_exchange(self, user: Turn, assistant: Turn | None, *, learn: bool = True) -> None:
+        """Keep the exchange as a memory; ``learn``: also teach the profile from the user's turn."""
 
     def pause_background(self) -> None:
         """An interactive turn starts: background indexing and extraction step aside."""
@@ -123,11 +124,15 @@ class ChatService:
 
     def _load_history(self, session: Session) -> None:
         assert self.journal is not None
+        from pmem.core.store.feedback import FeedbackStore
+
         self._reset_context()
+        turns = self.journal.turns(session.id)
+        replaced = FeedbackStore(self.journal.conn).replaced([t.id for t in turns if t.role == "assistant"])
         self.history = [
             {"role": t.role, "content": t.content}  # type: ignore[typeddict-item]
-            for t in self.journal.turns(session.id)
-            if t.role in ("user", "assistant")
+            for t in turns
+            if t.role in ("user", "assistant") and t.id not in replaced
         ]
 
     def _follow_forgetting(self) -> None:
@@ -265,6 +270,45 @@ class ChatService:
         text = text.strip()
         if not text:
             raise InputError("empty message: type something to send")
+        return self._reply(text, cancel=cancel, on_prompt=on_prompt, **param_overrides)
+
+    def regenerate(self, *, cancel: threading.Event | None = None, **param_overrides: float | int | tuple[str, ...] | None) -> Iterator[str]:
+        """Answer the last message again (sampled afresh: temperature at least 0.7, a new seed). The reply it
+        replaces stays in the journal, marked as regenerated, and leaves the conversation."""
+        last = self.last
+        if (
+            self.journal is None or self.session is None or last.user_turn is None or last.assistant_turn is None
+            or last.user_turn.session_id != self.session.id or len(self.history) < 2
+        ):
+            raise InputError("there is no reply to regenerate in this conversation yet")
+        self.give_feedback("retry")
+        self.history = self.history[:-2]
+        overrides = {"temperature": max(0.7, self.settings.chat.temperature), "seed": -1, **param_overrides}
+        return self._reply(last.user_turn.content, cancel=cancel, again=last.user_turn, **overrides)
+
+    def give_feedback(self, kind: str, text: str = "") -> Turn:
+        """Thumbs up or down, an edit (``text``: the reply the user wanted) or a regeneration, on the last reply."""
+        from pmem.core.store.feedback import FeedbackStore
+
+        reply = self.last.assistant_turn
+        if self.journal is None or reply is None or self.session is None or reply.session_id != self.session.id:
+            raise InputError("there is no reply to give feedback on in this conversation yet")
+        if kind == "edit" and not text.strip():
+            raise InputError("an edit needs the reply you wanted")
+        FeedbackStore(self.journal.conn).record(reply.id, kind, text.strip())  # type: ignore[arg-type]
+        return reply
+
+    def _reply(
+        self,
+        text: str,
+        *,
+        cancel: threading.Event | None = None,
+        on_prompt: Callable[[Prompt], None] | None = None,
+        again: Turn | None = None,
+        **param_overrides: float | int | tuple[str, ...] | None,
+    ) -> Iterator[str]:
+        """``again``: the user turn being answered once more (not journaled twice, not re-learned from)."""
+        previous = self.last.user_turn
         self._stop_anticipating.set()
         with self._lock:
             if self.recall is not None:
@@ -274,12 +318,18 @@ class ChatService:
             self.last = info
             if self.recall is not None:
                 info.note = self.recall.check_adapter(self.engine)
-            if self.journal is not None:
+            if self.journal is not None and again is not None:
+                info.user_turn = again
+            elif self.journal is not None:
                 self._follow_forgetting()
                 if self.session is None:
                     self.new_session()
                 assert self.session is not None
                 info.user_turn = self.journal.add_turn(self.session.id, "user", text, model=self.engine.model_name)
+                if previous is not None and previous.session_id == self.session.id:
+                    from pmem.core.store.feedback import FeedbackStore
+
+                    FeedbackStore(self.journal.conn).went_on(previous.id)  # a kept regeneration is now preferred
                 if self.recall is not None:
                     info.note = _join(info.note, self.recall.on_user_turn(info.user_turn))
             prompt = self.build(text)
@@ -311,7 +361,7 @@ class ChatService:
                         status="cancelled" if info.cancelled else "complete",
                     )
                     if self.recall is not None and info.user_turn is not None:
-                        self.recall.remember_exchange(info.user_turn, info.assistant_turn)
+                        self.recall.remember_exchange(info.user_turn, info.assistant_turn, learn=again is None)
                 if self.recall is not None:
                     self.recall.resume_background()
 

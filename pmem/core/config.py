@@ -202,6 +202,22 @@ class DistillSettings:
     threads: int = 0
     """CPU threads for training. 0: the same as ``model.n_threads``."""
 
+    min_pairs: int = 8
+    """A preference stage (DPO on your feedback: /good, /bad, /edit, /retry) follows the fact stage once at least
+    this many preference pairs exist (``pmem feedback list``)."""
+
+    beta: float = 0.1
+    """DPO's β: how far the preference stage may move the adapter from the base model's answers."""
+
+    preference_epochs: int = 3
+    """Passes over the preference pairs."""
+
+    preference_nll: float = 1.0
+    """Weight of the chosen answers' own likelihood beside the DPO loss (RPO); 0 is plain DPO."""
+
+    preference_learning_rate: float = 2e-4
+    """AdamW learning rate of the preference stage."""
+
     busy_load: float = 0.0
     """A background run waits while the 1-minute load average is above this. 0: the number of CPU cores;
     negative: never wait for the machine."""

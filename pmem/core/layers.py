@@ -43,9 +43,9 @@ class MemoryLayers:
             return "nothing in the profile matched that"
         return "forgot: " + "; ".join(self.forget.facts(forgotten).fact_statements)
 
-    def remember_exchange(self, user: Turn, assistant: Turn | None) -> None:
+    def remember_exchange(self, user: Turn, assistant: Turn | None, *, learn: bool = True) -> None:
         self.episodic.remember_exchange(user, assistant)
-        if self.settings.profile.extract and explicit_request(user.content) is None:
+        if learn and self.settings.profile.extract and explicit_request(user.content) is None:
             self.profile.learn_in_background(user)
 
     def pause_background(self) -> None:

@@ -272,8 +272,23 @@ class StreamedImport:
             except ijson.JSONError as exc:
                 raise InputError(f"{self.path} is not valid JSON ({_json_error(self.path, exc)})") from None
 
+    def feedback(self):  # type: ignore[no-untyped-def]
+        """The feedback on replies of a pmem export (none for other formats)."""
+        if self.kind != "pmem":
+            return
+        import ijson
+
+        with self.path.open("rb") as handle:
+            try:
+                yield from ijson.items(handle, "feedback.item", use_float=True)
+            except ijson.JSONError as exc:
+                raise InputError(f"{self.path} is not valid JSON ({_json_error(self.path, exc)})") from None
+
     def validate(self) -> StreamedImport:
         self.sessions_total = sum(1 for _ in self.sessions())
+        for i, item in enumerate(self.feedback()):
+            if not isinstance(item, dict) or item.get("kind") not in ("up", "down", "edit", "retry") or not isinstance(item.get("turn"), str):
+                raise InputError(f"feedback[{i}] of the pmem export is incomplete")
         for i, fact in enumerate(self.facts()):
             if not isinstance(fact, dict) or any(c not in fact for c in FACT_COLUMNS):
                 raise InputError(f"profile.facts[{i}] of the pmem export is incomplete")
@@ -428,6 +443,10 @@ def export_all(conn: sqlite3.Connection, *, embedder: str = "") -> dict[str, Any
         "sessions": sessions,
         "profile": {"facts": export_facts(conn)},
         "memory": {"embedder": embedder, "episodes": episodes},
+        "feedback": [
+            {"turn": r["uid"], "kind": r["kind"], "text": r["text"], "created_at": r["created_at"]}
+            for r in conn.execute("SELECT t.uid, f.kind, f.text, f.created_at FROM feedback f JOIN turns t ON t.id = f.turn_id ORDER BY f.id")
+        ],
     }
 
 
@@ -450,6 +469,36 @@ def export_facts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         ]
         out.append(fact)
     return out
+
+
+def import_feedback(conn: sqlite3.Connection, items: Iterable[dict[str, Any]]) -> int:
+    """Restore exported feedback on turns this journal holds (and does not have yet), then derive its pairs."""
+    from pmem.core.store.feedback import FeedbackStore
+
+    store = FeedbackStore(conn)
+    added = 0
+    prompts: set[int] = set()
+    with transaction(conn):
+        for item in items:
+            row = conn.execute("SELECT id FROM turns WHERE uid = ?", (item["turn"],)).fetchone()
+            if row is None:
+                continue
+            known = conn.execute(
+                "SELECT 1 FROM feedback WHERE turn_id = ? AND kind = ? AND text = ?", (row[0], item["kind"], item.get("text", ""))
+            ).fetchone()
+            if known:
+                continue
+            conn.execute(
+                "INSERT INTO feedback (turn_id, kind, text, created_at) VALUES (?, ?, ?, ?)",
+                (row[0], item["kind"], item.get("text", ""), item.get("created_at") or now_iso()),
+            )
+            added += 1
+            prompt = store.prompt_of(row[0])
+            if prompt is not None:
+                prompts.add(prompt)
+        for prompt in prompts:
+            store.went_on(prompt)
+    return added
 
 
 def import_facts(conn: sqlite3.Connection, facts: Iterable[dict[str, Any]]) -> int:

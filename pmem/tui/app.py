@@ -23,6 +23,7 @@ from textual.widgets import Footer, Input, Markdown
 from pmem.core.assistant import Assistant
 from pmem.core.errors import PmemError
 from pmem.core.runtime import Runtime
+from pmem.tui.feedback_actions import FeedbackActions
 from pmem.tui.keys import app_bindings
 from pmem.tui.messages import CoreDone, ModelFailed, ModelReady, ModelSwitched, ProfileChanged, ReplyFinished, SystemText, Token
 from pmem.tui.screens.confirm_screen import ConfirmScreen
@@ -57,7 +58,7 @@ chat model: `pmem chat --model PATH/TO/MODEL.gguf`, or set `path` under `[model]
 """
 
 
-class PmemApp(App[None]):
+class PmemApp(FeedbackActions, App[None]):
     # Each widget's styles live in a .tcss file beside it (widgets cannot load their own CSS_PATH).
     CSS_PATH = [
         "app.tcss",
@@ -249,7 +250,8 @@ class PmemApp(App[None]):
     def _start_reply(self, text: str, *, already_shown: bool = False) -> None:
         self.call_next(self._begin_reply, text, already_shown)
 
-    async def _begin_reply(self, text: str, already_shown: bool) -> None:
+    async def _begin_reply(self, text: str, already_shown: bool, *, again: bool = False) -> None:
+        """``again``: regenerate the last reply (its bubble is already gone) instead of answering ``text``."""
         chat = self.query_one(ChatView)
         if not already_shown:
             await chat.add_message("user", text)
@@ -260,14 +262,18 @@ class PmemApp(App[None]):
         self._reply_text = []
         self._cancel.clear()
         self._set_status(state="generating")
-        self._generate(text)
+        self._generate(text, again)
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def _generate(self, text: str) -> None:
+    def _generate(self, text: str, again: bool = False) -> None:
         error: str | None = None
         self.service.stop_background()
         with self._core_lock:
-            reply = self.service.send(text, cancel=self._cancel)
+            try:
+                reply = self.assistant.regenerate(self.service, cancel=self._cancel) if again else self.service.send(text, cancel=self._cancel)
+            except PmemError as exc:
+                self.post_message(ReplyFinished("", self.service.last, str(exc)))
+                return
             try:
                 for piece in reply:
                     self.post_message(Token(piece))
@@ -449,6 +455,8 @@ class PmemApp(App[None]):
                 self._core(lambda: self.assistant.remember(arg))
             else:
                 self._core(lambda: self.assistant.forget_said(arg))
+        elif command in ("/good", "/bad", "/edit", "/retry"):
+            self.feedback_command(command, arg)
         elif command == "/export":
             self.action_export(arg or None)
         else:

@@ -78,15 +78,23 @@ class DistillReport:
     skipped: str = ""
     """Why no adapter was made (nothing to learn, another run going on, a source forgotten meanwhile)."""
     removed: list[str] = field(default_factory=list)
+    pairs: int = 0
+    """Preference pairs the preference stage learned from (0: no preference stage)."""
+    preference_loss: tuple[float, float] | None = None
 
     def summary(self) -> str:
         if self.adapter is None:
             return self.skipped
         a = self.adapter
         loss = f"; loss {a.first_loss:.2f} → {a.final_loss:.2f}" if a.first_loss is not None and a.final_loss is not None else ""
+        prefs = ""
+        if self.pairs:
+            prefs = f"; then {_n(self.pairs, 'preference pair')}"
+            if self.preference_loss is not None:
+                prefs += f" (loss {self.preference_loss[0]:.2f} → {self.preference_loss[1]:.2f})"
         return (
             f"adapter {a.id}: {_n(a.facts, 'fact')} and {_n(a.episodes, 'memory', 'memories')}, "
-            f"{_n(a.examples, 'example')} × {_n(a.epochs, 'epoch')} in {self.seconds:.0f} s{loss}; {a.bytes / 1e6:.1f} MB"
+            f"{_n(a.examples, 'example')} × {_n(a.epochs, 'epoch')}{prefs} in {self.seconds:.0f} s{loss}; {a.bytes / 1e6:.1f} MB"
         )
 
 
@@ -213,9 +221,15 @@ class DistillService:
         from pmem.core.distill.train import tokenize
         from pmem.core.engine.llama import LlamaCppEngine
 
+        from pmem.core.distill.train import tokenize_pairs
+        from pmem.core.store.feedback import FeedbackStore
+
+        pairs = FeedbackStore(self.conn).pairs()
+        pairs = pairs if len(pairs) >= max(1, d.min_pairs) else []
         vocab = LlamaCppEngine(self.model_path, chat_format=self.settings.model.chat_format, vocab_only=True)
         try:
             tokenized = tokenize(data.examples, vocab, self.settings.chat.system_prompt)
+            preference_data = tokenize_pairs([(p.prompt, p.chosen, p.rejected) for p in pairs], vocab, self.settings.chat.system_prompt)
             pad = max(0, vocab.llama.token_eos())
         finally:
             vocab.close()
@@ -241,6 +255,17 @@ class DistillService:
                 base, tokenized, rank=d.rank, alpha=d.alpha, epochs=n_epochs, learning_rate=d.learning_rate,
                 threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
             )
+            if preference_data:
+                from pmem.core.distill.train import train_preferences
+
+                stage("learning how you like answers", 1)
+                preferred = train_preferences(
+                    result.model, preference_data, beta=d.beta, epochs=d.preference_epochs,
+                    learning_rate=d.preference_learning_rate, nll_weight=d.preference_nll, threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
+                )
+                report.pairs = len(preference_data)
+                if preferred.first_loss is not None and preferred.final_loss is not None:
+                    report.preference_loss = (preferred.first_loss, preferred.final_loss)
             state = lora_state(result.model)
         stage("writing adapter")
         from pmem.core.distill.export import gguf_tensors, write_adapter
@@ -262,7 +287,7 @@ class DistillService:
             examples=len(tokenized), facts=data.facts, episodes=data.episodes, epochs=n_epochs, rank=d.rank,
             alpha=d.alpha, first_loss=result.first_loss, final_loss=result.final_loss, train_s=result.seconds, size=size,
         )
-        if not self.store.register(adapter, data.fact_ids, data.turn_ids):
+        if not self.store.register(adapter, data.fact_ids, data.turn_ids, [p.id for p in pairs] if report.pairs else ()):
             path.unlink(missing_ok=True)
             report.skipped = "discarded: something it learned was forgotten while it trained; run pmem distill again"
             return report

@@ -138,7 +138,7 @@ class AdapterStore:
     # ------------------------------------------------------------------ writing
 
     def register(
-        self, adapter: Adapter, fact_ids: Iterable[str], turn_ids: Iterable[int]
+        self, adapter: Adapter, fact_ids: Iterable[str], turn_ids: Iterable[int], pair_ids: Iterable[str] = ()
     ) -> bool:
         """Make a trained adapter (already renamed into place) the live one for its base model.
 
@@ -146,10 +146,13 @@ class AdapterStore:
         file is then left for :meth:`sweep` and never loaded."""
         facts = sorted(set(fact_ids))
         turns = sorted(set(turn_ids))
+        pairs = sorted(set(pair_ids))
         with transaction(self.conn):
             if facts and _missing(self.conn, "facts", "id", facts):
                 return False
             if turns and _missing(self.conn, "turns", "id", turns):
+                return False
+            if pairs and _missing(self.conn, "preference_pairs", "id", pairs):
                 return False
             self.conn.execute(
                 "UPDATE adapters SET status = 'replaced', reason = ? WHERE status = 'active' AND base_model = ?",
@@ -163,6 +166,7 @@ class AdapterStore:
                 "INSERT INTO adapter_sources (adapter_id, kind, ref) VALUES (?, ?, ?)",
                 [(adapter.id, "fact", f) for f in facts] + [(adapter.id, "turn", str(t)) for t in turns],
             )
+            self.conn.executemany("INSERT INTO adapter_pairs (adapter_id, pair_id) VALUES (?, ?)", [(adapter.id, p) for p in pairs])
         return True
 
     def clear(self) -> int:

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pmem.core.store.feedback import REPLACED
 from pmem.core.store.journal import Turn
 
 
@@ -119,6 +120,7 @@ class EpisodeTable:
                 f"SELECT e.id AS eid, e.first_turn_id, e.last_turn_id, e.created_at AS ecreated, {_TURN_COLUMNS} "
                 f"FROM episodes e JOIN turns t ON t.session_id = e.session_id "
                 f"AND t.id BETWEEN e.first_turn_id AND e.last_turn_id AND t.role != 'system' "
+                f"AND t.id NOT IN ({REPLACED}) "
                 f"WHERE e.id IN ({marks}) ORDER BY t.id",
                 chunk,
             ).fetchall()
@@ -209,7 +211,8 @@ def passages(conn: sqlite3.Connection, episodes: Sequence[Episode]) -> list[Pass
     by_session: dict[str, list[tuple[str, str]]] = {}
     for session_id in {e.session_id for e in episodes}:
         rows = conn.execute(
-            "SELECT uid, content FROM turns WHERE session_id = ? AND role != 'system' ORDER BY id", (session_id,)
+            f"SELECT uid, content FROM turns WHERE session_id = ? AND role != 'system' AND id NOT IN ({REPLACED}) ORDER BY id",
+            (session_id,),
         ).fetchall()
         by_session[session_id] = [(r[0], r[1]) for r in rows]
     positions = {sid: {uid: i for i, (uid, _) in enumerate(turns)} for sid, turns in by_session.items()}

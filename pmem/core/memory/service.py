@@ -86,7 +86,7 @@ class MemoryService:
     def on_user_turn(self, turn: Turn) -> str | None:
         return None  # episodes are formed once the reply exists
 
-    def remember_exchange(self, user: Turn, assistant: Turn | None) -> None:
+    def remember_exchange(self, user: Turn, assistant: Turn | None, *, learn: bool = True) -> None:
         self._sync([user.session_id])
         self.indexer.wake()
 

@@ -173,3 +173,52 @@ MIGRATIONS += [
         """,
     ),
 ]
+
+MIGRATIONS += [
+    (
+        "0008_feedback",
+        # The user's judgement of replies (thumbs, an edited reply, a regeneration), each tied to the reply it is
+        # about, and the preference pairs derived from it. A pair holds no text of its own: its chosen and
+        # rejected texts are turns (or the user's edit, a feedback row), so forgetting either forgets the pair.
+        # A pair the user forgot is remembered only by its turn ids, so that it is not derived again.
+        """
+        CREATE TABLE feedback (
+            id          INTEGER PRIMARY KEY,
+            turn_id     INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            kind        TEXT NOT NULL CHECK (kind IN ('up', 'down', 'edit', 'retry')),
+            text        TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL
+        );
+        CREATE INDEX feedback_turn ON feedback(turn_id);
+        CREATE TABLE preference_pairs (
+            id               TEXT PRIMARY KEY,
+            kind             TEXT NOT NULL CHECK (kind IN ('edit', 'retry')),
+            prompt_turn      INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            chosen_turn      INTEGER REFERENCES turns(id) ON DELETE CASCADE,
+            chosen_feedback  INTEGER REFERENCES feedback(id) ON DELETE CASCADE,
+            rejected_turn    INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            created_at       TEXT NOT NULL,
+            CHECK ((chosen_turn IS NULL) != (chosen_feedback IS NULL))
+        );
+        CREATE UNIQUE INDEX preference_pairs_key
+            ON preference_pairs(prompt_turn, rejected_turn, IFNULL(chosen_turn, 0), IFNULL(chosen_feedback, 0));
+        CREATE TABLE preference_tombstones (
+            prompt_turn    INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            chosen_turn    INTEGER NOT NULL,
+            rejected_turn  INTEGER NOT NULL,
+            PRIMARY KEY (prompt_turn, chosen_turn, rejected_turn)
+        );
+        -- The pairs an adapter learned from: forgetting one (or a turn or an edit it came from) stales the adapter.
+        CREATE TABLE adapter_pairs (
+            adapter_id TEXT NOT NULL REFERENCES adapters(id) ON DELETE CASCADE,
+            pair_id    TEXT NOT NULL,
+            PRIMARY KEY (adapter_id, pair_id)
+        );
+        CREATE INDEX adapter_pairs_pair ON adapter_pairs(pair_id);
+        CREATE TRIGGER pairs_forgotten_stale_adapters AFTER DELETE ON preference_pairs BEGIN
+            UPDATE adapters SET status = 'stale', reason = 'forgotten preference'
+            WHERE status = 'active' AND id IN (SELECT adapter_id FROM adapter_pairs WHERE pair_id = OLD.id);
+        END;
+        """,
+    ),
+]

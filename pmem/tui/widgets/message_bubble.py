@@ -25,6 +25,10 @@ class MessageBubble(Vertical):
     def body(self) -> Markdown:
         return self.query_one(Markdown)
 
+    def mark_feedback(self, mark: str) -> None:
+        """Show the user's judgement of this reply beside its speaker."""
+        self.query_one(".who", Label).update(f"pmem · {mark}")
+
     def mark_cancelled(self) -> None:
         self.cancelled = True
         self.query_one(".who", Label).update("pmem · cancelled")
