@@ -118,3 +118,39 @@ def test_every_fallback_template_keeps_the_system_message(name: str) -> None:
     )
     positions = [rendered.index(s) for s in ("SYSTEM-TEXT", "USER-ONE", "REPLY-ONE", "USER-TWO")]
     assert positions == sorted(positions)
+
+
+LOADS_WHILE_PRINTING = """
+import sys, threading
+from pathlib import Path
+from pmem.core.engine.llama import LlamaCppEngine
+
+engines = [LlamaCppEngine(Path(sys.argv[1]), n_ctx=256, n_threads=1) for _ in range(3)]
+threads = [threading.Thread(target=e.load) for e in engines]
+for t in threads:
+    t.start()
+n = 0
+while any(t.is_alive() for t in threads) or n < 50:
+    sys.stdout.write(f"line {n}\\n")
+    sys.stdout.flush()
+    n += 1
+for t in threads:
+    t.join()
+for e in engines:
+    e.close()
+print(f"end {n}")
+"""
+
+
+def test_models_loading_on_other_threads_do_not_swallow_what_the_main_thread_prints(embedded_model) -> None:  # type: ignore[no-untyped-def]
+    """llama-cpp-python points stdout/stderr at /dev/null while it loads a model; pmem loads its extraction
+    model on a thread while the chat prints, and two loads at once left stdout at /dev/null for good."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", LOADS_WHILE_PRINTING, str(embedded_model)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    printed = int(lines[-1].split()[1])
+    assert lines == [f"line {i}" for i in range(printed)] + [f"end {printed}"]
+    assert proc.stderr == ""  # llama.cpp's own log still goes to pmem's callback, not the terminal

@@ -512,10 +512,10 @@ class Assistant:
     def switch_model(self, chat: ChatService | None, name: str) -> str:
         """Chat with another model from the next reply on, keeping the conversation (the new model reads it
         whole on its first reply). Only this session: ``use_model`` changes the configured one."""
-        engine = self.runtime.switch_model(name)
         if chat is not None:
-            chat.engine = engine
-            chat.warm()
+            engine = chat.change_engine(lambda: self.runtime.switch_model(name))
+        else:
+            engine = self.runtime.switch_model(name)
         notes = [n for n in (self.runtime.adapter_note, getattr(engine, "adapter_error", "")) if n]
         adapter = " + its adapter" if engine.adapter_id else ""
         return f"Now chatting with {engine.model_name}{adapter} (context {engine.n_ctx} tokens); the conversation goes on." + "".join(

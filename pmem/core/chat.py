@@ -258,6 +258,17 @@ class ChatService:
         """A prompt is coming: anticipation stops at its next chunk."""
         self._stop_anticipating.set()
 
+    def change_engine(self, switch: Callable[[], ChatEngine]) -> ChatEngine:
+        """Swap the model under this conversation. Anticipation may be evaluating into the old model's context
+        on another thread; closing that context under it kills the process, so it is stopped and its lock
+        held while ``switch`` lets the old model go and loads the new one."""
+        self.stop_background()
+        with self._lock:
+            self.engine = switch()
+            self._anticipated, self._reply_anticipated = [], []
+        self.warm()
+        return self.engine
+
     def send(
         self,
         text: str,
