@@ -14,6 +14,7 @@ adapters with its default settings: facts only (``distill.min_pairs`` out of rea
   stage make the adapter forget facts?
 
     python bench/alignment_eval.py        # writes bench/results/alignment_eval.json
+    python bench/alignment_eval.py --set distill.preference_replay=0 --out /tmp/no-replay.json   # a variant
 """
 
 from __future__ import annotations
@@ -128,7 +129,13 @@ def style(reply: str) -> dict[str, bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=RESULTS / "alignment_eval.json")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for the facts + preferences run, e.g. distill.preference_replay=0 (repeatable)")
     args = parser.parse_args()
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key.strip().replace(".", "__")] = json.loads(value)
 
     from pmem.core.config import with_overrides
     from pmem.core.distill.dataset import held_out_question
@@ -154,7 +161,7 @@ def main() -> None:
         facts_path = rt.distill.store.path(facts_only.adapter)
         kept = Path(tmp) / "facts-only.gguf"
         kept.write_bytes(facts_path.read_bytes())  # the next run replaces (and sweeps) it
-        rt.settings = settings
+        rt.settings = with_overrides(settings, **overrides) if overrides else settings
         rt._distill = None  # the service reads the settings it was made with
         started = time.perf_counter()
         both = rt.distill.run()
@@ -211,6 +218,7 @@ def main() -> None:
         "pairs": pairs,
         "held_out_pairs": len(HELD_OUT),
         "conditions": results,
+        "settings": {key.replace("__", "."): value for key, value in overrides.items()},
         "preference_stage": {"loss": both.preference_loss, "distill_wall_s": round(wall, 1), "adapter": both.summary()},
         "machine": machine(),
     })

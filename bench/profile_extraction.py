@@ -260,25 +260,30 @@ def main() -> None:
     parser.add_argument("--model", default="", help="GGUF to extract with (default: the embedded SmolLM2-135M).")
     parser.add_argument("--out", type=Path, default=RESULTS / "profile_extraction.json")
     parser.add_argument("--locomo", type=Path, default=SHARED / "data" / "locomo" / "locomo10.json", help="LoCoMo data for the observation check.")
+    parser.add_argument("--modes", default="rules,model,rules+model",
+                        help="Extractors to measure, comma-separated (run_all.py measures 'rules', pmem's default with the embedded model).")
     args = parser.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    if not modes or set(modes) - {"rules", "model", "rules+model"}:
+        parser.error("--modes takes rules, model and rules+model")
     from pmem.core.engine.llama import LlamaCppEngine
     from pmem.core.discovery import resolve_model
 
     engine = LlamaCppEngine(resolve_model(args.model), n_ctx=2048, n_threads=2)
     engine.load()
-    result = {mode: evaluate(mode, engine) for mode in ("rules", "model", "rules+model")}
+    result: dict = {mode: evaluate(mode, engine) for mode in modes}
     result["model_file"] = engine.model_path.name
     result["messages"] = sum(len(s) for s in SESSIONS)
     result["truth_facts"] = len(TRUTH_CURRENT)
-    result["frozen"] = {mode: evaluate_frozen(mode, engine) for mode in ("rules", "model", "rules+model")}
+    result["frozen"] = {mode: evaluate_frozen(mode, engine) for mode in modes}
     if args.locomo.exists():
         result["locomo"] = {"held_out_5_9": evaluate_locomo(range(5, 10), args.locomo), "tune_0_4": evaluate_locomo(range(0, 5), args.locomo)}
     result["machine"] = machine()
     write_json(args.out, result)
-    for mode in ("rules", "model", "rules+model"):
+    for mode in modes:
         r = result[mode]
         print(f"{mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} forbidden {r['forbidden_values']} ({r['seconds']} s)")
-    for mode in ("rules", "model", "rules+model"):
+    for mode in modes:
         r = result["frozen"][mode]
         print(f"frozen {mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} "
               f"traps {r['trap_values_stored']} inverted {r['inverted_facts']} ({r['current_facts']} facts, {r['seconds']} s)")

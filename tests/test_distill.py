@@ -497,7 +497,7 @@ def test_the_preference_stage_learns_a_style_from_pairs_it_never_saw(dense_cache
     adapter prefers the terse answer per token, where the base model does not."""
     from pmem.core.distill.base import load_dense_base
     from pmem.core.distill.dataset import Example
-    from pmem.core.distill.train import preference_accuracy, tokenize, tokenize_pairs, train_lora, train_preferences
+    from pmem.core.distill.train import mean_loss, preference_accuracy, tokenize, tokenize_pairs, train_lora, train_preferences
     from pmem.core.engine.llama import LlamaCppEngine
     from pmem.core.models import model_fingerprint
 
@@ -511,10 +511,12 @@ def test_the_preference_stage_learns_a_style_from_pairs_it_never_saw(dense_cache
     model = train_lora(base, facts, rank=8, alpha=16, epochs=1, learning_rate=1e-3, threads=2).model
     with model.disable_adapter():
         before = preference_accuracy(model, held, pad)
-    result = train_preferences(model, pairs, beta=0.1, epochs=4, learning_rate=5e-4, threads=2, pad_id=pad)
+    knew = mean_loss(model, facts, pad)
+    result = train_preferences(model, pairs, beta=0.1, epochs=4, learning_rate=5e-4, threads=2, pad_id=pad, replay=facts, replay_weight=1.0)
     after = preference_accuracy(model, held, pad)
     assert result.final_loss is not None and result.first_loss is not None and result.final_loss < result.first_loss
     assert after >= 0.75 and after > before, (before, after)
+    assert mean_loss(model, facts, pad) <= knew, "the fact was replayed: the preference stage did not unlearn it"
 
 
 def test_distill_adds_the_preference_stage_and_forgetting_a_pair_stales_the_adapter(pmem_home: Path, dense_cache: Path) -> None:
@@ -533,6 +535,9 @@ def test_distill_adds_the_preference_stage_and_forgetting_a_pair_stales_the_adap
     report = rt.distill.run()
     assert report.adapter is not None, report.skipped
     assert report.pairs == 8 and "then 8 preference pairs" in report.summary()
+    # The facts are kept: the fact stage's examples are replayed while the style is learned.
+    assert report.facts_loss is not None and report.facts_loss[1] <= report.facts_loss[0] + 0.05, report.facts_loss
+    assert "facts' loss" in report.summary()
     live = report.adapter.id
     assert {r[0] for r in rt.journal.conn.execute("SELECT pair_id FROM adapter_pairs WHERE adapter_id = ?", (live,))} == {p.id for p in pairs}
     rt.close()

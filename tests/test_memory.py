@@ -134,10 +134,18 @@ def test_forget_by_match_and_session(home: Home) -> None:
 def test_reindex_reproduces_search_results(home: Home) -> None:
     _populate(home)
     queries = ["sister's job", "bicycle repair", "book recommendation", "sleep"]
-    before = [[h.id for h in home.memory.search(q, 4)] for q in queries]
+    before = [{h.id: h.score for h in home.memory.search(q, 8)} for q in queries]
     assert home.memory.reindex() == home.memory.episodes.count()
-    after = [[h.id for h in home.memory.search(q, 4)] for q in queries]
-    assert before == after
+    after = [{h.id: h.score for h in home.memory.search(q, 8)} for q in queries]
+    # The same memories with the same scores. Vectors are equal only to float rounding (the background indexer
+    # batched them differently, so with other padding), which may swap two hits whose scores tie.
+    for q, b, a in zip(queries, before, after):
+        for first, second in ((b, a), (a, b)):
+            for memory_id in list(first)[:4]:
+                assert memory_id in second and abs(second[memory_id] - first[memory_id]) < 1e-4, (q, b, a)
+        order_b, order_a = list(b)[:4], list(a)[:4]
+        swapped = [(x, y) for x, y in zip(order_b, order_a) if x != y]
+        assert all(abs(b[x] - b[y]) < 1e-4 for x, y in swapped), (q, b, a)
 
 
 def test_export_import_round_trip_is_lossless(home: Home, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]

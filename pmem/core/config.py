@@ -218,6 +218,10 @@ class DistillSettings:
     preference_learning_rate: float = 2e-4
     """AdamW learning rate of the preference stage."""
 
+    preference_replay: float = 1.0
+    """Weight of the fact stage's own loss, on a batch of its examples, at each preference step: keeps the facts
+    the adapter learned while it learns your style. 0 trains on the pairs alone."""
+
     busy_load: float = 0.0
     """A background run waits while the 1-minute load average is above this. 0: the number of CPU cores;
     negative: never wait for the machine."""

@@ -81,6 +81,8 @@ class DistillReport:
     pairs: int = 0
     """Preference pairs the preference stage learned from (0: no preference stage)."""
     preference_loss: tuple[float, float] | None = None
+    facts_loss: tuple[float, float] | None = None
+    """The fact examples' loss before and after the preference stage: whether the facts were kept."""
 
     def summary(self) -> str:
         if self.adapter is None:
@@ -92,6 +94,8 @@ class DistillReport:
             prefs = f"; then {_n(self.pairs, 'preference pair')}"
             if self.preference_loss is not None:
                 prefs += f" (loss {self.preference_loss[0]:.2f} → {self.preference_loss[1]:.2f})"
+            if self.facts_loss is not None:
+                prefs += f", facts' loss {self.facts_loss[0]:.2f} → {self.facts_loss[1]:.2f}"
         return (
             f"adapter {a.id}: {_n(a.facts, 'fact')} and {_n(a.episodes, 'memory', 'memories')}, "
             f"{_n(a.examples, 'example')} × {_n(a.epochs, 'epoch')}{prefs} in {self.seconds:.0f} s{loss}; {a.bytes / 1e6:.1f} MB"
@@ -256,14 +260,17 @@ class DistillService:
                 threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
             )
             if preference_data:
-                from pmem.core.distill.train import train_preferences
+                from pmem.core.distill.train import mean_loss, train_preferences
 
+                facts_before = mean_loss(result.model, tokenized, pad)
                 stage("learning how you like answers", 1)
                 preferred = train_preferences(
                     result.model, preference_data, beta=d.beta, epochs=d.preference_epochs,
-                    learning_rate=d.preference_learning_rate, nll_weight=d.preference_nll, threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
+                    learning_rate=d.preference_learning_rate, nll_weight=d.preference_nll,
+                    replay=tokenized, replay_weight=d.preference_replay, threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
                 )
                 report.pairs = len(preference_data)
+                report.facts_loss = (facts_before, mean_loss(result.model, tokenized, pad))
                 if preferred.first_loss is not None and preferred.final_loss is not None:
                     report.preference_loss = (preferred.first_loss, preferred.final_loss)
             state = lora_state(result.model)

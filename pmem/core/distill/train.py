@@ -189,22 +189,26 @@ def train_preferences(
     learning_rate: float,
     threads: int,
     nll_weight: float = 0.0,
+    replay: Sequence[Tokenized] = (),
+    replay_weight: float = 0.0,
     batch_size: int = 4,
     seed: int = 0,
     pad_id: int = 0,
     on_step: Callable[[int, int, float], None] | None = None,
     wait_while: Callable[[], bool] | None = None,
 ) -> TrainResult:
-    """DPO on the LoRA of ``model`` (a peft model), with the frozen base (the adapter switched off) as the
-    reference: the loss is ``-log σ(β·((π_c − ref_c) − (π_r − ref_r)))`` over sequence log-probabilities.
-    Chosen over ORPO/SimPO because it needs no extra hyper-parameter beyond β and keeps the fact stage's
-    adapter anchored to the base (the reference), so the facts it learned are not traded away."""
+    """DPO on the LoRA of ``model`` (a peft model): the loss is ``-log σ(β·((π_c − ref_c) − (π_r − ref_r)))``
+    over sequence log-probabilities, the reference being the model as the fact stage left it (adapter on,
+    frozen copy of its scores), so that DPO's pull towards the reference is a pull towards the facts, not
+    away from them as a base-model reference would be. ``nll_weight`` adds the chosen answers' likelihood
+    (RPO); ``replay_weight`` adds the fact stage's own loss on a batch of its examples each step, which is
+    what keeps the facts (measured in ``bench/alignment_eval.py``)."""
     import torch
 
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, threads))
     model.eval()
-    with torch.no_grad(), model.disable_adapter():
+    with torch.no_grad():
         reference = [
             (_sequence_logps(model, [p.chosen], pad_id)[0].item(), _sequence_logps(model, [p.rejected], pad_id)[0].item()) for p in data
         ]
@@ -217,6 +221,9 @@ def train_preferences(
     result = TrainResult(model)
     started = time.perf_counter()
     step = 0
+    replayed = list(range(len(replay)))
+    rng.shuffle(replayed)
+    next_replay = 0
     for _epoch in range(epochs):
         rng.shuffle(order)
         for start in range(0, len(order), batch_size):
@@ -233,6 +240,12 @@ def train_preferences(
                 # not only away from the rejected ones.
                 tokens = torch.tensor([max(1, sum(1 for x in data[i].chosen.labels if x != IGNORE)) for i in picked])
                 loss = loss + nll_weight * (-chosen / tokens).mean()
+            if replay and replay_weight:
+                batch = [replay[replayed[(next_replay + k) % len(replay)]] for k in range(min(batch_size, len(replay)))]
+                next_replay += len(batch)
+                ids, labels, mask = _pad(batch, pad_id)
+                facts = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
+                loss = loss + replay_weight * facts
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -246,6 +259,24 @@ def train_preferences(
     result.steps = step
     result.seconds = time.perf_counter() - started
     return result
+
+
+def mean_loss(model: Any, data: Sequence[Tokenized], pad_id: int = 0, batch_size: int = 8) -> float:
+    """The fact stage's loss (mean token NLL of the answers) over ``data``, without training: how well the
+    adapter still knows its facts after the preference stage."""
+    import torch
+
+    if not data:
+        return 0.0
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(data), batch_size):
+            batch = data[start : start + batch_size]
+            ids, labels, mask = _pad(batch, pad_id)
+            loss = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
+            tokens = sum(1 for row in labels for x in row[1:] if x != IGNORE)
+            total, count = total + float(loss) * tokens, count + tokens
+    return total / max(1, count)
 
 
 def preference_accuracy(model: Any, data: Sequence[PairTokens], pad_id: int = 0) -> float:
