@@ -199,10 +199,10 @@ def train_preferences(
 ) -> TrainResult:
     """DPO on the LoRA of ``model`` (a peft model): the loss is ``-log σ(β·((π_c − ref_c) − (π_r − ref_r)))``
     over sequence log-probabilities, the reference being the model as the fact stage left it (adapter on,
-    frozen copy of its scores), so that DPO's pull towards the reference is a pull towards the facts, not
-    away from them as a base-model reference would be. ``nll_weight`` adds the chosen answers' likelihood
-    (RPO); ``replay_weight`` adds the fact stage's own loss on a batch of its examples each step, which is
-    what keeps the facts (measured in ``bench/alignment_eval.py``)."""
+    frozen copy of its scores) rather than the base model, which knows none of the facts. ``nll_weight`` adds
+    the chosen answers' likelihood (RPO); ``replay_weight`` adds the fact stage's own loss on a batch of its
+    examples each step: that, not the reference, is what keeps the facts (``bench/alignment_eval.py``: fact
+    accuracy 0.875 with it, 0.75 without it whichever the reference)."""
     import torch
 
     torch.manual_seed(seed)
