@@ -109,6 +109,9 @@ class ChatService:
     def _reset_context(self) -> None:
         self.history = []
         self._shown = set()
+        self._drop_anticipation()
+
+    def _drop_anticipation(self) -> None:
         self._anticipated = []
         self._reply_anticipated = []
         self._anticipated_at = -1
@@ -260,12 +263,12 @@ class ChatService:
 
     def change_engine(self, switch: Callable[[], ChatEngine]) -> ChatEngine:
         """Swap the model under this conversation. Anticipation may be evaluating into the old model's context
-        on another thread; closing that context under it kills the process, so it is stopped and its lock
-        held while ``switch`` lets the old model go and loads the new one."""
+        on another thread, and llama.cpp must not free a context in use, so anticipation is stopped and its
+        lock held while ``switch`` lets the old model go and loads the new one."""
         self.stop_background()
         with self._lock:
             self.engine = switch()
-            self._anticipated, self._reply_anticipated = [], []
+            self._drop_anticipation()
         self.warm()
         return self.engine
 

@@ -116,9 +116,7 @@ def train_lora(
                 raise Interrupted("training cancelled")
             while wait_while is not None and wait_while():
                 time.sleep(0.2)
-            batch = [data[i] for i in order[start : start + batch_size]]
-            ids, labels, mask = _pad(batch, pad_id)
-            loss = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
+            loss = _batch_loss(model, [data[i] for i in order[start : start + batch_size]], pad_id)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -138,6 +136,14 @@ def lora_state(model: Any) -> dict[str, Any]:
     from peft import get_peft_model_state_dict
 
     return dict(get_peft_model_state_dict(model, save_embedding_layers=False))
+
+
+def _batch_loss(model: Any, batch: Sequence[Tokenized], pad_id: int) -> Any:
+    """The causal-LM loss of ``batch`` (mean NLL over its answer tokens), padded to one width."""
+    import torch
+
+    ids, labels, mask = _pad(batch, pad_id)
+    return model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
 
 
 def _pad(batch: Sequence[Tokenized], pad_id: int) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
@@ -243,9 +249,7 @@ def train_preferences(
             if replay and replay_weight:
                 batch = [replay[replayed[(next_replay + k) % len(replay)]] for k in range(min(batch_size, len(replay)))]
                 next_replay += len(batch)
-                ids, labels, mask = _pad(batch, pad_id)
-                facts = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
-                loss = loss + replay_weight * facts
+                loss = loss + replay_weight * _batch_loss(model, batch, pad_id)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -272,10 +276,8 @@ def mean_loss(model: Any, data: Sequence[Tokenized], pad_id: int = 0, batch_size
     with torch.no_grad():
         for start in range(0, len(data), batch_size):
             batch = data[start : start + batch_size]
-            ids, labels, mask = _pad(batch, pad_id)
-            loss = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
-            tokens = sum(1 for row in labels for x in row[1:] if x != IGNORE)
-            total, count = total + float(loss) * tokens, count + tokens
+            tokens = sum(1 for t in batch for x in t.labels[1:] if x != IGNORE)  # the loss is over shifted labels
+            total, count = total + float(_batch_loss(model, batch, pad_id)) * tokens, count + tokens
     return total / max(1, count)
 
 
