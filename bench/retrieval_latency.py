@@ -117,7 +117,26 @@ def build(n: int, home: str, rng: random.Random, embedder: Any) -> Any:
     return memory
 
 
-def run(sizes: list[int], queries: int) -> dict[str, Any]:
+def cold_cli_search(home: str, queries: list[str]) -> float:
+    """Median wall time of ``pmem memory search`` in a new process on this store (start-up, embedder load,
+    Chroma open, search, output): what a user waits for from a shell. One untimed run first: this store was
+    built behind pmem's back (vectors written directly), so the first search compares the whole vector store
+    with the journal once, as it would after a crash; a store pmem indexed itself skips that."""
+    import os
+    import subprocess
+
+    exe = str(Path(sys.executable).parent / "pmem")
+    env = {**os.environ, "PMEM_HOME": home}
+    subprocess.run([exe, "memory", "search", "warm-up"], env=env, capture_output=True, check=True)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        subprocess.run([exe, "memory", "search", q], env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - t)
+    return round(percentile(times, 50), 3)
+
+
+def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), cold_runs: int = 3) -> dict[str, Any]:
 
     embedder = bench_embedder()
     embedder.load()
@@ -143,6 +162,8 @@ def run(sizes: list[int], queries: int) -> dict[str, Any]:
             out["parts_p50_ms"][str(n)] = {"embed+dense": round(percentile(dense, 50), 2), "lexical": round(percentile(lexical, 50), 2)}
             memory.close()
             memory.conn.close()
+            if n in cold_sizes:
+                out.setdefault("cli_search_cold_s", {})[str(n)] = cold_cli_search(home, qs[:cold_runs])
             print(f"{n:>7} memories: p50 {out['p50_ms'][str(n)]} ms, p95 {out['p95_ms'][str(n)]} ms (built in {out['build_s'][str(n)]} s)", flush=True)
     out["machine"] = machine()
     return out

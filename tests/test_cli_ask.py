@@ -80,8 +80,11 @@ def test_plain_chat_goes_on_after_its_open_conversation_is_forgotten(pmem_home: 
     def replied() -> str | None:
         if not database.exists():
             return None
-        with sqlite3.connect(database) as conn:
-            row = conn.execute("SELECT session_id FROM turns WHERE role = 'assistant'").fetchone()
+        try:
+            with sqlite3.connect(database) as conn:
+                row = conn.execute("SELECT session_id FROM turns WHERE role = 'assistant'").fetchone()
+        except sqlite3.OperationalError:  # the file exists but its tables are not made yet
+            return None
         return row[0] if row else None
 
     session = None

@@ -49,6 +49,7 @@ def test_show_round_trips_through_toml(pmem_home: Path) -> None:
         ("[modle]\npath = 'x'\n", ["unknown section [modle]", "did you mean 'model'"]),
         ("[model]\nn_ctx = 'big'\n", ["model.n_ctx must be an integer"]),
         ("[model]\nbackend = 'ollama'\n", ["model.backend must be one of"]),
+        ("[model]\ncache_type_k = 'q4_0'\n", ["model.cache_type_k must be one of 'f16', 'q8_0'"]),
     ],
 )
 def test_invalid_config_is_one_line_naming_file_and_key(pmem_home: Path, document: str, fragments: list[str]) -> None:

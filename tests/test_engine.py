@@ -154,3 +154,18 @@ def test_models_loading_on_other_threads_do_not_swallow_what_the_main_thread_pri
     printed = int(lines[-1].split()[1])
     assert lines == [f"line {i}" for i in range(printed)] + [f"end {printed}"]
     assert proc.stderr == ""  # llama.cpp's own log still goes to pmem's callback, not the terminal
+
+
+def test_kv_cache_types_with_and_without_flash_attention(embedded_model, pmem_home) -> None:  # type: ignore[no-untyped-def]
+    """A quantized KV cache loads and answers with flash attention; a quantized V cache without it is one clear
+    error before llama.cpp is asked."""
+    from pmem.core.engine.llama import LlamaCppEngine
+    from tests.conftest import assert_one_line_error, run_pmem
+
+    quantized = LlamaCppEngine(embedded_model, n_ctx=512, n_threads=2, flash_attn=True, cache_types=("q8_0", "q8_0"))
+    answer = "".join(quantized.stream([{"role": "user", "content": "Name a fruit."}], GREEDY))
+    assert answer.strip() and quantized.last_stats.completion_tokens > 0
+    quantized.close()
+
+    proc = run_pmem("ask", "hi", home=pmem_home, env={"PMEM_MODEL_CACHE_TYPE_V": "q8_0", "PMEM_MODEL_FLASH_ATTN": "false"})
+    assert_one_line_error(proc, "model.cache_type_v", "model.flash_attn")

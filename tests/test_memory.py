@@ -419,3 +419,76 @@ def test_a_time_named_in_the_question_favours_what_was_said_then(home: Home) -> 
         hits = home.memory.search(f"Which concert did I go to in {month}?", k=2, now=asked)
         assert band in hits[0].episode.text() and "date" in hits[0].parts, (month, [h.episode.text() for h in hits])
         assert "date" not in hits[1].parts
+
+
+def test_the_speaker_a_question_is_about_comes_first(home: Home) -> None:
+    """"I/my" favours the user's own turns, and a question naming a speaker favours what that speaker said
+    (imported "Name: ..." turns), even where another turn matches the words more often."""
+    session = home.journal.new_session("pets")
+    home.say(session.id, "I adopted a cat called Miso last spring.", "Lovely!")
+    other = home.journal.new_session("stories")
+    home.say(other.id, "Write me a short story.", "People adopt cats all the time; in my story the old sailor adopted a cat called Pixel, the cat that adopted him.")
+    group = home.journal.new_session("imported")
+    home.say(group.id, "Caroline: I went to a pride parade last week.", "Melanie: Caroline, we went to the parade too, the kids loved the parade!")
+    home.memory.flush(timeout=120)
+
+    hits = home.memory.search("Which cat did I adopt?", k=3)
+    assert "Miso" in hits[0].episode.text() and "speaker" in hits[0].parts, [h.episode.text() for h in hits]
+    assert hits[0].matched[0] == hits[0].episode.turns[0].id  # the user's turn is the one that matched best
+
+    hits = home.memory.search("What parade did Caroline go to?", k=1)
+    best = next(t for t in hits[0].episode.turns if t.id == hits[0].matched[0])
+    assert best.content.startswith("Caroline:") and "speaker" in hits[0].parts
+
+
+def test_a_search_reads_the_whole_vector_store_only_after_a_change(home: Home) -> None:
+    """The full comparison of vectors with the journal is skipped while nothing changed behind pmem's back, and
+    still runs (and repairs) after vectors vanish or an episode goes without its vectors."""
+    _populate(home)
+    memory = home.memory
+    assert memory.reconcile(full=True)["orphan_vectors"] == 0
+    scans = []
+    real = memory.vectors.episode_ids
+    memory.vectors.episode_ids = lambda: scans.append(1) or real()  # type: ignore[method-assign]
+    assert memory.reconcile() == {"sessions_resynced": 0, "episodes_changed": 0, "orphan_vectors": 0, "unindexed": 0}
+    assert scans == []
+
+    # Vectors lost behind pmem's back (a crash, another tool): found, re-indexed, found by search again.
+    priya = memory.search("Where does my sister live?", k=1)[0].episode.id
+    memory.vectors.delete_episodes([priya])
+    assert memory.reconcile()["unindexed"] == 1 and scans == [1]
+    assert memory.index_pending() == 1
+    assert memory.search("Where does my sister live?", k=1)[0].episode.id == priya
+    assert memory.reconcile()["unindexed"] == 0 and scans == [1]  # indexing kept the agreement
+
+    # An exchange gone from the journal with its vectors left behind (a forget cut off half-way): dropped.
+    with home.conn:
+        first, last = home.conn.execute("SELECT first_turn_id, last_turn_id FROM episodes WHERE id = ?", (priya,)).fetchone()
+        home.conn.execute("DELETE FROM turns WHERE id BETWEEN ? AND ?", (first, last))
+        home.conn.execute("DELETE FROM episodes WHERE id = ?", (priya,))
+    assert memory.reconcile()["orphan_vectors"] == 1 and scans == [1, 1]
+    assert priya not in memory.vectors.episode_ids()
+
+
+def test_chromadb_is_imported_without_signature_checks_and_the_decorator_is_put_back() -> None:
+    """pmem skips the ``overrides`` package's import-time checks for chromadb only: afterwards the decorator is the
+    library's own again, checks included, for any other code in the process."""
+    import importlib
+
+    from pmem.core.memory.chroma_compat import _mark_only, import_chromadb
+
+    assert import_chromadb().PersistentClient is not None
+    decorators = importlib.import_module("overrides.overrides")
+    assert decorators._overrides is not _mark_only
+    from overrides import override
+
+    class Base:
+        def f(self, x: int) -> int:
+            return x
+
+    with pytest.raises(TypeError):
+
+        class Wrong(Base):
+            @override
+            def f(self, x: int, y: int) -> int:  # an extra required argument: the check still catches it
+                return x + y

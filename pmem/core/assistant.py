@@ -248,6 +248,7 @@ class Assistant:
         if not text.strip():
             raise InputError("empty search query")
         memory = self.runtime.memory
+        memory.embedder.load_in_background()
         memory.reconcile()
         if memory.notice and notice is not None:
             notice(memory.notice)

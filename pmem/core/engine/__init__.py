@@ -49,6 +49,8 @@ def create_engine(settings: Settings, model_path: str | None = None, adapter: tu
         n_ctx=context_size(read_gguf_info(path), model.n_ctx),
         n_threads=resolved_threads(settings, model),
         n_batch=model.n_batch,
+        flash_attn=model.flash_attn,
+        cache_types=(model.cache_type_k, model.cache_type_v),
         chat_format=model.chat_format,
         lora_path=adapter[0] if adapter else None,
     )

@@ -21,6 +21,9 @@ from pmem.core.errors import ModelError
 from pmem.core.models import read_gguf_info
 from pmem.core.templates import ChatTemplate, choose_template
 
+GGML_TYPES = {"f16": 1, "q8_0": 8}
+"""llama.cpp's ``ggml_type`` numbers for the KV cache types pmem offers."""
+
 _LOG_LOCK = threading.Lock()
 _RECENT_ERRORS: collections.deque[str] = collections.deque(maxlen=8)
 _LOG_CALLBACK: Any = None  # kept alive for as long as llama.cpp may call it
@@ -61,6 +64,8 @@ class LlamaCppEngine(ChatEngine):
         n_ctx: int = 4096,
         n_threads: int = 2,
         n_batch: int = 512,
+        flash_attn: bool = True,
+        cache_types: tuple[str, str] = ("f16", "f16"),
         chat_format: str = "",
         lora_path: Path | None = None,
         seed: int = 0,
@@ -70,6 +75,9 @@ class LlamaCppEngine(ChatEngine):
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.n_batch = n_batch
+        self.flash_attn = flash_attn
+        self.cache_types = cache_types
+        """(keys, values): "f16" or "q8_0" (``model.cache_type_k`` / ``cache_type_v``)."""
         self.chat_format = chat_format
         self.lora_path = lora_path
         self.seed = seed
@@ -115,6 +123,8 @@ class LlamaCppEngine(ChatEngine):
         from pmem.core.engine.llama_compat import import_llama_cpp
         llama_cpp = import_llama_cpp()
 
+        if self.cache_types[1] != "f16" and not self.flash_attn and not self.vocab_only:
+            raise ModelError("model.cache_type_v = \"q8_0\" needs model.flash_attn = true")
         _silence_llama_logs()
         _RECENT_ERRORS.clear()
         kwargs: dict[str, Any] = dict(
@@ -123,6 +133,9 @@ class LlamaCppEngine(ChatEngine):
             n_threads=self.n_threads,
             n_threads_batch=self.n_threads,
             n_batch=self.n_batch,
+            flash_attn=self.flash_attn,
+            type_k=GGML_TYPES[self.cache_types[0]],
+            type_v=GGML_TYPES[self.cache_types[1]],
             seed=self.seed,
             vocab_only=self.vocab_only,
             verbose=False,
@@ -236,7 +249,8 @@ class LlamaCppEngine(ChatEngine):
         import hashlib
 
         st = self.model_path.stat()
-        parts = [str(self.model_path.resolve()), str(st.st_size), str(int(st.st_mtime)), str(self.n_ctx)]
+        parts = [str(self.model_path.resolve()), str(st.st_size), str(int(st.st_mtime)), str(self.n_ctx),
+                 str(self.flash_attn), *self.cache_types]
         if self.lora_path is not None:
             lt = Path(self.lora_path).stat()
             parts += [str(Path(self.lora_path).resolve()), str(lt.st_size), str(int(lt.st_mtime))]

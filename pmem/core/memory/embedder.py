@@ -63,6 +63,21 @@ class Embedder:
                 self.runs_on = "sentence-transformers"
             return self._model
 
+    def load_in_background(self) -> None:
+        """Start loading on another thread: ONNX Runtime builds its session outside the GIL, so a caller that
+        opens the vector store meanwhile (a cold ``pmem memory search``) waits for the slower of the two, not
+        both. A failure is left for the next ``load()`` to raise."""
+        if self._model is not None:
+            return
+
+        def run() -> None:
+            try:
+                self.load()
+            except Exception:  # noqa: BLE001 - raised again, with its one-line message, by the caller's load()
+                pass
+
+        threading.Thread(target=run, name="pmem-embedder-load", daemon=True).start()
+
     @property
     def dimension(self) -> int:
         model = self.load()

@@ -139,6 +139,7 @@ class MemoryService:
         conn = conn or self.conn
         table = EpisodeTable(conn)
         total = table.count(indexed=False)
+        agreed = self._agreed(conn)
         done = 0
         while True:
             if should_pause is not None and should_pause():
@@ -160,6 +161,8 @@ class MemoryService:
             with transaction(conn):
                 # Ids whose episode vanished (forgotten meanwhile) are marked too, so the loop ends.
                 table.mark_indexed(ids)
+                if agreed:  # the store agreed before this batch, and this batch added to both sides
+                    self._record_agreement(conn)
             done += len(ids)
             if progress is not None:
                 progress(done, max(total, done))
@@ -170,9 +173,16 @@ class MemoryService:
         stale = self.episodes.stale_sessions()
         return len(stale), (self._sync(stale) if stale else 0)
 
-    def reconcile(self) -> dict[str, int]:
-        """Make the derived indexes agree with the journal (after a crash, an import, or another process)."""
+    def reconcile(self, *, full: bool = False) -> dict[str, int]:
+        """Make the derived indexes agree with the journal (after a crash, an import, or another process).
+
+        Comparing every vector with the journal reads the whole store (1.5 s of a cold search at 10k memories),
+        so it is skipped when the store is as the last reconcile or index batch left it (same write generation,
+        vector count and indexed-episode count); any other change (a forget, a crash, another process) does
+        the full comparison. ``full``: always compare."""
         stale, synced = self.reconcile_episodes()
+        if not full and not self.vectors.rebuilt and self._agreed(self.conn):
+            return {"sessions_resynced": stale, "episodes_changed": synced, "orphan_vectors": 0, "unindexed": 0}
         known = self.episodes.all_ids()
         stored = self.vectors.episode_ids()
         if self.vectors.rebuilt and self.episodes.count(indexed=True):  # vectors were made, and are gone
@@ -186,7 +196,21 @@ class MemoryService:
         if missing:
             with self.write_lock, transaction(self.conn):
                 self.conn.executemany("UPDATE episodes SET indexed = 0 WHERE id = ?", [(i,) for i in missing])
+        with self.write_lock, transaction(self.conn):
+            self._record_agreement(self.conn)
+        self.vectors.rebuilt = False  # what the rebuild lost is marked for indexing now
         return {"sessions_resynced": stale, "episodes_changed": synced, "orphan_vectors": len(orphans), "unindexed": len(missing)}
+
+    def _agreement(self, conn: sqlite3.Connection) -> str:
+        return f"{self.vectors.generation()}:{self.vectors.count()}:{EpisodeTable(conn).count(indexed=True)}"
+
+    def _agreed(self, conn: sqlite3.Connection) -> bool:
+        """Whether the vector store and the episodes are as they were when last known to agree."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'vectors_agreed'").fetchone()
+        return row is not None and row[0] == self._agreement(conn)
+
+    def _record_agreement(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vectors_agreed', ?)", (self._agreement(conn),))
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder)."""

@@ -54,7 +54,9 @@ class VectorStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import chromadb
+            from pmem.core.memory.chroma_compat import import_chromadb
+
+            chromadb = import_chromadb()
             from chromadb.config import Settings as ChromaSettings
 
             chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
@@ -124,6 +126,10 @@ class VectorStore:
             return self._generation_file.read_text()
         except OSError:
             return ""
+
+    def generation(self) -> str:
+        """A token that changes with every write to the store (empty for a Chroma server)."""
+        return "" if self.settings.memory.chroma_mode == "http" else self._read_generation()
 
     def _bump_generation(self) -> None:
         import secrets
