@@ -110,6 +110,16 @@ def _greedy(llama: Any, prompt: list[int], stop: list[str]) -> str:
     return str(out["choices"][0]["text"])
 
 
+def _peak_rss_mb() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=0, help="override distill.epochs")
@@ -128,6 +138,9 @@ def main() -> None:
         started = time.perf_counter()
         report = rt.distill.run(epochs=args.epochs or None)
         wall = time.perf_counter() - started
+        # The process's peak so far: the memory layers it set up and the training (``pmem distill`` runs the
+        # same in one process); read before the evaluation loads llama.cpp models.
+        peak_rss_mb = _peak_rss_mb()
         adapter = report.adapter
         assert adapter is not None, report.skipped
         adapter_path = rt.distill.store.path(adapter)
@@ -183,6 +196,7 @@ def main() -> None:
         "accuracy": accuracy,
         "train_s": round(adapter.train_s or 0.0, 1),
         "distill_wall_s": round(wall, 1),
+        "distill_peak_rss_mb": peak_rss_mb,
         "adapter_mb": round(adapter.bytes / 1e6, 2),
         "examples": adapter.examples,
         "epochs": adapter.epochs,
@@ -196,7 +210,7 @@ def main() -> None:
         "machine": machine(),
     }
     write_json(args.out, result)
-    print(json.dumps({k: result[k] for k in ("loglik", "accuracy", "train_s", "adapter_mb")}, indent=2))
+    print(json.dumps({k: result[k] for k in ("loglik", "accuracy", "train_s", "adapter_mb", "distill_peak_rss_mb")}, indent=2))
 
 
 if __name__ == "__main__":

@@ -169,7 +169,8 @@ def tables(
             "",
             f"Parametric memory (`distill_eval.py`): {distill.get('questions')} held-out questions about a synthetic user "
             f"({distill.get('facts')} facts, {distill.get('memories')} memories); adapter trained in {_fmt(distill.get('train_s'), ' s', 0)} "
-            f"({distill.get('examples')} examples × {distill.get('epochs')} epochs), {_fmt(distill.get('adapter_mb'), ' MB', 1)}:",
+            f"({distill.get('examples')} examples × {distill.get('epochs')} epochs), {_fmt(distill.get('adapter_mb'), ' MB', 1)}; "
+            f"peak RSS of the distilling process {_fmt(distill.get('distill_peak_rss_mb'), ' MB', 0)} (issue #14: ≤ 1.5 GB):",
             "",
             "| condition | mean log-likelihood of the answer | accuracy (greedy reply contains the fact) |",
             "| --- | --- | --- |",

@@ -8,7 +8,6 @@ import hashlib
 import json
 import shutil
 import struct
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -203,17 +202,16 @@ def test_per_model_settings_and_the_automatic_context(tmp_path: Path, machine: d
     by_name = create_engine(settings, "smol:latest")  # another tag of the same blob: its settings too
     assert (by_name.n_ctx, by_name.n_batch) == (1024, 64)
     assert create_engine(settings, str(machine["blob"])).n_ctx == 1024
-    assert create_engine(settings, "smollm2-hf-q4_1").n_ctx == 2048  # trained on 8192; KV no larger than half the 98 MB of weights
+    assert create_engine(settings, "smollm2-hf-q4_1").n_ctx == 4096  # trained on 8192; KV no larger than the 98 MB of weights
     info = read_gguf_info(machine["lms"])
     assert info.kv_bytes_per_token() == 2 * 30 * 64 * 3 * 2
-    assert context_size(info, 0, ram_bytes=1 << 30) == 2048  # 49 MB of KV (half the weights) at 23,040 bytes a token, in 256s
-    assert context_size(replace(info, file_size=400_000_000), 0, ram_bytes=1 << 30) == 2816  # 64 MiB (1/16 of the RAM)
+    assert context_size(info, 0, ram_bytes=1 << 30) == 2816  # 64 MiB of KV at 23,040 bytes a token, in 256s
     assert context_size(info, 0, ram_bytes=256 << 20) == 2048  # never below 2048
     assert context_size(info, 3000) == 3000
     from pmem.core.models import GGUFInfo
 
     llama_3b = GGUFInfo("llama", "3B", None, 131072, block_count=28, embedding_length=3072, head_count=24, head_count_kv=8, file_size=2_000_000_000)
-    assert context_size(llama_3b, 0, ram_bytes=24 << 30) == 8704  # 1 GB of KV (half the weights) at 112 KiB a token
+    assert context_size(llama_3b, 0, ram_bytes=24 << 30) == 9216  # 1 GiB of KV at 112 KiB a token
     assert context_size(llama_3b, 0, ram_bytes=8 << 30) == 4608  # 512 MiB on an 8 GiB laptop
 
 

@@ -62,8 +62,7 @@ class ModelSettings:
 
     n_ctx: int = 0
     """Context window in tokens. 0: the model's own trained context, capped so that its KV cache takes no more
-    memory than half the weights, 1 GiB or 1/16 of the RAM (whichever is least), and at 32768 tokens; at least
-    2048 (the embedded 135M model gets 2048)."""
+    memory than the weights, 1 GiB or 1/16 of the RAM (whichever is least), and at 32768 tokens."""
 
     n_threads: int = 0
     """CPU threads for llama.cpp. 0: one per physical core (at most 8; hyperthreads slow it down)."""

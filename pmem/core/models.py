@@ -218,26 +218,25 @@ def _read_value(handle: BinaryIO, vtype: int) -> Any:
 
 
 KV_BUDGET_BYTES = 1 << 30
-"""The most an automatic context (``model.n_ctx = 0``) may spend on its KV cache (and no more than half of what
-the weights take, nor 1/16 of the RAM)."""
+"""The most an automatic context (``model.n_ctx = 0``) may spend on its KV cache (and no more than the weights
+take, nor 1/16 of the RAM)."""
 MAX_AUTO_CONTEXT = 32768
 MIN_AUTO_CONTEXT = 2048
 
 
 def context_size(info: GGUFInfo, requested: int, ram_bytes: int | None = None) -> int:
     """The context window to open: ``requested`` when set (> 0); else the model's trained context, capped so
-    its f16 KV cache takes no more memory than half the weights, 1 GiB or 1/16 of the RAM (whichever is least),
-    and at 32768 tokens (a longer context slows every prompt that fills it); never below 2048 tokens unless the
-    model was trained on fewer. A machine that holds the weights can hold half their size again in cache, and a
-    small model gets a context in keeping with what it can use (the embedded 135M model: 2,048 tokens, which
-    keeps a chat under 450 MB; the whole conversation stays recallable from memory beyond that)."""
+    its f16 KV cache takes no more memory than the weights, 1 GiB or 1/16 of the RAM (whichever is least), and
+    at 32768 tokens (a longer context slows every prompt that fills it); never below 2048 tokens unless the
+    model was trained on fewer. A machine that holds the weights can hold their size again in cache, and a
+    small model gets a context in keeping with what it can use."""
     if requested > 0:
         return requested
     trained = info.context_length or 4096
     ram = ram_bytes if ram_bytes is not None else _ram_bytes()
     budget = min(KV_BUDGET_BYTES, ram // 16) if ram else KV_BUDGET_BYTES
     if info.file_size:
-        budget = min(budget, info.file_size // 2)
+        budget = min(budget, info.file_size)
     per_token = info.kv_bytes_per_token()
     fits = budget // per_token if per_token else MAX_AUTO_CONTEXT
     chosen = min(trained, MAX_AUTO_CONTEXT, max(fits, MIN_AUTO_CONTEXT))
