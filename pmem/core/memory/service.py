@@ -139,7 +139,6 @@ class MemoryService:
         conn = conn or self.conn
         table = EpisodeTable(conn)
         total = table.count(indexed=False)
-        agreed = self._agreed(conn)
         done = 0
         while True:
             if should_pause is not None and should_pause():
@@ -149,6 +148,7 @@ class MemoryService:
                 break
             loaded = table.load(ids)
             episodes = [loaded[i] for i in ids if i in loaded]
+            agreed = False
             if episodes:
                 chunks = passages(conn, episodes)
                 failpoints.reach("embed")
@@ -156,12 +156,14 @@ class MemoryService:
                 metadatas = [{"episode": c.episode_id, "session": c.session_id, "created_at": c.created_at} for c in chunks]
                 # A re-indexed episode may have lost turns (an edit, a forget): its old vectors go first.
                 with self.vectors.write_lock():
+                    # Checked next to the write: a batch keeps an agreement only if the store agreed just before.
+                    agreed = self._agreed(conn)
                     self.vectors.delete_episodes([e.id for e in episodes])
                     self.vectors.upsert([c.turn_uid for c in chunks], vectors, metadatas)
             with transaction(conn):
                 # Ids whose episode vanished (forgotten meanwhile) are marked too, so the loop ends.
                 table.mark_indexed(ids)
-                if agreed:  # the store agreed before this batch, and this batch added to both sides
+                if agreed:  # the store agreed before this batch, and the batch added to both sides
                     self._record_agreement(conn)
             done += len(ids)
             if progress is not None:
