@@ -1,4 +1,4 @@
-"""Shared benchmark helpers: machine description, percentiles, result files."""
+"""Shared benchmark helpers: machine description, percentiles, result files, timed commands."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,17 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "packages": versions,
     }
+
+
+def wall_seconds(commands: list[list[str]], home: str) -> list[float]:
+    """Wall time of each command, run one after another in a new process on the data dir ``home``."""
+    env = {**os.environ, "PMEM_HOME": home}
+    times = []
+    for command in commands:
+        started = time.perf_counter()
+        subprocess.run(command, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return times
 
 
 def percentile(values: list[float], q: float) -> float:

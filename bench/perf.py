@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, SHARED, bench_settings, machine, write_json  # noqa: E402
+from _common import RESULTS, SHARED, bench_settings, machine, wall_seconds, write_json  # noqa: E402
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 SYSTEM = "You are pmem, a helpful assistant running privately on the user's own computer. Answer concisely and truthfully."
@@ -296,13 +296,7 @@ def write_critical(samples: int) -> dict[str, Any]:
 
 
 def _wall(args: list[str], runs: int, home: str) -> float:
-    env = {**os.environ, "PMEM_HOME": home}
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(args, env=env, capture_output=True, check=True)
-        times.append(time.perf_counter() - t)
-    return _median(times)
+    return _median(wall_seconds([args] * runs, home))
 
 
 def startup(runs: int, cold_runs: int = 3) -> dict[str, Any]:

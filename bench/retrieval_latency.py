@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, bench_embedder, bench_settings, machine, percentile, write_json  # noqa: E402
+from _common import RESULTS, bench_embedder, bench_settings, machine, percentile, wall_seconds, write_json  # noqa: E402
 
 TOPIC_WORDS = (
     "garden kitchen bicycle sister brother mother father dog cat hiking running swimming coffee tea pasta curry "
@@ -122,18 +122,9 @@ def cold_cli_search(home: str, queries: list[str]) -> float:
     Chroma open, search, output): what a user waits for from a shell. One untimed run first: this store was
     built behind pmem's back (vectors written directly), so the first search compares the whole vector store
     with the journal once, as it would after a crash; a store pmem indexed itself skips that."""
-    import os
-    import subprocess
-
     exe = str(Path(sys.executable).parent / "pmem")
-    env = {**os.environ, "PMEM_HOME": home}
-    subprocess.run([exe, "memory", "search", "warm-up"], env=env, capture_output=True, check=True)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        subprocess.run([exe, "memory", "search", q], env=env, capture_output=True, check=True)
-        times.append(time.perf_counter() - t)
-    return round(percentile(times, 50), 3)
+    wall_seconds([[exe, "memory", "search", "warm-up"]], home)
+    return round(percentile(wall_seconds([[exe, "memory", "search", q] for q in queries], home), 50), 3)
 
 
 def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), cold_runs: int = 3) -> dict[str, Any]:

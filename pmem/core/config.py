@@ -71,8 +71,9 @@ class ModelSettings:
     """Prompt-processing batch size."""
 
     flash_attn: bool = True
-    """llama.cpp's flash attention. On 2 CPU cores with SmolLM2-135M it generated 15-20 % faster at the same
-    memory; a quantized V cache needs it."""
+    """llama.cpp's flash attention. On 2 CPU cores with SmolLM2-135M, generation was 1.08x bare llama.cpp with it
+    (``bench/perf.py``; 110 against 93 tokens/s at a ~600-token context), at the same memory; a quantized V cache
+    needs it."""
 
     cache_type_k: Literal["f16", "q8_0"] = "f16"
     """Type of the KV cache's keys. "q8_0" takes half the memory of "f16" (21 MB less for the embedded model's
@@ -80,8 +81,9 @@ class ModelSettings:
     answers (one prompt computed afresh, one restored from the saved prefix), so the default keeps "f16"."""
 
     cache_type_v: Literal["f16", "q8_0"] = "f16"
-    """Type of the KV cache's values. "q8_0" halves them too (needs ``flash_attn``) but read prompts 10-15 % slower
-    on 2 cores, so the default keeps "f16"."""
+    """Type of the KV cache's values. "q8_0" halves them too (needs ``flash_attn``), but prompts were read slower
+    on 2 cores: a message sent at once waited 9.8x bare llama.cpp for its first token instead of ~4x, so the
+    default keeps "f16"."""
 
 
 @dataclass

@@ -21,9 +21,6 @@ from pmem.core.errors import ModelError
 from pmem.core.models import read_gguf_info
 from pmem.core.templates import ChatTemplate, choose_template
 
-GGML_TYPES = {"f16": 1, "q8_0": 8}
-"""llama.cpp's ``ggml_type`` numbers for the KV cache types pmem offers."""
-
 _LOG_LOCK = threading.Lock()
 _RECENT_ERRORS: collections.deque[str] = collections.deque(maxlen=8)
 _LOG_CALLBACK: Any = None  # kept alive for as long as llama.cpp may call it
@@ -134,8 +131,8 @@ class LlamaCppEngine(ChatEngine):
             n_threads_batch=self.n_threads,
             n_batch=self.n_batch,
             flash_attn=self.flash_attn,
-            type_k=GGML_TYPES[self.cache_types[0]],
-            type_v=GGML_TYPES[self.cache_types[1]],
+            type_k=getattr(llama_cpp, f"GGML_TYPE_{self.cache_types[0].upper()}"),
+            type_v=getattr(llama_cpp, f"GGML_TYPE_{self.cache_types[1].upper()}"),
             seed=self.seed,
             vocab_only=self.vocab_only,
             verbose=False,

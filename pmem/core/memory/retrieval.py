@@ -239,10 +239,8 @@ class Retriever:
                 lx = t.lexical / top_lexical
             t.parts = {"dense": w.dense * d, "lexical": w.lexical * lx}
             t.score = t.parts["dense"] + t.parts["lexical"]
-        if w.date:
-            self._favour_dates(text, turns, now or datetime.now(timezone.utc))
-        if w.speaker:
-            self._favour_speaker(text, turns)
+        if w.date or w.speaker:
+            self._favour_when_and_who(text, turns, now or datetime.now(timezone.utc))
         best_in_session: dict[str, float] = {}
         for t in turns.values():
             best_in_session[t.session] = max(best_in_session.get(t.session, 0.0), t.score)
@@ -318,29 +316,31 @@ class Retriever:
         self._time(started, t_dense, t_lex)
         return result
 
-    def _favour_dates(self, text: str, turns: dict[int, _Turn], now: datetime) -> None:
-        intervals = question_dates(text, now)
-        if not intervals:
+    def _favour_when_and_who(self, text: str, turns: dict[int, _Turn], now: datetime) -> None:
+        """Lift turns said within a time the question names, and turns said by whom it is about (one read of
+        the candidates' times and speakers for both)."""
+        w = self.weights
+        intervals = question_dates(text, now) if w.date else []
+        if not intervals and not w.speaker:
             return
-        marks = ",".join("?" * len(turns))
-        said = self.conn.execute(f"SELECT id, created_at FROM turns WHERE id IN ({marks})", list(turns)).fetchall()
-        for tid, created in said:
-            when = _when(created)
-            if when is not None and any(i.holds(when) for i in intervals):
-                turns[tid].parts["date"] = self.weights.date
-                turns[tid].score += self.weights.date
-
-    def _favour_speaker(self, text: str, turns: dict[int, _Turn]) -> None:
         words = set(re.findall(r"\w+", text.lower()))
         first_person = bool(words & FIRST_PERSON)
         marks = ",".join("?" * len(turns))
         rows = self.conn.execute(
-            f"SELECT id, role, substr(content, 1, 40) FROM turns WHERE id IN ({marks})", list(turns)).fetchall()
-        for tid, role, head in rows:
-            named = SPEAKER.match(head)
-            if (first_person and role == "user") or (named and named.group(1).lower() in words):
-                turns[tid].parts["speaker"] = self.weights.speaker
-                turns[tid].score += self.weights.speaker
+            f"SELECT id, created_at, role, substr(content, 1, 40) FROM turns WHERE id IN ({marks})", list(turns)
+        ).fetchall()
+        for tid, created, role, head in rows:
+            turn = turns[tid]
+            if intervals:
+                when = _when(created)
+                if when is not None and any(i.holds(when) for i in intervals):
+                    turn.parts["date"] = w.date
+                    turn.score += w.date
+            if w.speaker:
+                named = SPEAKER.match(head)
+                if (first_person and role == "user") or (named and named.group(1).lower() in words):
+                    turn.parts["speaker"] = w.speaker
+                    turn.score += w.speaker
 
     def _time(self, started: float, t_dense: float, t_lex: float) -> None:
         self.last_timing = {

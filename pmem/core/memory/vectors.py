@@ -82,7 +82,9 @@ class VectorStore:
         """The embedded store is unreadable: it is derived data, so remove it and start an empty one."""
         import shutil
 
-        import chromadb
+        from pmem.core.memory.chroma_compat import import_chromadb
+
+        chromadb = import_chromadb()
         from chromadb.config import Settings as ChromaSettings
 
         shutil.rmtree(self.paths.chroma_dir, ignore_errors=True)
