@@ -153,6 +153,12 @@ def tables(
             if r:
                 rows.append(f"| frozen set ({r.get('expected_facts')} facts), {mode} | {_fmt(r.get('precision'))} | {_fmt(r.get('recall'))} | "
                             f"{r.get('stale_superseded_shown_as_current')} | {r.get('trap_values_stored')} | {r.get('inverted_facts')} | {r.get('seconds')} s |")
+        for key, label in (("dev", "development set"), ("dev2", "second development set")):
+            r = profile.get(key, {}).get("rules")
+            if r:
+                rows.append(f"| {label} ({r.get('expected_facts')} facts; tuned on, measures fit), rules | {_fmt(r.get('precision'))} | "
+                            f"{_fmt(r.get('recall'))} | {r.get('stale_superseded_shown_as_current')} | {r.get('trap_values_stored')} | "
+                            f"{r.get('inverted_facts')} | {r.get('seconds')} s |")
         for key, label in (("held_out_5_9", "LoCoMo 5–9, from `pmem import`"), ("tune_0_4", "LoCoMo 0–4, from `pmem import`")):
             r = profile.get("locomo", {}).get(key)
             if r:

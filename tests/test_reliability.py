@@ -384,3 +384,25 @@ def test_memory_through_a_chroma_server(pmem_home: Path, tmp_path: Path) -> None
     # The server gone: a one-line error that names it, and the journal is untouched.
     proc = run_pmem("memory", "search", "bread", home=pmem_home, env=server_env)
     assert_one_line_error(proc, "vector store", str(port))
+
+
+def test_background_work_is_waited_for_on_close_and_not_started_after_it(pmem_home: Path) -> None:
+    import threading
+    import time
+
+    from pmem.core.runtime import Runtime
+
+    rt = Runtime.load()
+    finished = threading.Event()
+
+    def slow() -> None:
+        time.sleep(0.3)
+        finished.set()
+
+    rt.in_background("pmem-test-slow", slow)
+    rt.close()
+    assert finished.is_set(), "close() waits for background work"
+    ran: list[int] = []
+    rt.in_background("pmem-test-late", lambda: ran.append(1))
+    time.sleep(0.1)
+    assert ran == [], "nothing starts on a closed runtime (its stores are closed)"

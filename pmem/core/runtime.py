@@ -53,6 +53,7 @@ class Runtime:
     _distill: DistillService | None = field(default=None, repr=False)
     _forget: Forgetter | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
+    _threads_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -69,10 +70,13 @@ class Runtime:
     def in_background(self, name: str, job: Callable[[], None]) -> None:
         """Run ``job`` on a thread that ``close()`` waits for. Not a daemon: a thread still inside PyTorch or
         llama.cpp when the interpreter shuts down can abort the process."""
-        thread = threading.Thread(target=job, name=name)
-        self._threads = [t for t in self._threads if t.is_alive()]
-        self._threads.append(thread)
-        thread.start()
+        with self._threads_lock:  # started and listed at once: close() never joins a thread not yet started
+            if self._closed:
+                return  # closing already: the job would meet closed stores
+            thread = threading.Thread(target=job, name=name)
+            thread.start()
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
 
     @classmethod
     def load(cls, *, engine: ChatEngine | None = None) -> Runtime:
@@ -251,10 +255,12 @@ class Runtime:
 
         Closing explicitly matters: a daemon thread still inside PyTorch or llama.cpp while the interpreter
         shuts down can abort the process. Closing twice does nothing."""
-        if self._closed:
-            return
-        self._closed = True
-        for thread in self._threads:
+        with self._threads_lock:
+            if self._closed:
+                return
+            self._closed = True
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=120)
         if self._profile is not None:
             if flush:

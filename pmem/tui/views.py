@@ -24,11 +24,16 @@ class LearnedView:
 
 
 def learned_views(changes: list[Any]) -> list[LearnedView]:
-    """The core's consolidation changes that the user should hear about: new facts and replacements."""
+    """The core's consolidation changes that the user should hear about: new facts, replacements, and facts
+    that ended without a successor ("Bento passed away"); a plan closed because it came true is said by its fact."""
     return [
-        LearnedView(c.fact.id, c.fact.statement, c.replaced.statement if c.replaced is not None else "")
+        LearnedView(
+            c.fact.id,
+            c.fact.statement if c.action != "ended" else f"no longer: {c.fact.statement}",
+            c.replaced.statement if c.replaced is not None else "",
+        )
         for c in changes
-        if c.action in ("added", "superseded")
+        if c.action in ("added", "superseded") or (c.action == "ended" and c.fact.superseded_by is None)
     ]
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.model import CATEGORIES, Candidate
+from pmem.core.profile.transitions import transition_candidates
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -27,7 +28,7 @@ _PRIVATE = re.compile(
 )
 _HYPOTHETICAL = re.compile(
     r"^\s*(if|suppose|supposing|imagine|what if|let'?s say|pretend|hypothetically|in a story|write a story|as a character)\b"
-    r"|\b(pretend|hypothetically|imagine that|role-?play|in this story|my character)\b",
+    r"|\b(pretend|hypothetically|imagine that|role-?play|in this story|my character|as if|as though|if i were|i wish)\b",
     re.I,
 )
 _INSTRUCTION = re.compile(
@@ -35,13 +36,20 @@ _INSTRUCTION = re.compile(
     r"|\bsystem prompt\b|\byou are now\b|\bnew instructions\b|\breveal\b.*\b(prompt|secret|password)",
     re.I,
 )
-_STOP_VALUE = re.compile(r"\s+(and|but|because|since|so|who|which|where|with|for|when|while|although|though)\b.*$", re.I)
+_STOP_VALUE = re.compile(
+    r"\s+(and|but|because|since|so|who|which|where|with|for|when|while|although|though|more than|rather than|every|"
+    r"each|on (?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends))\b.*$",
+    re.I,
+)
 
 _RELATIONS = (
     "sister|brother|mother|mum|mom|father|dad|wife|husband|partner|girlfriend|boyfriend|fiancee?|son|daughter|"
-    "boss|manager|best friend|friend|colleague|roommate|flatmate|grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin"
+    "boss|manager|best friend|friend|colleague|roommate|flatmate|grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin|"
+    "bf|gf|hubby|wifey"
 )
-_PETS = "dog|cat|puppy|kitten|rabbit|hamster|parrot|horse|fish|tortoise|turtle|guinea pig|pet"
+#: Short forms people type for their relations, and the attribute each is kept under.
+_RELATION_WORDS = {"mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
+_PETS = "dog|cat|puppy|kitten|rabbit|bunny|hamster|parrot|budgie|canary|horse|pony|fish|tortoise|turtle|guinea pig|ferret|gecko|lizard|snake|chickens|goat|pet"
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
 _PLACE = r"((?-i:[A-Z][\w'.-]+(?: (?:(?:de|del|la|le|van|von|der|am) )?[A-Z][\w'.-]+){0,3}))"
@@ -52,6 +60,47 @@ _JOB_WORDS = re.compile(
     r"programmer|consultant|analyst|economist|professor|researcher|manager|director|carpenter|electrician|plumber)$"
 )
 
+
+_HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
+
+#: A chat sentence often drops its "I": "Left Monzo last month.", "Turned 38 on Saturday.", "Been married for six
+#: years." Such an opening verb gets its subject back before the patterns run. Verbs that are also common nouns at
+#: the start of a sentence ("Love is…", "Work is…", "Live music…") are not in the list.
+_DROPPED_I = re.compile(
+    r"^(?:(?:ok|okay|so|also|and|well|honestly|anyway|update|news)[,:!]?\s+)?"
+    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went)|(been)|"
+    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading))\b",
+    re.I,
+)
+
+
+def _with_subject(sentence: str) -> str:
+    """The sentence with the "I" a chat message left out put back (see ``_DROPPED_I``)."""
+    m = _DROPPED_I.match(sentence)
+    if m is None:
+        return sentence
+    if m.group(4) and re.match(r"\w+ing\b[^,.;]*?\b(?:is|was|are|were|can|could|makes|made|feels|felt|has been|seems|takes)\b", sentence[m.start(4):], re.I):
+        return sentence  # a gerund as the subject: "Learning another language is tough."
+    rest = sentence[m.start(1) if m.group(1) else m.start(2) if m.group(2) else m.start(3) if m.group(3) else m.start(4):]
+    lead = "I " if m.group(1) or m.group(3) else "I've " if m.group(2) else "I'm "
+    return lead + rest[0].lower() + rest[1:]
+
+
+def _greeted(text: str, sentence: str) -> bool:
+    """Whether the message opens with a greeting of its own just before this sentence ("Hello! I'm Hana.")."""
+    return re.match(rf"\s*{_HELLO}[!.,]*\s*$", text[: max(text.find(sentence), 0)], re.I) is not None
+
+
+_GREETING = r"(?:(?:hi|hello|hey|so|well|yes|yeah|also|anyway|big news|update|good news)(?: there)?[,!:.]?\s+)"
+#: Capitalised words that follow "at"/"in" but are times, not places or employers.
+_WHEN_WORDS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter)"
+#: "-ing" words after "I've been" that are not pastimes.
+_NOT_HOBBIES = frozenset(
+    "thinking feeling working looking trying going getting doing having wondering meaning planning waiting struggling dealing "
+    "talking saying hoping considering dying telling asking using spending taking making sleeping eating living staying "
+    "coming helping watching listening being sitting keeping putting seeing worrying stressing "
+    "missing needing wanting studying applying interviewing searching researching moving packing saving".split()
+)
 
 #: Capitalised words after "I'm" that are not names: nationalities, languages, moods, titles.
 _NOT_A_NAME = re.compile(
@@ -67,24 +116,37 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
 
+#: Someone else's words or opinion about the user: what follows is not the user's own statement.
+_REPORTED = re.compile(
+    r"(?<![Ii] )\b(?:said|says|told me|tells me|thinks|think|thought|believes|reckons|claims|wants me to|wanted me to|"
+    r"asked me to|keeps telling me)\b.*$",
+    re.I,
+)
+#: Quoted words with a first person in them ("'I'm a doctor,' he joked"): somebody's speech, not a statement.
+_QUOTED = re.compile(r"\"[^\"]*\b(?:I|I'm|my|me)\b[^\"]*\"|“[^”]*\b(?:I|I'm|my|me)\b[^”]*”")
+
+
 def usable_sentences(text: str) -> list[str]:
-    """The sentences facts may come from: not questions, hypotheticals, role-play or instructions.
+    """The sentences facts may come from: not questions, hypotheticals, role-play or instructions; quoted speech
+    and what follows "she said…" / "my mum thinks…" are cut away.
 
     A message that asks not to be remembered, or that tries to instruct the model ("ignore previous
     instructions…"), yields nothing at all: its other sentences are not trusted either."""
     if _PRIVATE.search(text) or _INSTRUCTION.search(text):
         return []
     out = []
-    for s in sentences(text):
+    for s in sentences(_QUOTED.sub(" ", text)):
         if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s):
             continue
-        out.append(s)
+        s = _REPORTED.sub("", s).strip()
+        if s:
+            out.append(s)
     return out
 
 
 _TRAILING = re.compile(
     r"\s+(anymore|any more|now|again|these days|nowadays|lately|on (the )?weekends|at weekends|every day|"
-    r"a lot|so much|too|as well|by the way|last (week|month|year)|this (week|month|year)|for now)$",
+    r"a lot|so much|too|as well|by the way|last (week|month|year)|this (week|month|year)|for now|at all|lol|haha)$",
     re.I,
 )
 
@@ -102,41 +164,84 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
 
     def add(category: str, attribute: str, value: str) -> None:
         value = _clean(value)
-        if value and len(value) <= 80:
+        if value and len(value) <= 80 and value.lower() not in _FILLER:
             found.append(Candidate(category, attribute, value, confidence, origin))
 
-    for s in usable_sentences(text):
-        if m := re.search(rf"\b(?:my name is|i'?m called|i am called|call me)\s+{_NAME}", s, re.I):
+    for first, said in enumerate(usable_sentences(text)):
+        s = _with_subject(said)
+        found += transition_candidates(s)  # endings first: "I quit X and I'm now at Y" must not end Y
+        opening = first == 0 or (first == 1 and _greeted(text, said))
+        if opening and (m := re.fullmatch(rf"(?:i'm|i am) {_NAME}[.!]?", s, re.I)):
+            # A message that opens with "I'm Kenji." alone.
+            if m.group(1)[0].isupper() and not _NOT_A_NAME.search(m.group(1)):
+                add("identity", "name", m.group(1))
+        if opening and (m := re.match(rf"(?:{_HELLO}[!,.]*\s+)?((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)),? (?:nice|pleased|good|great|lovely) to", s, re.I)):
+            # "Morning! Olu Adeyemi, nice to e-meet you."
+            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES:
+                add("identity", "name", m.group(1))
+        if m := re.search(rf"\b(?:my name is|my name'?s|i'?m called|i am called|call me)\s+{_NAME}", s, re.I):
             if m.group(1)[0].isupper():
                 add("identity", "name", m.group(1))
-        elif m := re.match(rf"((?:hi|hello|hey)(?: there)?[,!.]?\s+)?(?:i'm|i am|this is)\s+{_NAME}(?:[,.!]|$| and\b| here\b)", s, re.I):
-            # A self-introduction: "Hi, I'm Ines Duarte." Capitalised, at the start, after a greeting or as a full
-            # name, so "I'm Dutch." or "I'm Tired." is not taken for one.
+        elif m := re.match(rf"({_HELLO}[,!.]?\s+)?(?:i'm|i am|this is)\s+{_NAME}(?:[,.!]|$| and\b| here\b)", s, re.I):
+            # A self-introduction: "Hi, I'm Ines Duarte." Capitalised, at the start, after a greeting, as a full
+            # name, or followed by what they do ("I'm Hana, a designer"), so "I'm Dutch." or "I'm Tired." is not one.
             name = m.group(2)
-            if name[0].isupper() and (m.group(1) or " " in name) and not _NOT_A_NAME.search(name):
+            described = re.match(r",? (?:a|an) (?-i:[a-z]+)", s[m.end(2):]) is not None
+            if name[0].isupper() and (m.group(1) or " " in name or described or _greeted(text, said)) and not _NOT_A_NAME.search(name):
                 add("identity", "name", name)
-        if m := re.search(r"\bi(?:'m| am) (\d{1,3}) (?:years old|yo)\b", s, re.I):
-            add("identity", "age", m.group(1))
-        if m := re.search(rf"\bi (?:now |still |currently )?(?:live|am living|'m living) in\s+(?:the )?{_PLACE}", s, re.I):
+                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: from {_PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2):]):
+                    if _JOB_WORDS.search(n.group(1)):
+                        add("work", "job", n.group(1))
+                    if n.group(2):
+                        add("identity", "hometown", n.group(2))
+        elif m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)", s, re.I):
+            # "Daniel Okafor here." / "Hey, it's Sofia."
+            name = m.group(1) or m.group(2) or m.group(3)
+            if name[0].isupper() and not _NOT_A_NAME.search(name) and name.split()[0] not in _NOT_NAMES:
+                add("identity", "name", name)
+        if m := re.search(rf"\bi go by {_NAME}", s, re.I):
+            if m.group(1)[0].isupper():
+                add("identity", "nickname", m.group(1))
+        if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
+            add("identity", "age", m.group(1) or m.group(2) or m.group(3))
+        if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:the )?{_PLACE}", s, re.I):
             add("location", "city", m.group(1))
-        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally )?(?:moved|relocated) to\s+{_PLACE}", s, re.I):
+        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally |also )?(?:moved|relocated)(?: back)? to\s+{_PLACE}", s, re.I):
             add("location", "city", m.group(1))
-        if m := re.search(rf"(?:^(?:now |finally |all |just )?|\bi(?:'m| am|'ve| have) (?:now |finally |all )?)(?:settled|based|living) in\s+(?:the )?{_PLACE}", s, re.I):
+        if m := re.search(rf"(?:^(?:now |finally |all |just )?|\b(?:i|we)(?:'m| am|'ve| have|'re| are)? (?:now |finally |all |currently |still |been )*)(?:settled|based|living) in\s+(?:the )?{_PLACE}", s, re.I):
             if not re.search(r"\b(will|going to|plan|hope|want)\b", s, re.I):
+                add("location", "city", m.group(1))
+        if m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) back (?:home )?in {_PLACE}", s, re.I):
+            add("location", "city", m.group(1))
+        elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:the )?{_PLACE}(?: now\b)?", s, re.I):
+            if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not re.fullmatch(_WHEN_WORDS, m.group(1)):
                 add("location", "city", m.group(1))
         if m := re.search(rf"\bi(?:'m| am) from\s+{_PLACE}", s, re.I):
             add("identity", "hometown", m.group(1))
-        if m := re.search(rf"\bi (?:now |still |currently )?work (?:at|for)\s+{_ORG}", s, re.I):
+        if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{_ORG}", s, re.I):
             add("work", "employer", m.group(1))
-        if m := re.search(rf"\bi (?:work as|am|'m) (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?)(?: at {_ORG})?(?:[.,!;]|$| and\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
+        if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {_ORG})?(?: in {_PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
             if _JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
                 add("work", "job", m.group(1).lower())
-                if m.group(2):
+                if m.group(2) and not re.fullmatch(_WHEN_WORDS, m.group(2)):
                     add("work", "employer", m.group(2))
+                if m.group(3) and not re.fullmatch(_WHEN_WORDS, m.group(3)):
+                    add("location", "city", m.group(3))
+        if m := re.search(r"\bi (?:now |still |currently )?teach(?: (\w+)(?: \w+)?)? (?:at|in|to)\b", s, re.I):
+            subject = (m.group(1) or "").lower()
+            add("work", "job", f"{subject} teacher" if subject and subject not in ("kids", "children", "students", "adults", "there", "here") else "teacher")
+        if m := re.search(rf"\bi (?:just |finally |recently )?(?:got (?:a|the) job|got hired|was hired|started (?:a new job|working|a job|a position)|joined|took a (?:job|position) at|started at) (?:as (?:a|an) [a-z -]+? )?(?:at|by|for|with)? ?{_ORG}", s, re.I):
+            if not re.search(r"\b(will|going to|next)\b", s, re.I) and not re.fullmatch(_WHEN_WORDS, m.group(1)):
+                add("work", "employer", m.group(1))
+        if m := re.search(rf"\bmy ({_RELATIONS}) is no longer {_NAME}(?:[,;]? (?:it'?s|now it'?s|they'?re|but) {_NAME})?", s, re.I):
+            # "My boss is no longer Karen, it's Paolo now."
+            found.append(Candidate("people", _relation(m.group(1)), m.group(2), confidence, origin, kind="end"))
+            if m.group(3) and m.group(3)[0].isupper():
+                add("people", _relation(m.group(1)), m.group(3))
         for m in re.finditer(rf"\bmy (?:new |old |little |older |younger |big )?({_RELATIONS})(?:'s name)? is (?:now |still )?(?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("people", _relation(m.group(1)), m.group(2))
-        for m in re.finditer(rf"\bmy (?:little |older |younger |big )?({_RELATIONS}) {_NAME}(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?:[.,!;]|$| and\b| (?:at|in|who|is|was|has|had|visited|came)\b)", s, re.I):
+        for m in re.finditer(rf"\bmy (?:little |older |younger |big |new )?({_RELATIONS}),? {_NAME}(?:'s)?(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?=[.,!;:]|$| [a-z])", s, re.I):
             # "my sister Clara is a firefighter": the person, and their job when one is given.
             if m.group(2)[0].isupper() and m.group(2).split()[0] not in _NOT_NAMES:
                 job = m.group(3)
@@ -145,19 +250,65 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         for m in re.finditer(rf"\bmy ({_PETS})(?:'s name)? is (?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
+        if m := re.search(rf"\b{_NAME} and i (?:just )?got (engaged|married)\b|\bi (?:just )?got (engaged|married) to {_NAME}|\bi married {_NAME}"
+                          rf"|\bi(?:'ve| have)? been (?:happily )?married to {_NAME}|\bi(?:'m| am) (?:happily )?married to {_NAME}"
+                          rf"|\bi(?:'m| am) (?:now )?(?:seeing|dating) (?:someone(?: new)?|a (?:guy|girl|man|woman))\b[^.]*?\b(?:his|her|their) name is {_NAME}"
+                          rf"|\bi(?:'m| am) (?:now )?(?:seeing|dating) {_NAME}", s, re.I):
+            name = next((g for g in (m.group(1), *m.groups()[3:]) if g and g[0].isupper()), None)
+            if name and name not in _NOT_NAMES:
+                add("people", "partner", name)
+        for m in re.finditer(rf"\b(?:i|we) (?:have|'ve got|have got|had) (?:a|an|one) (?:little |baby |young |teenage )?(son|daughter|boy|girl)(?:,)? (?:called|named) {_NAME}", s, re.I):
+            if m.group(2)[0].isupper():
+                add("people", {"boy": "son", "girl": "daughter"}.get(m.group(1).lower(), m.group(1).lower()), m.group(2))
         for m in re.finditer(rf"\bi (?:have|'ve got|have got) an? ({_PETS}) (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
+        if re.search(r"\b(?:i|we)(?:'ve| have)? (?:also |just |finally |recently )?(?:have|has|got|adopted|rescued|own|bought|brought home)\b", s, re.I):
+            # "I have a rabbit named Mochi and a very old dog, Bento."
+            for m in re.finditer(rf"\b(?:a|an|our|my|two|second) (?:[\w-]+ ){{0,3}}?({_PETS})(?: (?:called|named)|,) {_NAME}", s, re.I):
+                if m.group(2)[0].isupper() and m.group(2) not in _NOT_NAMES:
+                    add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
+        for m in re.finditer(rf"\b(?:my|our) (?:[\w-]+ )?({_PETS}),? (?:(?:a|an) [\w-]+ (?:called|named) )?{_NAME}(?=[.,!;:]|$| [a-z])|\b{_NAME}, (?:my|our) ({_PETS})\b", s, re.I):
+            # "My cat Pepper knocked…", "Oscar, my guinea pig."
+            kind, name = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+            if name[0].isupper() and name not in _NOT_NAMES:
+                add("pets", kind.lower().replace(" ", "_"), name)
+        if m := re.search(r"(?:\b(?:i have|we have|i've got|we've got|our|with my wife and|with my husband and|with my partner and)|(?<!has),) (two|three|four|five|\d) (?:grown-up |grown |young |little |teenage |adult )?(kids|children|boys|girls|sons|daughters)\b", s, re.I):
+            add("people", "children", f"{m.group(1).lower()} {m.group(2).lower()}")
+        elif m := re.search(r"\b(?:i have|i've got|we have) (?:a|one) (son|daughter|baby|kid)\b(?!,? (?:called|named))", s, re.I):
+            add("people", "children", f"a {m.group(1).lower()}")
+        elif m := re.search(r"\b(?:my|our) (kids|children|sons|daughters|twins|little ones)\b", s, re.I):
+            add("people", "children", m.group(1).lower())
+        if m := re.search(rf"\bi (?:lost|got laid off from|was laid off from) my job (?:at|with) (?:the )?{_ORG}|\bi used to work (?:at|for) {_ORG}", s, re.I):
+            add("work", "former_employer", m.group(1) or m.group(2))
+        if m := re.search(r"\bmy (?:own |new |little )(?:([a-z]+) )?(studio|business|company|shop|bakery|restaurant|startup|café|cafe|clinic|agency|brand|label|podcast|channel)\b", s, re.I):
+            add("projects", "business", " ".join(g for g in m.groups() if g).lower())
         if m := re.search(r"\bi(?:'m| am|'ve been| have been) (?:now |a |an )*(vegetarian|vegan|pescatarian|keto|gluten[- ]free|omnivore)\b", s, re.I):
             add("health", "diet", m.group(1).lower())
+        if m := re.search(r"\bi(?:'m| am| went| have gone|'ve gone| have been|'ve been| eat| keep) (gluten|dairy|lactose|sugar|meat|alcohol)[- ]free\b|\bi (?:cut out|gave up|quit|stopped eating|stopped drinking) (sugar|meat|alcohol|dairy|gluten|caffeine|coffee|booze)\b", s, re.I):
+            add("health", "avoids", (m.group(1) or m.group(2)).lower())
+        if m := re.search(r"\bi (?:switched|changed|moved|converted) to (?:a |an )?(vegetarian|vegan|pescatarian|keto|gluten[- ]free|paleo)\b|\bi (?:went|turned|became|have gone|'ve gone) (vegetarian|vegan|pescatarian|keto)\b", s, re.I):
+            add("health", "diet", (m.group(1) or m.group(2)).lower())
         if re.search(r"\bi (?:started|eat) (?:eating )?(?:\w+ and )?meat again\b", s, re.I):
             add("health", "diet", "eats meat")
         elif m := re.search(r"\bi(?:'m| am) (?:no longer|not) (?:a )?(vegetarian|vegan|pescatarian)(?: any ?more)?\b", s, re.I):
             if re.search(r"\b(no longer|any ?more)\b", s, re.I):
                 add("health", "diet", f"no longer {m.group(1).lower()}")
+        if m := re.search(rf"\bi (?:now |still )?(?:run|own|co-own|manage) (?:a|an|my own|our|my) (?:small |little |tiny |family |busy )?(bakery|business|shop|café|cafe|restaurant|company|studio|bar|salon|agency|farm|clinic|store|startup|practice|bookshop|gym)(?: in {_PLACE})?(?:,? called {_ORG})?", s, re.I):
+            add("work", "business", f"{m.group(1).lower()} {m.group(3)}" if m.group(3) else m.group(1).lower())
+            if m.group(2) and not re.fullmatch(_WHEN_WORDS, m.group(2)):
+                add("location", "city", m.group(2))
         if m := re.search(r"\bi(?:'m| am) allergic to ([\w -]+)", s, re.I):
             add("health", "allergy", m.group(1).lower())
-        if m := re.search(rf"\bi work (?:at|for) {_ORG} as (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+)", s, re.I):
+        if m := re.search(r"\bi(?:'m| am) ([a-z]+) intolerant\b", s, re.I):
+            add("health", "intolerance", m.group(1).lower())
+        if m := re.search(r"\bi (?:have|'ve got|was diagnosed with|live with) (diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?)\b"
+                          r"|\bi(?:'m| am) (diabetic|asthmatic|coeliac|celiac|epileptic)\b", s, re.I):
+            add("health", "condition", (m.group(1) or m.group(2)).lower())
+        if m := re.search(r"\bi (?:don'?t|do not|never|no longer) (?:eat|drink) ([a-z]+(?: (?!(?:at|in|on|for|any|anymore|much|now)\b)[a-z]+)?)", s, re.I):
+            if not re.match(r"(much|a lot|enough|that|it|this|out|breakfast|lunch|dinner)\b", m.group(1), re.I):
+                add("health", "avoids", m.group(1).lower())
+        if m := re.search(rf"\bi (?:now |still |currently |also |actually )?work (?:at|for) {_ORG} as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}[a-z-]+))", s, re.I):
             add("work", "job", m.group(2).lower())
         if m := re.search(r"\bi (?:really |absolutely |just )?(?:love|like|enjoy|adore)\s+([\w' -]{3,40})", s, re.I):
             # Not a thing liked: "I love it", "I like that…", "I love when…", "I love the thought/the way…", "their work".
@@ -167,26 +318,68 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 m.group(1), re.I,
             ):
                 add("preferences", "likes", m.group(1).lower())
-        if m := re.search(r"\bi (?:really )?(?:hate|dislike|can'?t stand|don'?t like|do not like|no longer like)\s+([\w' -]{3,40})", s, re.I):
-            add("preferences", "dislikes", m.group(1).lower())
+        if m := re.search(r"\bi (?:really )?(?:hate|dislike|can'?t stand|don'?t like|do not like|no longer like|don'?t enjoy)\s+([\w' -]{3,40})"
+                          r"|\bi(?:'m| am) not (?:a |really a |much of a |a big |a huge )?fan of\s+([\w' -]{3,40})", s, re.I):
+            add("preferences", "dislikes", (m.group(1) or m.group(2)).lower())
+        elif m := re.search(r"\bi(?:'m| am) (?:a |such a )?(?:big |huge |massive |real )?fan of\s+([\w' -]{3,40})|\bi(?:'m| am) (?:really |totally |very |so |now |also )*into\s+([\w' -]{3,40})"
+                            r"|\bi(?:'ve| have)? always (?:had a (?:love|passion|soft spot) for|loved)\s+([\w' -]{3,40})"
+                            r"|\bi (?:can'?t|cannot) get enough of\s+([\w' -]{3,40})|\bi(?:'m| am) (?:obsessed with|crazy about|mad about|hooked on)\s+([\w' -]{3,40})", s, re.I):
+            value = next(g for g in m.groups() if g)
+            if not re.match(r"(it|that|this|you|the idea|the way|him|her|them)\b", value, re.I):
+                add("preferences", "likes", value.lower())
+        if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: [a-z]+)?)", s, re.I):
+            if not re.match(r"(a|an|with|around|it|that|this|along|them|him|her|my|some|games? with|on|in|for|to|music for|the role|role)\b", m.group(1), re.I):
+                add("preferences", "hobby", _clean(m.group(1).lower()))
+        if m := re.search(r"\bi (?:also |often |regularly |usually |still )?go ([a-z]+ing)\b|\bi(?:'ve| have) been ([a-z]+ing)(?: a lot| lately| recently| again| more| every| for (?:years|ages|months|a while)| since)", s, re.I):
+            verb = (m.group(1) or m.group(2)).lower()
+            if verb not in _NOT_HOBBIES:
+                add("preferences", "hobby", verb)
+        if m := re.search(r"\b(?:i )?prefer (bullet points|bullets|lists|numbered lists|tables|code examples|examples|step-by-step)|\b(?:use|give me) (bullet points|lists|tables)\b", s, re.I):
+            add("style", "format", next(g for g in m.groups() if g).lower())
+        if m := re.match(r"(?:i'?m )?([a-z]+ing) is my (?:way|thing|passion|hobby|escape|therapy|happy place)\b", s, re.I):
+            add("preferences", "hobby", m.group(1).lower())
+        if m := re.search(r"\bi (?:now |also |still )?work (?:part-time |full-time |part time |full time )?at (?:a|an|the) ((?-i:[a-z]+(?: [a-z]+)?))\b", s, re.I):
+            if not re.match(r"(moment|time|weekend|same|home|end)\b", m.group(1)):
+                add("work", "employer", m.group(1))
+        if (m := re.search(rf"\bi(?:'m| am) (?:now )?(?:at|with) {_ORG}(?: now\b)|\bi(?:'m| am) now (?:at|with) {_ORG}", s, re.I)) and re.search(
+            r"\b(job|role|work|left|quit|company|team|position|hired)\b", text, re.I
+        ):
+            if not re.fullmatch(_WHEN_WORDS, m.group(1) or m.group(2)):
+                add("work", "employer", m.group(1) or m.group(2))
+        if m := re.match(r"(?:i'?m )?(?:an? )?([a-z]+(?: [a-z]+)?) by day,? (?:and )?(?:an? )?([a-z]+(?: [a-z]+)?) by night\b", s, re.I):
+            # "Software tester by day, amateur astronomer by night."
+            if _JOB_WORDS.search(m.group(1).lower()):
+                add("work", "job", m.group(1).lower())
+            add("preferences", "hobby", m.group(2).lower())
+        if m := re.search(r"\bi (?:started|began|have started|'ve started) (?:learning|to learn) (?:to play |how to play |to speak |to )?(?:the )?([a-z][\w' -]{2,40})", s, re.I):
+            add("preferences", "learning", m.group(1).lower())
+        if m := re.search(r"\bi(?:'m| am) (?:currently |also |now )?learning (?:to play |how to play |to speak |to )?(?:the )?([a-z][\w' -]{2,40})|\bmy (?:hobby|passion) is ([\w' -]{3,40})", s, re.I):
+            value = (m.group(1) or m.group(2)).lower()
+            if not re.match(r"(a ton|a lot|lots|so much|a bit|more|about|how|that|this|from|what|to be|it|new things)\b", value):
+                add("preferences", "learning" if m.group(1) else "hobby", value)
         if m := re.search(r"\bmy fav(?:ou?rite) ([a-z]+(?: [a-z]+)?) is ([\w' -]{2,40})", s, re.I):
             add("preferences", f"favourite_{m.group(1).lower()}", m.group(2))
-        if m := re.search(r"\bi prefer (short|brief|concise|long|detailed|longer|shorter) (?:answers|replies|responses)", s, re.I):
-            add("style", "reply_length", m.group(1).lower())
+        if m := re.search(r"\bi prefer (short|brief|concise|long|detailed|longer|shorter) (?:answers|replies|responses)"
+                          r"|\b(?:keep|make) (?:your |the |all )?(?:answers|replies|responses) (short|brief|concise|long|longer|detailed|shorter)"
+                          r"|\b(?:reply|answer|respond) (?:in )?(more detail|less detail|briefly|concisely|at length)", s, re.I):
+            value = next(g for g in m.groups() if g).lower()
+            add("style", "reply_length", {"more detail": "detailed", "at length": "long", "less detail": "short", "briefly": "short", "concisely": "concise"}.get(value, value))
         if m := re.search(r"\bi(?:'m| am) (?:currently )?(?:working on|building|writing) (?:a |an |my )?([\w' -]{3,50})", s, re.I):
             add("projects", "project", m.group(1))
         if m := re.search(r"\bmy (?:main |big |biggest )?goal(?: (?:this|for this|for the) (?:year|month|summer|spring|autumn|winter))? is to ([\w' -]{3,60})", s, re.I):
             add("goals", "goal", m.group(1))
         if m := re.search(r"\bi (?:really )?(?:want|would like|'d like|hope|plan) to (learn|become|visit|travel to|move to|run|start|get better at) ([\w' -]{3,50})", s, re.I):
             add("goals", "goal", f"{m.group(1).lower()} {m.group(2)}")
-        if m := re.search(rf"\b[Ii](?:'m| am) (?:currently |now )?(?:reading|re-reading) {_TITLE}", s):
+        if m := re.search(rf"\b[Ii](?:'m| am) (?:currently |now )?(?:reading|re-reading) [\"'“‘]?{_TITLE}", s):
             add("preferences", "reading", m.group(1))
         if m := re.search(r"\bi(?:'m| am) training for (?:a |an |the )?([\w' -]{3,40})", s, re.I):
             add("goals", "training_for", m.group(1))
     # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
-    if m := re.search(rf"\b(?:i|we) (?:just |finally )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({_PETS})\b", " ".join(usable_sentences(text)), re.I):
-        if n := re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I):
-            name = n.group(1) or n.group(2)
+    usable = " ".join(usable_sentences(text))
+    if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({_PETS})\b", usable, re.I):
+        after = usable[m.end():]
+        if n := (re.match(rf"[^.!?]*?\b(?:called|named) {_NAME}", after) or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I)):
+            name = next(g for g in n.groups() if g)
             if name[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), name)
     return _unique(found)
@@ -194,7 +387,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
 
 def _relation(word: str) -> str:
     """The attribute a relative is stored under: "Mum" -> "mother", "best friend" -> "best_friend"."""
-    return word.lower().replace("mum", "mother").replace("mom", "mother").replace("dad", "father").replace(" ", "_")
+    word = word.lower()
+    return _RELATION_WORDS.get(word, word).replace(" ", "_")
 
 
 def _article(noun: str) -> str:
@@ -202,10 +396,10 @@ def _article(noun: str) -> str:
 
 
 def _unique(cands: Iterable[Candidate]) -> list[Candidate]:
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, str]] = set()
     out = []
     for c in cands:
-        key = (c.category, c.attribute, c.value.lower())
+        key = (c.kind, c.category, c.attribute, c.value.lower())
         if key not in seen:
             seen.add(key)
             out.append(c)

@@ -19,7 +19,21 @@ SINGLE_VALUED: set[tuple[str, str]] = {
     ("people", "partner"), ("people", "wife"), ("people", "husband"), ("people", "manager"), ("people", "boss"),
     ("health", "diet"),
     ("style", "reply_length"), ("style", "tone"), ("style", "language"),
+    ("people", "girlfriend"), ("people", "boyfriend"), ("people", "fiance"), ("people", "fiancee"),
+    ("goals", "training_for"),
 }
+
+#: Attributes that name one slot between them: a girlfriend introduced after a husband replaces him, "my boss is
+#: Ana" replaces "my manager is Karen".
+SLOT_GROUPS: tuple[frozenset[tuple[str, str]], ...] = (
+    frozenset({("people", a) for a in ("partner", "wife", "husband", "girlfriend", "boyfriend", "fiance", "fiancee")}),
+    frozenset({("people", "manager"), ("people", "boss"), ("work", "manager")}),
+)
+
+
+def slot_of(category: str, attribute: str) -> frozenset[tuple[str, str]]:
+    """Every (category, attribute) that shares this one's slot (itself included)."""
+    return next((g for g in SLOT_GROUPS if (category, attribute) in g), frozenset({(category, attribute)}))
 
 #: Preference polarity pairs: "dislikes X" supersedes "likes X" and vice versa.
 OPPOSITES = {"likes": "dislikes", "dislikes": "likes"}
@@ -101,6 +115,25 @@ def is_single_valued(category: str, attribute: str) -> bool:
     return (category, attribute) in SINGLE_VALUED or attribute.startswith("favourite_")
 
 
+#: What a candidate says about its slot. ``fact``: it holds now. ``end``: it no longer holds ("I left Asda", "Bento
+#: passed away"; value ``*``: whatever the slot holds). ``plan``: it will hold ("we're moving to Leeds next month"),
+#: kept as a plan until confirmed. ``confirm``: a plan of this category came true ("we've moved", "the new job is
+#: great"). ``done``: a goal or plan whose words the value shares was reached or dropped.
+KINDS = ("fact", "end", "plan", "confirm", "done")
+
+#: How a plan reads in the profile, by the slot it will change.
+PLAN_TEMPLATES: dict[tuple[str, str], str] = {
+    ("location", "city"): "is about to move to {value}",
+    ("work", "employer"): "is about to start at {value}",
+    ("work", "job"): "is about to start as {value}",
+}
+
+
+def plan_attribute(category: str, attribute: str) -> str:
+    """A plan is kept under goals, named after the slot it will change: ``plan_location_city``."""
+    return f"plan_{category}_{attribute}"
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A fact proposed by an extractor, before consolidation."""
@@ -111,13 +144,14 @@ class Candidate:
     confidence: float = 0.5
     origin: str = "extracted"
     statement: str = ""
+    kind: str = "fact"
 
     def normalised(self) -> Candidate:
         category = self.category if self.category in CATEGORIES else "other"
         attribute = slug(self.attribute)
         value = " ".join(self.value.split()).strip(" .,;:!\"'")
         statement = self.statement.strip() or statement_for(category, attribute, value)
-        return Candidate(category, attribute, value, self.confidence, self.origin, statement)
+        return Candidate(category, attribute, value, self.confidence, self.origin, statement, self.kind if self.kind in KINDS else "fact")
 
 
 @dataclass(frozen=True)

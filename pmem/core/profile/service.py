@@ -135,6 +135,11 @@ class ProfileService:
         fact = self.store.get(fact_id)
         if fact is None:
             return None
+        if not fact.current and fact.superseded_by is None:
+            # An ending taken back ("Bento passed away" misread): the fact is current again.
+            with self.store.transaction():
+                self.conn.execute("UPDATE facts SET valid_to = NULL WHERE id = ?", (fact_id,))
+            return self.store.get(fact_id)
         restored = self.conn.execute("SELECT id FROM facts WHERE superseded_by = ?", (fact_id,)).fetchone()
         self.store.delete([fact_id], with_history=False)
         return self.store.get(restored[0]) if restored else None

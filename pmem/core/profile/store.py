@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from pmem.core.profile.model import OPPOSITES, Candidate, Fact, is_single_valued
+from pmem.core.profile.model import OPPOSITES, PLAN_TEMPLATES, Candidate, Fact, is_single_valued, plan_attribute, slot_of
 from pmem.core.store.db import transaction
 from pmem.core.store.journal import new_id, now_iso
 
@@ -17,13 +17,34 @@ from pmem.core.store.journal import new_id, now_iso
 class Change:
     """What consolidation did with one candidate."""
 
-    action: str  # "added" | "superseded" | "duplicate" | "ignored" | "history" (older than the current fact)
+    action: str  # "added" | "superseded" | "duplicate" | "ignored" | "history" (older than the current fact) | "ended"
     fact: Fact
     replaced: Fact | None = None
 
 
 def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
+
+
+_SMALL = frozenset("the a an my our his her their to of in at on for and with from about it this that".split())
+
+
+def _stem(word: str) -> str:
+    """A crude stem: "running" -> "run", "teaching" -> "teach", "marathons" -> "marat"."""
+    word = re.sub(r"(?:ing|ers|er|es|s)$", "", word) if len(word) > 4 else word
+    if len(word) > 2 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "runn" -> "run"
+    return word[:5]
+
+
+def _stems(text: str) -> set[str]:
+    """Content words by stem, so "teaching" meets "teacher", "running" meets "run", "marathons" meets "marathon"."""
+    return {_stem(w) for w in re.findall(r"\w+", text.lower()) if w not in _SMALL and len(w) > 2}
+
+
+def _matches(value: str, fact: Fact) -> bool:
+    """Whether an ending or completion naming ``value`` is about this fact (``*``: any fact of the slot)."""
+    return value == "*" or bool(_stems(value) & _stems(fact.value))
 
 
 class ProfileStore:
@@ -97,7 +118,57 @@ class ProfileStore:
                 cand = raw.normalised()
                 if not cand.value or (cand.origin == "extracted" and self._forgotten(cand, sources)):
                     continue
-                changes.append(self._consolidate_one(cand, sources, when or now_iso()))
+                at = when or now_iso()
+                if cand.kind == "end":
+                    changes += self._end(self._current(cand.category, cand.attribute), cand.value, at)
+                elif cand.kind == "done":
+                    changes += self._end(self._current("goals", "any"), cand.value, at)
+                elif cand.kind == "plan":
+                    changes.append(self._plan(cand, sources, at))
+                elif cand.kind == "confirm":
+                    changes += self._confirm(cand, sources, at)
+                else:
+                    change = self._consolidate_one(cand, sources, at)
+                    changes.append(change)
+                    if change.action in ("added", "superseded", "duplicate"):
+                        changes += self._end(self._current("goals", plan_attribute(cand.category, cand.attribute)), cand.value, at, change.fact.id)
+        return changes
+
+    def _current(self, category: str, attribute: str) -> list[Fact]:
+        if attribute in ("*", "any"):
+            return self._facts("f.valid_to IS NULL AND f.category = ?", (category,))
+        return self._facts("f.valid_to IS NULL AND f.category = ? AND f.attribute = ?", (category, attribute))
+
+    def _end(self, facts: list[Fact], value: str, when: str, successor: str | None = None) -> list[Change]:
+        """Close the facts an ending names: they stay in history, no longer current. An older statement (history
+        being imported) does not end a newer fact."""
+        changes = []
+        for fact in facts:
+            if _matches(value, fact) and fact.valid_from <= when:
+                self.conn.execute("UPDATE facts SET valid_to = ?, superseded_by = ? WHERE id = ?", (when, successor, fact.id))
+                changes.append(Change("ended", self.get(fact.id) or fact))
+        return changes
+
+    def _plan(self, cand: Candidate, sources: list[int], when: str) -> Change:
+        """A change announced for later is kept as a plan (under goals) until it is confirmed or happens."""
+        template = PLAN_TEMPLATES.get((cand.category, cand.attribute), "plans: {statement}")
+        statement = template.format(value=cand.value, statement=cand.statement)
+        plan = Candidate("goals", plan_attribute(cand.category, cand.attribute), cand.value, cand.confidence, cand.origin, statement)
+        return self._consolidate_one(plan, sources, when)
+
+    def _confirm(self, cand: Candidate, sources: list[int], when: str) -> list[Change]:
+        """A plan of this category came true: its fact becomes current, from both the plan's turn and this one."""
+        prefix = plan_attribute(cand.category, "")
+        changes: list[Change] = []
+        for plan in self._current("goals", "any"):
+            if not plan.attribute.startswith(prefix) or not _matches(cand.value, plan):
+                continue
+            attribute = plan.attribute.removeprefix(prefix)
+            plan_turns = [r[0] for r in self.conn.execute("SELECT turn_id FROM fact_sources WHERE fact_id = ?", (plan.id,))]
+            fact = Candidate(cand.category, attribute, plan.value, cand.confidence, cand.origin).normalised()
+            change = self._consolidate_one(fact, sorted(set(plan_turns) | set(sources)), when)
+            changes.append(change)
+            changes += self._end([plan], "*", when, change.fact.id)
         return changes
 
     def _forgotten(self, cand: Candidate, sources: list[int]) -> bool:
@@ -124,6 +195,10 @@ class ProfileStore:
                     )
                 return Change("duplicate", self.get(fact.id) or fact)
         replaced: Fact | None = None
+        if is_single_valued(cand.category, cand.attribute):
+            group = slot_of(cand.category, cand.attribute)
+            if len(group) > 1:
+                same_slot = sorted((f for c, a in group for f in self._current(c, a)), key=lambda f: (f.valid_from, f.id))
         if is_single_valued(cand.category, cand.attribute) and same_slot:
             replaced = same_slot[-1]
             if cand.confidence < replaced.confidence:

@@ -1,0 +1,124 @@
+"""Sentences that change the profile rather than add to it: an ending ("I left Asda", "Bento passed away", "Tiago
+and I broke up"), a plan ("we're moving to Leeds next month", "I start as a consultant in May"), a plan come true
+("we've settled in now", "the new role is great"), a goal reached or dropped ("I ran the half marathon", "I gave up
+on Spanish").
+
+Precision first: a plan is kept as a plan (under goals) until a later sentence confirms it, never as the current
+fact; words of doubt ("maybe", "thinking about", "might") make no plan at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pmem.core.profile.model import Candidate
+
+_NAME = r"((?-i:[A-Z][\w'-]+))"
+_PLACE = r"((?-i:[A-Z][\w'.-]+(?: (?:(?:de|del|la|le|van|von|der|am) )?[A-Z][\w'.-]+){0,3}))"
+_ORG = r"((?-i:[A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3}))"
+_PETS = r"(?:dog|cat|puppy|kitten|rabbit|bunny|hamster|parrot|budgie|canary|horse|pony|fish|tortoise|turtle|guinea pig|ferret|gecko|lizard|snake|chickens|goat|pet)"
+_PARTNERS = "partner|girlfriend|boyfriend|wife|husband|fiancee|fiance"
+
+_DOUBT = re.compile(
+    r"\b(maybe|perhaps|might|(?-i:may)|could|possibly|thinking (?:about|of)|considering|not sure|someday|one day|wonder|"
+    r"dream|wish|would|if)\b",
+    re.I,
+)
+_FUTURE_TIME = re.compile(
+    r"\b(next (?:week|month|year|spring|summer|autumn|fall|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"tomorrow|soon|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d+\w*)|"
+    r"in (?:january|february|march|april|may|june|july|august|september|october|november|december|a (?:few )?(?:week|month)s?|\d+ (?:days|weeks|months)))\b",
+    re.I,
+)
+_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+
+
+def transition_candidates(sentence: str) -> list[Candidate]:
+    """Endings, plans, confirmations and completions stated in one of the user's sentences."""
+    s = sentence
+    out: list[Candidate] = []
+
+    def add(kind: str, category: str, attribute: str, value: str) -> None:
+        value = value.strip(" .,;:!\"'")
+        if value and len(value) <= 60:
+            out.append(Candidate(category, attribute, value, 0.9, "extracted", kind=kind))
+
+    doubtful = bool(_DOUBT.search(s))
+    # Plans: a move or a new job announced for later.
+    if not doubtful:
+        if m := re.search(rf"\b(?:i|we)(?:'re| are|'m| am|'ll be| will be) (?:finally |officially )?(?:moving|relocating) to\s+(?:the )?{_PLACE}", s, re.I):
+            if not re.fullmatch(_MONTHS, m.group(1)):
+                add("plan", "location", "city", m.group(1))
+        elif m := re.search(rf"\b(?:i|we)(?:'ll| will| are going to|'re going to|'m going to) move to\s+(?:the )?{_PLACE}", s, re.I):
+            add("plan", "location", "city", m.group(1))
+        if m := re.search(rf"\bi (?:start|'m starting|am starting|'ll start|will start|begin|'ll begin) (?:as (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?: (?:at|with) {_ORG})?(?= (?:in|on|next|tomorrow|from)\b|[.,!]|$)", s, re.I):
+            if m.group(1) or m.group(2):
+                if m.group(1) and _FUTURE_TIME.search(s):
+                    add("plan", "work", "job", m.group(1).lower())
+                if m.group(2) and not re.fullmatch(_MONTHS, m.group(2)):
+                    add("plan", "work", "employer", m.group(2))
+        if m := re.search(rf"\bi(?:'ve| have)? (?:just )?(?:accepted|signed|took|taken) (?:an offer|a (?:job )?offer|the (?:job|offer)|a contract|a job) (?:from|with|at) {_ORG}", s, re.I):
+            add("plan", "work", "employer", m.group(1))
+    # A plan come true.
+    if re.search(r"\b(?:i|we)(?:'ve| have)? (?:finally |just |now )?(?:moved|settled)(?: in)?(?: (?:now|here|there|at last|last \w+|on \w+|fine|well|okay|ok))*(?:[.,!;]|$| and\b)"
+                 r"|\b(?:since|after) the move\b|\bthe move (?:went|is done|was)", s, re.I):
+        add("confirm", "location", "city", "*")
+    if re.search(r"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\bfirst (?:day|week) at\b", s, re.I):
+        add("confirm", "work", "any", "*")
+    # Endings.
+    if m := re.search(r"\bi(?:'ve| have)? (?:just |finally )?(?:quit|left|resigned from|was laid off from|got laid off from|was fired from) (?:my job (?:at|with) |my job as (?:a|an) |my job|the |my )?((?-i:[A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3})|[a-z]+ing|[a-z]+)?", s, re.I):
+        what = (m.group(1) or "").strip()
+        if what.endswith("ing") and what[:1].islower():
+            add("end", "work", "job", what)
+        elif what[:1].isupper():
+            add("end", "work", "employer", what)
+        elif re.search(r"\b(?:quit|left|resigned from|laid off from|fired from) (?:my job|the (?:hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant))\b", s, re.I):
+            add("end", "work", "employer", "*")
+    if m := re.search(r"\bi(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?(bakery|business|shop|café|cafe|restaurant|company|studio|bar|salon|agency|farm|clinic|store|startup|practice|bookshop|gym)\b", s, re.I):
+        add("end", "work", "business", m.group(1))
+    if m := re.search(r"\bi (?:no longer|don'?t|do not) (run|swim|climb|paint|draw|play|cycle|bike|dance|sing|knit|cook|write|hike|skate|surf|ski|golf|box|fish)\b(?: any ?more)?", s, re.I):
+        if re.search(r"\b(no longer|any ?more)\b", s, re.I):
+            add("end", "preferences", "any", m.group(1))
+    if re.search(r"\bi(?:'ve| have)? (?:just )?retired\b|\bi(?:'m| am) (?:now )?retired\b", s, re.I):
+        add("end", "work", "employer", "*")
+        add("fact", "work", "job", "retired")
+    if m := re.search(rf"\bi (?:don'?t|no longer|do not) (?:live|work) (in|at|for)\s+{_PLACE}(?: any ?more)?", s, re.I):
+        if m.group(1).lower() == "in":
+            add("end", "location", "city", m.group(2))
+        else:
+            add("end", "work", "employer", m.group(2))
+    # Names in endings may be typed in lower case ("mateo and i are done"): an ending only closes a fact whose
+    # value it names, so a word that is not a name closes nothing.
+    for m in re.finditer(r"\b(\w[\w'-]+) and i (?:have )?(?:broke up|split up|separated|divorced|are done|are no longer together|aren'?t together any ?more)\b"
+                         rf"|\bi (?:broke up|split up|separated) (?:with|from) (?:my (?:{_PARTNERS}),? )?{_NAME}", s, re.I):
+        name = m.group(1) or m.group(2)
+        if name and name.lower() not in ("i", "we", "she", "he", "it", "they", "me", "and"):
+            add("end", "people", "any", name)
+    if re.search(rf"\b(?:we|i) (?:broke up|split up|separated|got divorced|are done)\b|\bmy (?:{_PARTNERS}) and i (?:broke up|split up|separated|divorced)\b", s, re.I):
+        for attribute in _PARTNERS.split("|"):
+            add("end", "people", attribute, "*")
+    for m in re.finditer(rf"\b(?:my (?:{_PETS}) |our (?:{_PETS}) )?{_NAME} (?:has )?(?:passed away|died|ran away|is no longer with us|crossed the rainbow bridge)"
+                         rf"|\b(?:we|i) (?:lost|had to put down|had to say goodbye to) (?:my |our )?(?:{_PETS} )?{_NAME}", s, re.I):
+        name = m.group(1) or m.group(2)
+        if name and name[0].isupper() and name not in ("I", "We", "She", "He", "It"):
+            add("end", "pets", "any", name)
+            add("end", "people", "any", name)
+    # Goals reached or dropped.
+    if m := re.search(r"\bi (?:finally |just |actually )?(?:ran|finished|completed|passed|achieved|reached|hit|climbed|did) (?:the |my |a |an )?([\w' -]{3,40})", s, re.I):
+        if not re.match(r"(it|that|this|nothing|something|some|them|not)\b", m.group(1), re.I):
+            add("done", "goals", "goal", _cut(m.group(1)))
+    if m := re.search(r"\bi(?:'ve| have)? (?:gave|given) up (?:on )?(?:learning |trying to |the idea of )?([\w' -]{3,40})"
+                      r"|\bi(?:'m| am) (?:not|no longer) (?:learning|training for|doing|working on|writing|building) (?:the |my |a |an )?([\w' -]{3,40}?)(?: any ?more|[.,!;]|$)"
+                      r"|\bi (?:dropped|abandoned|stopped) (?:learning |training for |working on |my |the )([\w' -]{3,40})", s, re.I):
+        what = next(g for g in m.groups() if g)
+        if not re.match(r"(it|that|this|on it)\b", what, re.I):
+            add("done", "goals", "goal", _cut(what))
+            add("end", "preferences", "any", _cut(what))
+            add("end", "projects", "any", _cut(what))
+    return out
+
+
+def _cut(value: str) -> str:
+    """The thing itself: "the half marathon on Sunday" -> "half marathon"."""
+    value = re.split(r"\s+(?:on|in|at|last|this|yesterday|today|with|and|but|because|after|before|any ?more|finally)\b", value, maxsplit=1, flags=re.I)[0]
+    return value.strip(" .,;:!\"'")
