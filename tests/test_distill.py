@@ -125,6 +125,30 @@ def trained(dense_cache: Path, embedded_model: Path, tmp_path_factory: pytest.Te
     return result, paths, data
 
 
+def test_the_lean_loss_and_its_one_example_at_a_time_gradient_equal_the_full_ones(trained) -> None:  # type: ignore[no-untyped-def]
+    """Training projects only the answer positions onto the vocabulary and runs one example at a time (to hold
+    a fraction of the memory); the loss and the gradient must be those of the plain full-batch computation."""
+    import torch
+
+    from pmem.core.distill.train import _accumulated_backward, _batch_loss, _pad
+
+    result, _, data = trained
+    model, batch = result.model, data[:4]
+    ids, labels, mask = _pad(batch, 0)
+    params = [p for p in model.parameters() if p.requires_grad]
+    model.zero_grad(set_to_none=True)
+    full = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), labels=torch.tensor(labels)).loss
+    full.backward()
+    reference = [p.grad.clone() for p in params]
+    model.zero_grad(set_to_none=True)
+    lean = _accumulated_backward(model, batch, 0)
+    assert abs(float(lean) - float(full)) < 1e-4
+    assert abs(float(_batch_loss(model, batch, 0)) - float(full)) < 1e-4
+    worst = max(float((p.grad - r).abs().max() / (r.abs().max() + 1e-12)) for p, r in zip(params, reference, strict=True))
+    model.zero_grad(set_to_none=True)
+    assert worst < 1e-3, worst
+
+
 def test_llama_cpp_with_the_adapter_agrees_with_transformers_and_peft(trained, embedded_model: Path) -> None:  # type: ignore[no-untyped-def]
     from pmem.core.engine.llama_compat import import_llama_cpp
     llama_cpp = import_llama_cpp()

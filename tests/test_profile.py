@@ -439,3 +439,24 @@ def test_profile_without_a_subcommand_prints_the_table_and_recent_lists_the_newe
                                                               "in", "Bergen", shown.stdout.split()[8], "edited"], shown.stdout
     recent = run_pmem("profile", "show", "--recent", "--json", home=pmem_home)
     assert [f["value"] for f in json.loads(recent.stdout)] == ["Bergen", "Oslo"]
+
+
+def test_the_same_profile_always_reads_the_same(tmp_path: Path) -> None:
+    """Facts learned in the same second (an import, a benchmark) keep one order in the prompt on every run; with
+    the random fact ids as the tie-break they did not, and a small model's answers changed from run to run."""
+    from pmem.core.profile.service import render_block
+
+    blocks = []
+    for run in range(3):
+        conn = connect(tmp_path / f"run{run}.sqlite3")
+        store = ProfileStore(conn)
+        for attribute, value in [("favourite_colour", "teal"), ("favourite_food", "ramen"), ("favourite_band", "Radiohead"),
+                                 ("likes", "jazz"), ("likes", "tea"), ("dislikes", "mornings")]:
+            store.set(f"preferences.{attribute}", value, when="2024-01-01T10:00:00+00:00")
+        blocks.append(render_block(store.current()))
+        conn.close()
+    assert blocks[0] == blocks[1] == blocks[2]
+    assert blocks[0].splitlines() == [
+        "- You dislike mornings", "- Your favourite band is Radiohead", "- Your favourite colour is teal",
+        "- Your favourite food is ramen", "- You like jazz", "- You like tea",
+    ]

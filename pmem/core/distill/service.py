@@ -257,7 +257,7 @@ class DistillService:
             warnings.simplefilter("ignore")  # deprecation chatter from transformers/peft is not the user's business
             result = train_lora(
                 base, tokenized, rank=d.rank, alpha=d.alpha, epochs=n_epochs, learning_rate=d.learning_rate,
-                threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
+                threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while, checkpointing=d.low_memory,
             )
             if preference_data:
                 from pmem.core.distill.train import mean_loss, train_preferences

@@ -21,13 +21,16 @@ BLOCK_ORDER = ("identity", "location", "work", "people", "pets", "health", "pref
 
 
 def render_block(facts: list[Fact], limit: int = 40, person: str | None = None) -> str:
-    """One line per current fact, grouped by category, oldest first within a category (a stable order).
+    """One line per current fact, grouped by category, oldest first within a category (a stable order, the same
+    on every run).
     ``person``: ``second`` says each fact to the user ("- You live in Utrecht"), ``third`` labels it with its
     category ("- (location) lives in Utrecht"); default: the prompt's framing."""
     from pmem.core.prompt import DEFAULT_FRAMING
 
     person = person or DEFAULT_FRAMING.profile_person
-    ordered = sorted(facts, key=lambda f: (BLOCK_ORDER.index(f.category) if f.category in BLOCK_ORDER else 99, f.valid_from, f.id))
+    # Ties (facts learned in the same second) keep the store's order (attribute, then insertion), not the random
+    # ids', so the same profile always reads the same: the prompt, and what a small model answers from it, repeat.
+    ordered = sorted(facts, key=lambda f: (BLOCK_ORDER.index(f.category) if f.category in BLOCK_ORDER else 99, f.valid_from))
     if person == "second":
         lines = [f"- {second_person(f.statement, f.category, f.attribute)}" for f in ordered[:limit]]
     else:
