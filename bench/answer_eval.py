@@ -249,7 +249,8 @@ def open_home(home: Home, root: Path, embedder: Any) -> tuple[Any, Any, Any]:
     from pmem.core.store.journal import Journal
     from pmem.core.transfer import import_sessions, parse
 
-    env = {"PMEM_HOME": str(root), "PMEM_DISTILL_AUTO": "false"}
+    # ``PMEM_MEMORY_*`` from the benchmark's own environment reach the measured settings (to compare values).
+    env = {**{k: v for k, v in os.environ.items() if k.startswith("PMEM_MEMORY_")}, "PMEM_HOME": str(root), "PMEM_DISTILL_AUTO": "false"}
     paths = resolve_paths(env)
     paths.ensure_data_dir()
     settings = load_settings(paths, env)

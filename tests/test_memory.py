@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 
 from pmem.core.errors import InputError
 from pmem.core.transfer import export_all, import_sessions, parse, read_import
-from tests.conftest import Home, assert_one_line_error, run_pmem
+from tests.conftest import ROOT, Home, assert_one_line_error, run_pmem
 
 pytestmark = pytest.mark.slow
 
@@ -468,6 +470,26 @@ def test_a_search_reads_the_whole_vector_store_only_after_a_change(home: Home) -
         home.conn.execute("DELETE FROM episodes WHERE id = ?", (priya,))
     assert memory.reconcile()["orphan_vectors"] == 1 and scans == [1, 1]
     assert priya not in memory.vectors.episode_ids()
+
+
+def test_chromadb_works_without_grpc_and_the_real_exporter_stays_importable(tmp_path: Path) -> None:
+    """chromadb's tracing imports OpenTelemetry's gRPC exporter (and gRPC, 21 MB) at import time; pmem imports
+    chromadb without it, in a fresh process, and the store works; the real exporter can still be imported after."""
+    code = (
+        "import sys\n"
+        "from pmem.core.memory.chroma_compat import import_chromadb\n"
+        "chromadb = import_chromadb()\n"
+        "assert 'grpc' not in sys.modules, 'grpc was imported'\n"
+        f"client = chromadb.PersistentClient(path={str(tmp_path)!r}, settings=chromadb.Settings(anonymized_telemetry=False))\n"
+        "col = client.get_or_create_collection('probe')\n"
+        "col.add(ids=['a', 'b'], embeddings=[[1.0, 0.0], [0.0, 1.0]])\n"
+        "assert col.query(query_embeddings=[[0.9, 0.1]], n_results=1)['ids'] == [['a']]\n"
+        "import opentelemetry.exporter.otlp.proto.grpc.trace_exporter as real\n"
+        "assert real.OTLPSpanExporter.__module__.startswith('opentelemetry'), real.OTLPSpanExporter\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
 
 
 def test_chromadb_is_imported_without_signature_checks_and_the_decorator_is_put_back() -> None:

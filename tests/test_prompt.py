@@ -76,3 +76,28 @@ def test_the_system_and_profile_stay_first_and_the_question_last() -> None:
         system, user = prompt.messages[0]["content"], prompt.messages[-1]["content"]
         assert system.startswith("You are pmem.") and "- You live in Ghent" in system
         assert user.endswith("Where do I live?") and "I moved to Ghent." in user
+
+
+def test_the_compact_form_keeps_the_matched_turn_around_what_the_message_asks() -> None:
+    from pmem.core.prompt import build_prompt, focused
+
+    story = ("We drove up on Friday. The weather was awful on Saturday. "
+             "My sister Clara finally showed us her new pottery studio in Ghent. We ate waffles after.")
+    cut = focused(story, "Where is Clara's pottery studio?", 90)
+    assert "pottery studio in Ghent" in cut and len(cut) <= 96 and cut.startswith("… ")
+    assert focused("Short turn.", "anything", 90) == "Short turn."
+
+    held = MemorySnippet("m-1", "2024-03-01T10:00:00+00:00", "", (("user", "Hello " * 30), ("assistant", "Hi " * 30)), matched=(0,))
+    fresh = MemorySnippet("m-2", "2024-05-01T10:00:00+00:00", "", (("user", story), ("assistant", "How lovely!")), matched=(0,))
+
+    def block(fresh_chars: int) -> str:
+        prompt = build_prompt(system_text="sys", profile_block="", history=[], user_text="Where is Clara's pottery studio?",
+                              memories=[held, fresh], budget=4000, count=lambda m: sum(len(x["content"]) for x in m) // 4,
+                              held=1, fresh_chars=fresh_chars)
+        return prompt.messages[-1]["content"]
+
+    full, compact = block(0), block(90)
+    assert "How lovely!" in full and "How lovely!" not in compact, "the fresh memory is only its matched turn"
+    assert "pottery studio in Ghent" in compact and "We drove up on Friday" not in compact
+    assert compact.count("Hello") == full.count("Hello") and "Hi Hi" in compact, "a memory already in the cache keeps its form"
+    assert len(compact) < len(full)

@@ -212,6 +212,7 @@ class ChatService:
             memory_chars=self.settings.memory.memory_chars,
             framing=self.framing,
             held=keep,
+            fresh_chars=self.settings.memory.fresh_chars,
         )
 
     def anticipate(self, cancel: threading.Event | None = None, *, draft: str = "") -> int:

@@ -9,6 +9,7 @@ does not take instructions from them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -104,8 +105,50 @@ def _cut(text: str, limit: int) -> str:
     return _ellipsis(" ".join(text.split()), limit)
 
 
-def _you_said(m: MemorySnippet, max_chars: int, focus: int = 0) -> str:
+_WORDS = re.compile(r"[a-z0-9']+")
+_SMALL_WORDS = frozenset(
+    "the a an and or but of to in on at for with from by is are was were be been am i you he she it we they my your "
+    "his her its our their me him them what which who when where why how do did does have has had that this there".split()
+)
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in _WORDS.findall(text.lower()) if w not in _SMALL_WORDS and len(w) > 2}
+
+
+def focused(text: str, query: str, limit: int) -> str:
+    """The sentence of ``text`` that shares most words with ``query`` (and its neighbours while they fit), at most
+    ``limit`` characters: what a memory read after sending needs to carry, at a fraction of its tokens."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", text) if p]
+    wanted = _stems(query)
+    best = max(range(len(parts)), key=lambda i: (len(_stems(parts[i]) & wanted), -i))
+    lo = hi = best
+    size = len(parts[best])
+    while True:  # widen by the neighbour that fits, the later one first (an answer follows its cue)
+        if hi + 1 < len(parts) and size + 1 + len(parts[hi + 1]) <= limit:
+            hi += 1
+            size += 1 + len(parts[hi])
+        elif lo > 0 and size + 1 + len(parts[lo - 1]) <= limit:
+            lo -= 1
+            size += 1 + len(parts[lo])
+        else:
+            break
+    chosen = " ".join(parts[lo : hi + 1])
+    chosen = _ellipsis(chosen, limit)
+    return ("… " if lo > 0 else "") + chosen + (" …" if hi < len(parts) - 1 and not chosen.endswith("…") else "")
+
+
+def _you_said(m: MemorySnippet, max_chars: int, focus: int = 0, query: str = "") -> str:
     turns = [(r, c) for r, c in m.turns if c.strip()] or [("user", m.text)]
+    if query and m.matched:
+        # Compact: only the turn that matched, cut to what the query points at.
+        i = m.matched[0] if m.matched[0] < len(turns) else 0
+        role, content = turns[i]
+        who = "you said" if role == "user" else "I said"
+        return f'On {long_date(m.date)} {who}: "{focused(content, query, max_chars).replace(chr(34), chr(39))}"'
     # Share the characters: a short turn leaves its unused part to the others.
     budget, lines = max_chars, []
     for i, (role, content) in enumerate(turns):
@@ -122,14 +165,20 @@ def _you_said(m: MemorySnippet, max_chars: int, focus: int = 0) -> str:
     return "\n".join(lines)
 
 
-def format_memories(memories: Sequence[MemorySnippet], max_chars: int = 320, framing: Framing = DEFAULT_FRAMING) -> str:
-    """The memories block, in the order given (the caller orders them)."""
+def format_memories(
+    memories: Sequence[MemorySnippet], max_chars: int = 320, framing: Framing = DEFAULT_FRAMING,
+    *, compact_from: int | None = None, query: str = "", compact_chars: int = 0,
+) -> str:
+    """The memories block, in the order given (the caller orders them). From index ``compact_from`` on (the
+    memories read after the message was sent, on its first token's critical path), a memory is only its matched
+    turn, cut to ``compact_chars`` around what ``query`` points at."""
     lines = [framing.memory_intro]
     if framing.fence:
         lines.append("<memories>")
-    for m in memories:
+    for n, m in enumerate(memories):
         if framing.speakers == "you-said":
-            lines.append(_you_said(m, max_chars, framing.focus))
+            compact = compact_from is not None and n >= compact_from and compact_chars > 0 and query
+            lines.append(_you_said(m, compact_chars, query=query) if compact else _you_said(m, max_chars, framing.focus))
             continue
         quoted = _ellipsis(m.text.replace("</memories>", "</ memories>").strip(), max_chars)
         lines.append(f"[{m.date[:10]}] {quoted}")
@@ -160,11 +209,13 @@ def build_prompt(
     memory_chars: int = 320,
     framing: Framing = DEFAULT_FRAMING,
     held: int = 0,
+    fresh_chars: int = 0,
 ) -> Prompt:
     """Fit system, profile, recent turns, memories and the new message into ``budget`` tokens.
 
     What gives way, in order: memories beyond ``memory_budget``; the oldest turns; then memories
     altogether; and finally the middle of the new message itself (reported as ``truncated_input``).
+    ``fresh_chars``: memories after the first ``held`` (not yet in the KV cache) in their compact form.
     """
     system = system_message(system_text, profile_block, framing)
     kept: list[MemorySnippet] = list(memories)[: framing.limit] if framing.limit is not None else list(memories)
@@ -184,7 +235,10 @@ def build_prompt(
     def assemble(text: str) -> list[ChatMessage]:
         msgs: list[ChatMessage] = [{"role": "system", "content": system}]
         msgs.extend(turns)
-        block = format_memories(ordered(kept, framing, held), memory_chars, framing)
+        block = format_memories(
+            ordered(kept, framing, held), memory_chars, framing,
+            compact_from=min(held, len(kept)) if fresh_chars else None, query=user_text, compact_chars=fresh_chars,
+        )
         content = f"{block}\n\n{text}" if kept else text
         msgs.append({"role": "user", "content": content})
         return msgs
