@@ -7,6 +7,8 @@ Measures (medians; see bench/README.md for what each means):
   ttft_memory_ratio    first-token time of a turn with profile + 8 memories + recent turns, typed in the TUI /
                        a bare call with the same recent turns and no memory (both with warm KV caches)
   ttft_after_restart_s first-token time of `pmem ask` in a new process with a saved prefix state
+  ask_cold             `pmem ask` in a new process on a store with memory: wall-clock to its first character, and bare
+                       llama-cpp-python started the same way
   ttft_background      first-token time with and without profile extraction pending
   write_critical_ms    journal commit of a user turn (the only write before the model is called)
   help_s, profile_show_s, memory_search_cold_s   whole-process wall time
@@ -278,6 +280,47 @@ def ttft_background(model: Path, threads: int, runs: int) -> dict[str, Any]:
     return {"idle_s": _median(idle), "extraction_pending_s": _median(busy), "ratio": round(_median(busy) / _median(idle), 3)}
 
 
+BARE_ASK = r"""
+import sys
+from pmem.core.engine.llama_compat import import_llama_cpp
+from pmem.core.models import embedded_chat_model
+llama = import_llama_cpp().Llama(model_path=str(embedded_chat_model()), n_ctx=4096, n_threads=2, n_threads_batch=2, verbose=False)
+for chunk in llama.create_chat_completion(messages=[{"role": "user", "content": sys.argv[1]}], max_tokens=4, stream=True):
+    if chunk["choices"][0]["delta"].get("content"):
+        sys.stdout.write(chunk["choices"][0]["delta"]["content"])
+        sys.stdout.flush()
+        break
+"""
+
+
+def _first_output_s(args: list[str], env: dict[str, str]) -> float:
+    """Wall-clock from starting ``args`` to the first character it writes to stdout."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert proc.stdout is not None
+    proc.stdout.read(1)
+    elapsed = time.perf_counter() - started
+    proc.stdout.read()
+    proc.wait()
+    return elapsed
+
+
+def ask_cold(runs: int) -> dict[str, Any]:
+    """``pmem ask`` in a new process on a store with memory (300 past exchanges and 15 facts, as ``ttft_memory``):
+    wall-clock from the command to the first character of its answer, after one earlier ``ask`` (a first use
+    exports the embedder and saves the prompt prefix). Beside it, bare llama-cpp-python started the same way
+    (Python, import, model load, first token of the question alone)."""
+    home = _home()
+    if (SHARED / "data" / "locomo" / "locomo10.json").exists():
+        _seed_memory(home)
+    env = {**os.environ, "PMEM_HOME": home}
+    ask = [*PMEM, "ask", "--max-tokens", "4"]
+    _first_output_s([*ask, "Hello there."], env)
+    pmem_s = [_first_output_s([*ask, QUESTION], env) for _ in range(runs)]
+    bare_s = [_first_output_s([sys.executable, "-c", BARE_ASK, QUESTION], env) for _ in range(runs)]
+    return {"pmem_s": _median(pmem_s), "bare_s": _median(bare_s), "ratio": round(_median(pmem_s) / _median(bare_s), 3)}
+
+
 def write_critical(samples: int) -> dict[str, Any]:
     from pmem.core.config import resolve_paths
     from pmem.core.store.db import connect
@@ -379,6 +422,7 @@ def run(quick: bool, only: list[str] | None = None) -> dict[str, Any]:
         ("gen", lambda: gen_tps(model, threads, runs, 64 if quick else 128)),
         ("ttft_memory", lambda: ttft_memory(model, threads, runs, quick)),
         ("restart", lambda: ttft_after_restart(runs)),
+        ("ask_cold", lambda: ask_cold(3 if quick else 5)),
         ("background", lambda: ttft_background(model, threads, 2 if quick else 5)),
         ("write", lambda: write_critical(100 if quick else 500)),
         ("startup", lambda: startup(5 if quick else 10, 1 if quick else 3)),

@@ -179,3 +179,30 @@ def test_prompt_larger_than_the_context_is_truncated_and_the_user_told(pmem_home
     proc = run_pmem("ask", "--max-tokens", "4", home=pmem_home, input=long_question, env={"PMEM_MODEL_N_CTX": "1024"})
     assert proc.returncode == 0, proc.stderr
     assert "its middle was left out" in proc.stderr
+
+
+def test_a_one_shot_chat_opens_its_memory_while_the_model_loads(pmem_home: Path) -> None:
+    """``pmem ask`` and the plain chat send at once: the embedder and the vector store start loading when the chat
+    is opened, on their own threads, not after the model is ready; the full-screen app does not (it paints first)."""
+    import time
+
+    from pmem.core.assistant import Assistant
+    from pmem.core.runtime import Runtime
+
+    rt = Runtime.load()
+    try:
+        Assistant(rt).open_chat()
+        deadline = time.monotonic() + 120
+        while (rt.memory.embedder._model is None or rt.memory.vectors._collection is None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rt.memory.embedder._model is not None and rt.memory.vectors._collection is not None
+        assert rt._engine is None or not getattr(rt._engine, "_llama", None), "nothing here loaded the model"
+    finally:
+        rt.close()
+    rt = Runtime.load()
+    try:
+        Assistant(rt).open_chat(interactive=True)
+        time.sleep(0.5)
+        assert rt.memory.embedder._model is None, "the full-screen app warms its memory after the first paint"
+    finally:
+        rt.close()

@@ -109,6 +109,13 @@ class Assistant:
         layers.episodic.never_wait_for_embedder = interactive
         if on_learned is not None:
             layers.profile.on_change = on_learned
+        if not interactive:
+            # A message is coming at once (``pmem ask``, the plain chat): load the embedder and open the vector
+            # store while the model loads, rather than after it (the full-screen app warms them after its first
+            # paint instead).
+            memory = rt.memory
+            memory.embedder.load_in_background()
+            rt.in_background("pmem-open-memory", _quietly(lambda: memory.vectors.collection))
         return ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=layers)
 
     def warm_memory(self) -> None:
@@ -569,6 +576,18 @@ class Assistant:
         with _stage(progress, "Indexing memories") as update:
             memory.index_pending(progress=update)
         return ImportResult(summary, restored, len(learned))
+
+
+def _quietly(job: Callable[[], object]) -> Callable[[], None]:
+    """``job`` for a background thread: a failure is left for the foreground's own use of the same thing to raise."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - raised again, as one line, where the foreground meets it
+            pass
+
+    return run
 
 
 def _today() -> str:
