@@ -460,3 +460,17 @@ def test_the_same_profile_always_reads_the_same(tmp_path: Path) -> None:
         "- You dislike mornings", "- Your favourite band is Radiohead", "- Your favourite colour is teal",
         "- Your favourite food is ramen", "- You like jazz", "- You like tea",
     ]
+
+
+def test_an_ending_meets_the_fact_in_another_form_of_its_word(tmp_path: Path) -> None:
+    from pmem.core.words import stems
+
+    assert stems("teaching") & stems("chemistry teacher") and stems("run") & stems("running")
+    assert not stems("the run") & stems("a rabbit")
+    conn, profile, _ = _learn_all(tmp_path, [
+        "I've been running a lot lately. I teach chemistry at a school.",
+        "I no longer run, my knee gave up. I finally left teaching, I work for Shell as a lab technician now.",
+    ])
+    current = _current(profile)
+    assert "preferences.hobby" not in current and current["work.job"] == ["lab technician"]
+    conn.close()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pmem.core.profile.model import OPPOSITES, PLAN_TEMPLATES, Candidate, Fact, is_single_valued, plan_attribute, slot_of
 from pmem.core.store.db import transaction
 from pmem.core.store.journal import new_id, now_iso
+from pmem.core.words import stems
 
 
 @dataclass(frozen=True)
@@ -26,25 +27,10 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-_SMALL = frozenset("the a an my our his her their to of in at on for and with from about it this that".split())
-
-
-def _stem(word: str) -> str:
-    """A crude stem: "running" -> "run", "teaching" -> "teach", "marathons" -> "marat"."""
-    word = re.sub(r"(?:ing|ers|er|es|s)$", "", word) if len(word) > 4 else word
-    if len(word) > 2 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]  # "runn" -> "run"
-    return word[:5]
-
-
-def _stems(text: str) -> set[str]:
-    """Content words by stem, so "teaching" meets "teacher", "running" meets "run", "marathons" meets "marathon"."""
-    return {_stem(w) for w in re.findall(r"\w+", text.lower()) if w not in _SMALL and len(w) > 2}
-
-
 def _matches(value: str, fact: Fact) -> bool:
-    """Whether an ending or completion naming ``value`` is about this fact (``*``: any fact of the slot)."""
-    return value == "*" or bool(_stems(value) & _stems(fact.value))
+    """Whether an ending or completion naming ``value`` is about this fact (``*``: any fact of the slot): they
+    share a word, in any of its forms ("teaching" / "chemistry teacher", "run" / "running")."""
+    return value == "*" or bool(stems(value) & stems(fact.value))
 
 
 class ProfileStore:
@@ -198,7 +184,7 @@ class ProfileStore:
         if is_single_valued(cand.category, cand.attribute):
             group = slot_of(cand.category, cand.attribute)
             if len(group) > 1:
-                same_slot = sorted((f for c, a in group for f in self._current(c, a)), key=lambda f: (f.valid_from, f.id))
+                same_slot = sorted((f for c, a in group for f in self._current(c, a)), key=lambda f: f.valid_from)
         if is_single_valued(cand.category, cand.attribute) and same_slot:
             replaced = same_slot[-1]
             if cand.confidence < replaced.confidence:
