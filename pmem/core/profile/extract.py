@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.model import CATEGORIES, Candidate
 from pmem.core.profile.transitions import transition_candidates
+from pmem.core.profile.vocab import ORG, PETS, PLACE, WHEN_WORDS
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -49,11 +50,11 @@ _RELATIONS = (
 )
 #: Short forms people type for their relations, and the attribute each is kept under.
 _RELATION_WORDS = {"mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
-_PETS = "dog|cat|puppy|kitten|rabbit|bunny|hamster|parrot|budgie|canary|horse|pony|fish|tortoise|turtle|guinea pig|ferret|gecko|lizard|snake|chickens|goat|pet"
+_PETS = PETS
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
-_PLACE = r"((?-i:[A-Z][\w'.-]+(?: (?:(?:de|del|la|le|van|von|der|am) )?[A-Z][\w'.-]+){0,3}))"
-_ORG = r"((?-i:[A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3}))"
+_PLACE = PLACE
+_ORG = ORG
 _JOB_WORDS = re.compile(
     r"(er|or|ist|ian|ant|ent|eer|ect|nurse|doctor|chef|teacher|student|engineer|designer|developer|scientist|"
     r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
@@ -93,7 +94,7 @@ def _greeted(text: str, sentence: str) -> bool:
 
 _GREETING = r"(?:(?:hi|hello|hey|so|well|yes|yeah|also|anyway|big news|update|good news)(?: there)?[,!:.]?\s+)"
 #: Capitalised words that follow "at"/"in" but are times, not places or employers.
-_WHEN_WORDS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter)"
+_WHEN_WORDS = WHEN_WORDS
 #: "-ing" words after "I've been" that are not pastimes.
 _NOT_HOBBIES = frozenset(
     "thinking feeling working looking trying going getting doing having wondering meaning planning waiting struggling dealing "

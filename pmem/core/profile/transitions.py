@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate
+from pmem.core.profile.vocab import ORG, PETS, PLACE, WHEN_WORDS
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
-_PLACE = r"((?-i:[A-Z][\w'.-]+(?: (?:(?:de|del|la|le|van|von|der|am) )?[A-Z][\w'.-]+){0,3}))"
-_ORG = r"((?-i:[A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3}))"
-_PETS = r"(?:dog|cat|puppy|kitten|rabbit|bunny|hamster|parrot|budgie|canary|horse|pony|fish|tortoise|turtle|guinea pig|ferret|gecko|lizard|snake|chickens|goat|pet)"
+_PLACE = PLACE
+_ORG = ORG
+_PETS = f"(?:{PETS})"
 _PARTNERS = "partner|girlfriend|boyfriend|wife|husband|fiancee|fiance"
 
 _DOUBT = re.compile(
@@ -30,7 +31,7 @@ _FUTURE_TIME = re.compile(
     r"in (?:january|february|march|april|may|june|july|august|september|october|november|december|a (?:few )?(?:week|month)s?|\d+ (?:days|weeks|months)))\b",
     re.I,
 )
-_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTHS = WHEN_WORDS
 
 
 def transition_candidates(sentence: str) -> list[Candidate]:
