@@ -122,11 +122,10 @@ def train_lora(
             while wait_while is not None and wait_while():
                 time.sleep(0.2)
             optimizer.zero_grad(set_to_none=True)
-            loss = _accumulated_backward(model, [data[i] for i in order[start : start + batch_size]], pad_id)
+            value = _accumulated_backward(model, [data[i] for i in order[start : start + batch_size]], pad_id)
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             step += 1
-            value = float(loss.detach())
             result.losses.append(value)
             if on_step is not None:
                 on_step(step, total, value)
@@ -151,7 +150,7 @@ def _batch_loss(model: Any, batch: Sequence[Tokenized], pad_id: int) -> Any:
     return torch.nn.functional.cross_entropy(logits.float(), target)
 
 
-def _accumulated_backward(model: Any, batch: Sequence[Tokenized], pad_id: int, scale: float = 1.0) -> Any:
+def _accumulated_backward(model: Any, batch: Sequence[Tokenized], pad_id: int, scale: float = 1.0) -> float:
     """The batch's gradient, one example at a time: each example's summed token loss over the batch's answer
     tokens, so the gradient is the batch's (mean over all its answer tokens) while only one example's activations
     are held at once (a 4-example batch held ~1.2 GB of them for SmolLM2-135M). No padding is computed either.
@@ -168,7 +167,7 @@ def _accumulated_backward(model: Any, batch: Sequence[Tokenized], pad_id: int, s
         loss = torch.nn.functional.cross_entropy(logits.float(), target, reduction="sum") / max(1, tokens)
         (loss * scale).backward()
         total += float(loss.detach())
-    return torch.tensor(total)
+    return total
 
 
 def _answer_logits(model: Any, ids: Any, mask: Any, labels: Any) -> tuple[Any, Any]:
@@ -301,7 +300,7 @@ def train_preferences(
             if replay and replay_weight:
                 batch = [replay[replayed[(next_replay + k) % len(replay)]] for k in range(min(batch_size, len(replay)))]
                 next_replay += len(batch)
-                value += replay_weight * float(_accumulated_backward(model, batch, pad_id, scale=replay_weight))
+                value += replay_weight * _accumulated_backward(model, batch, pad_id, scale=replay_weight)
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             step += 1

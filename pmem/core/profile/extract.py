@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.model import CATEGORIES, Candidate
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import ORG, PETS, PLACE, WHEN_WORDS
+from pmem.core.profile.vocab import BUSINESSES, ORG, PETS, PLACE, WHEN_WORDS
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -50,11 +50,8 @@ _RELATIONS = (
 )
 #: Short forms people type for their relations, and the attribute each is kept under.
 _RELATION_WORDS = {"mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
-_PETS = PETS
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
-_PLACE = PLACE
-_ORG = ORG
 _JOB_WORDS = re.compile(
     r"(er|or|ist|ian|ant|ent|eer|ect|nurse|doctor|chef|teacher|student|engineer|designer|developer|scientist|"
     r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
@@ -93,8 +90,6 @@ def _greeted(text: str, sentence: str) -> bool:
 
 
 _GREETING = r"(?:(?:hi|hello|hey|so|well|yes|yeah|also|anyway|big news|update|good news)(?: there)?[,!:.]?\s+)"
-#: Capitalised words that follow "at"/"in" but are times, not places or employers.
-_WHEN_WORDS = WHEN_WORDS
 #: "-ing" words after "I've been" that are not pastimes.
 _NOT_HOBBIES = frozenset(
     "thinking feeling working looking trying going getting doing having wondering meaning planning waiting struggling dealing "
@@ -190,7 +185,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             described = re.match(r",? (?:a|an) (?-i:[a-z]+)", s[m.end(2):]) is not None
             if name[0].isupper() and (m.group(1) or " " in name or described or _greeted(text, said)) and not _NOT_A_NAME.search(name):
                 add("identity", "name", name)
-                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: from {_PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2):]):
+                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: from {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2):]):
                     if _JOB_WORDS.search(n.group(1)):
                         add("work", "job", n.group(1))
                     if n.group(2):
@@ -205,34 +200,34 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("identity", "nickname", m.group(1))
         if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
             add("identity", "age", m.group(1) or m.group(2) or m.group(3))
-        if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:the )?{_PLACE}", s, re.I):
+        if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:the )?{PLACE}", s, re.I):
             add("location", "city", m.group(1))
-        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally |also )?(?:moved|relocated)(?: back)? to\s+{_PLACE}", s, re.I):
+        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally |also )?(?:moved|relocated)(?: back)? to\s+{PLACE}", s, re.I):
             add("location", "city", m.group(1))
-        if m := re.search(rf"(?:^(?:now |finally |all |just )?|\b(?:i|we)(?:'m| am|'ve| have|'re| are)? (?:now |finally |all |currently |still |been )*)(?:settled|based|living) in\s+(?:the )?{_PLACE}", s, re.I):
+        if m := re.search(rf"(?:^(?:now |finally |all |just )?|\b(?:i|we)(?:'m| am|'ve| have|'re| are)? (?:now |finally |all |currently |still |been )*)(?:settled|based|living) in\s+(?:the )?{PLACE}", s, re.I):
             if not re.search(r"\b(will|going to|plan|hope|want)\b", s, re.I):
                 add("location", "city", m.group(1))
-        if m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) back (?:home )?in {_PLACE}", s, re.I):
+        if m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) back (?:home )?in {PLACE}", s, re.I):
             add("location", "city", m.group(1))
-        elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:the )?{_PLACE}(?: now\b)?", s, re.I):
-            if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not re.fullmatch(_WHEN_WORDS, m.group(1)):
+        elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:the )?{PLACE}(?: now\b)?", s, re.I):
+            if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("location", "city", m.group(1))
-        if m := re.search(rf"\bi(?:'m| am) from\s+{_PLACE}", s, re.I):
+        if m := re.search(rf"\bi(?:'m| am) from\s+{PLACE}", s, re.I):
             add("identity", "hometown", m.group(1))
-        if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{_ORG}", s, re.I):
+        if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{ORG}", s, re.I):
             add("work", "employer", m.group(1))
-        if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {_ORG})?(?: in {_PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
+        if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {ORG})?(?: in {PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
             if _JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
                 add("work", "job", m.group(1).lower())
-                if m.group(2) and not re.fullmatch(_WHEN_WORDS, m.group(2)):
+                if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
                     add("work", "employer", m.group(2))
-                if m.group(3) and not re.fullmatch(_WHEN_WORDS, m.group(3)):
+                if m.group(3) and not re.fullmatch(WHEN_WORDS, m.group(3)):
                     add("location", "city", m.group(3))
         if m := re.search(r"\bi (?:now |still |currently )?teach(?: (\w+)(?: \w+)?)? (?:at|in|to)\b", s, re.I):
             subject = (m.group(1) or "").lower()
             add("work", "job", f"{subject} teacher" if subject and subject not in ("kids", "children", "students", "adults", "there", "here") else "teacher")
-        if m := re.search(rf"\bi (?:just |finally |recently )?(?:got (?:a|the) job|got hired|was hired|started (?:a new job|working|a job|a position)|joined|took a (?:job|position) at|started at) (?:as (?:a|an) [a-z -]+? )?(?:at|by|for|with)? ?{_ORG}", s, re.I):
-            if not re.search(r"\b(will|going to|next)\b", s, re.I) and not re.fullmatch(_WHEN_WORDS, m.group(1)):
+        if m := re.search(rf"\bi (?:just |finally |recently )?(?:got (?:a|the) job|got hired|was hired|started (?:a new job|working|a job|a position)|joined|took a (?:job|position) at|started at) (?:as (?:a|an) [a-z -]+? )?(?:at|by|for|with)? ?{ORG}", s, re.I):
+            if not re.search(r"\b(will|going to|next)\b", s, re.I) and not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("work", "employer", m.group(1))
         if m := re.search(rf"\bmy ({_RELATIONS}) is no longer {_NAME}(?:[,;]? (?:it'?s|now it'?s|they'?re|but) {_NAME})?", s, re.I):
             # "My boss is no longer Karen, it's Paolo now."
@@ -248,7 +243,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 job = m.group(3)
                 value = f"{m.group(2)}, {_article(job.lower())}" if job and _JOB_WORDS.search(job.lower()) else m.group(2)
                 add("people", _relation(m.group(1)), value)
-        for m in re.finditer(rf"\bmy ({_PETS})(?:'s name)? is (?:called |named )?{_NAME}", s, re.I):
+        for m in re.finditer(rf"\bmy ({PETS})(?:'s name)? is (?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
         if m := re.search(rf"\b{_NAME} and i (?:just )?got (engaged|married)\b|\bi (?:just )?got (engaged|married) to {_NAME}|\bi married {_NAME}"
@@ -261,15 +256,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         for m in re.finditer(rf"\b(?:i|we) (?:have|'ve got|have got|had) (?:a|an|one) (?:little |baby |young |teenage )?(son|daughter|boy|girl)(?:,)? (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("people", {"boy": "son", "girl": "daughter"}.get(m.group(1).lower(), m.group(1).lower()), m.group(2))
-        for m in re.finditer(rf"\bi (?:have|'ve got|have got) an? ({_PETS}) (?:called|named) {_NAME}", s, re.I):
+        for m in re.finditer(rf"\bi (?:have|'ve got|have got) an? ({PETS}) (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
         if re.search(r"\b(?:i|we)(?:'ve| have)? (?:also |just |finally |recently )?(?:have|has|got|adopted|rescued|own|bought|brought home)\b", s, re.I):
             # "I have a rabbit named Mochi and a very old dog, Bento."
-            for m in re.finditer(rf"\b(?:a|an|our|my|two|second) (?:[\w-]+ ){{0,3}}?({_PETS})(?: (?:called|named)|,) {_NAME}", s, re.I):
+            for m in re.finditer(rf"\b(?:a|an|our|my|two|second) (?:[\w-]+ ){{0,3}}?({PETS})(?: (?:called|named)|,) {_NAME}", s, re.I):
                 if m.group(2)[0].isupper() and m.group(2) not in _NOT_NAMES:
                     add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
-        for m in re.finditer(rf"\b(?:my|our) (?:[\w-]+ )?({_PETS}),? (?:(?:a|an) [\w-]+ (?:called|named) )?{_NAME}(?=[.,!;:]|$| [a-z])|\b{_NAME}, (?:my|our) ({_PETS})\b", s, re.I):
+        for m in re.finditer(rf"\b(?:my|our) (?:[\w-]+ )?({PETS}),? (?:(?:a|an) [\w-]+ (?:called|named) )?{_NAME}(?=[.,!;:]|$| [a-z])|\b{_NAME}, (?:my|our) ({PETS})\b", s, re.I):
             # "My cat Pepper knocked…", "Oscar, my guinea pig."
             kind, name = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
             if name[0].isupper() and name not in _NOT_NAMES:
@@ -280,7 +275,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("people", "children", f"a {m.group(1).lower()}")
         elif m := re.search(r"\b(?:my|our) (kids|children|sons|daughters|twins|little ones)\b", s, re.I):
             add("people", "children", m.group(1).lower())
-        if m := re.search(rf"\bi (?:lost|got laid off from|was laid off from) my job (?:at|with) (?:the )?{_ORG}|\bi used to work (?:at|for) {_ORG}", s, re.I):
+        if m := re.search(rf"\bi (?:lost|got laid off from|was laid off from) my job (?:at|with) (?:the )?{ORG}|\bi used to work (?:at|for) {ORG}", s, re.I):
             add("work", "former_employer", m.group(1) or m.group(2))
         if m := re.search(r"\bmy (?:own |new |little )(?:([a-z]+) )?(studio|business|company|shop|bakery|restaurant|startup|café|cafe|clinic|agency|brand|label|podcast|channel)\b", s, re.I):
             add("projects", "business", " ".join(g for g in m.groups() if g).lower())
@@ -295,9 +290,9 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         elif m := re.search(r"\bi(?:'m| am) (?:no longer|not) (?:a )?(vegetarian|vegan|pescatarian)(?: any ?more)?\b", s, re.I):
             if re.search(r"\b(no longer|any ?more)\b", s, re.I):
                 add("health", "diet", f"no longer {m.group(1).lower()}")
-        if m := re.search(rf"\bi (?:now |still )?(?:run|own|co-own|manage) (?:a|an|my own|our|my) (?:small |little |tiny |family |busy )?(bakery|business|shop|café|cafe|restaurant|company|studio|bar|salon|agency|farm|clinic|store|startup|practice|bookshop|gym)(?: in {_PLACE})?(?:,? called {_ORG})?", s, re.I):
+        if m := re.search(rf"\bi (?:now |still )?(?:run|own|co-own|manage) (?:a|an|my own|our|my) (?:small |little |tiny |family |busy )?({BUSINESSES})(?: in {PLACE})?(?:,? called {ORG})?", s, re.I):
             add("work", "business", f"{m.group(1).lower()} {m.group(3)}" if m.group(3) else m.group(1).lower())
-            if m.group(2) and not re.fullmatch(_WHEN_WORDS, m.group(2)):
+            if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
                 add("location", "city", m.group(2))
         if m := re.search(r"\bi(?:'m| am) allergic to ([\w -]+)", s, re.I):
             add("health", "allergy", m.group(1).lower())
@@ -309,7 +304,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi (?:don'?t|do not|never|no longer) (?:eat|drink) ([a-z]+(?: (?!(?:at|in|on|for|any|anymore|much|now)\b)[a-z]+)?)", s, re.I):
             if not re.match(r"(much|a lot|enough|that|it|this|out|breakfast|lunch|dinner)\b", m.group(1), re.I):
                 add("health", "avoids", m.group(1).lower())
-        if m := re.search(rf"\bi (?:now |still |currently |also |actually )?work (?:at|for) {_ORG} as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}[a-z-]+))", s, re.I):
+        if m := re.search(rf"\bi (?:now |still |currently |also |actually )?work (?:at|for) {ORG} as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}[a-z-]+))", s, re.I):
             add("work", "job", m.group(2).lower())
         if m := re.search(r"\bi (?:really |absolutely |just )?(?:love|like|enjoy|adore)\s+([\w' -]{3,40})", s, re.I):
             # Not a thing liked: "I love it", "I like that…", "I love when…", "I love the thought/the way…", "their work".
@@ -342,10 +337,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi (?:now |also |still )?work (?:part-time |full-time |part time |full time )?at (?:a|an|the) ((?-i:[a-z]+(?: [a-z]+)?))\b", s, re.I):
             if not re.match(r"(moment|time|weekend|same|home|end)\b", m.group(1)):
                 add("work", "employer", m.group(1))
-        if (m := re.search(rf"\bi(?:'m| am) (?:now )?(?:at|with) {_ORG}(?: now\b)|\bi(?:'m| am) now (?:at|with) {_ORG}", s, re.I)) and re.search(
+        if (m := re.search(rf"\bi(?:'m| am) (?:now )?(?:at|with) {ORG}(?: now\b)|\bi(?:'m| am) now (?:at|with) {ORG}", s, re.I)) and re.search(
             r"\b(job|role|work|left|quit|company|team|position|hired)\b", text, re.I
         ):
-            if not re.fullmatch(_WHEN_WORDS, m.group(1) or m.group(2)):
+            if not re.fullmatch(WHEN_WORDS, m.group(1) or m.group(2)):
                 add("work", "employer", m.group(1) or m.group(2))
         if m := re.match(r"(?:i'?m )?(?:an? )?([a-z]+(?: [a-z]+)?) by day,? (?:and )?(?:an? )?([a-z]+(?: [a-z]+)?) by night\b", s, re.I):
             # "Software tester by day, amateur astronomer by night."
@@ -377,7 +372,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("goals", "training_for", m.group(1))
     # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
     usable = " ".join(usable_sentences(text))
-    if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({_PETS})\b", usable, re.I):
+    if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS})\b", usable, re.I):
         after = usable[m.end():]
         if n := (re.match(rf"[^.!?]*?\b(?:called|named) {_NAME}", after) or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I)):
             name = next(g for g in n.groups() if g)

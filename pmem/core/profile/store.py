@@ -106,7 +106,8 @@ class ProfileStore:
                     continue
                 at = when or now_iso()
                 if cand.kind == "end":
-                    changes += self._end(self._current(cand.category, cand.attribute), cand.value, at)
+                    slot = [f for c, a in slot_of(cand.category, cand.attribute) for f in self._current(c, a)]
+                    changes += self._end(slot, cand.value, at)
                 elif cand.kind == "done":
                     changes += self._end(self._current("goals", "any"), cand.value, at)
                 elif cand.kind == "plan":

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 
-from pmem.core.profile.model import Candidate
-from pmem.core.profile.vocab import ORG, PETS, PLACE, WHEN_WORDS
+from pmem.core.profile.model import Candidate, slot_of
+from pmem.core.profile.vocab import BUSINESSES, ORG, PETS, PLACE, WHEN_WORDS
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
-_PLACE = PLACE
-_ORG = ORG
-_PETS = f"(?:{PETS})"
-_PARTNERS = "partner|girlfriend|boyfriend|wife|husband|fiancee|fiance"
+#: The words for a partner: the attributes of the profile's partner slot.
+_PARTNERS = "|".join(sorted((a for _, a in slot_of("people", "partner")), key=lambda a: (-len(a), a)))
 
 _DOUBT = re.compile(
     r"\b(maybe|perhaps|might|(?-i:may)|could|possibly|thinking (?:about|of)|considering|not sure|someday|one day|wonder|"
@@ -31,7 +29,6 @@ _FUTURE_TIME = re.compile(
     r"in (?:january|february|march|april|may|june|july|august|september|october|november|december|a (?:few )?(?:week|month)s?|\d+ (?:days|weeks|months)))\b",
     re.I,
 )
-_MONTHS = WHEN_WORDS
 
 
 def transition_candidates(sentence: str) -> list[Candidate]:
@@ -47,18 +44,18 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     doubtful = bool(_DOUBT.search(s))
     # Plans: a move or a new job announced for later.
     if not doubtful:
-        if m := re.search(rf"\b(?:i|we)(?:'re| are|'m| am|'ll be| will be) (?:finally |officially )?(?:moving|relocating) to\s+(?:the )?{_PLACE}", s, re.I):
-            if not re.fullmatch(_MONTHS, m.group(1)):
+        if m := re.search(rf"\b(?:i|we)(?:'re| are|'m| am|'ll be| will be) (?:finally |officially )?(?:moving|relocating) to\s+(?:the )?{PLACE}", s, re.I):
+            if not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("plan", "location", "city", m.group(1))
-        elif m := re.search(rf"\b(?:i|we)(?:'ll| will| are going to|'re going to|'m going to) move to\s+(?:the )?{_PLACE}", s, re.I):
+        elif m := re.search(rf"\b(?:i|we)(?:'ll| will| are going to|'re going to|'m going to) move to\s+(?:the )?{PLACE}", s, re.I):
             add("plan", "location", "city", m.group(1))
-        if m := re.search(rf"\bi (?:start|'m starting|am starting|'ll start|will start|begin|'ll begin) (?:as (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?: (?:at|with) {_ORG})?(?= (?:in|on|next|tomorrow|from)\b|[.,!]|$)", s, re.I):
+        if m := re.search(rf"\bi (?:start|'m starting|am starting|'ll start|will start|begin|'ll begin) (?:as (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?: (?:at|with) {ORG})?(?= (?:in|on|next|tomorrow|from)\b|[.,!]|$)", s, re.I):
             if m.group(1) or m.group(2):
                 if m.group(1) and _FUTURE_TIME.search(s):
                     add("plan", "work", "job", m.group(1).lower())
-                if m.group(2) and not re.fullmatch(_MONTHS, m.group(2)):
+                if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
                     add("plan", "work", "employer", m.group(2))
-        if m := re.search(rf"\bi(?:'ve| have)? (?:just )?(?:accepted|signed|took|taken) (?:an offer|a (?:job )?offer|the (?:job|offer)|a contract|a job) (?:from|with|at) {_ORG}", s, re.I):
+        if m := re.search(rf"\bi(?:'ve| have)? (?:just )?(?:accepted|signed|took|taken) (?:an offer|a (?:job )?offer|the (?:job|offer)|a contract|a job) (?:from|with|at) {ORG}", s, re.I):
             add("plan", "work", "employer", m.group(1))
     # A plan come true.
     if re.search(r"\b(?:i|we)(?:'ve| have)? (?:finally |just |now )?(?:moved|settled)(?: in)?(?: (?:now|here|there|at last|last \w+|on \w+|fine|well|okay|ok))*(?:[.,!;]|$| and\b)"
@@ -75,7 +72,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "work", "employer", what)
         elif re.search(r"\b(?:quit|left|resigned from|laid off from|fired from) (?:my job|the (?:hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant))\b", s, re.I):
             add("end", "work", "employer", "*")
-    if m := re.search(r"\bi(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?(bakery|business|shop|café|cafe|restaurant|company|studio|bar|salon|agency|farm|clinic|store|startup|practice|bookshop|gym)\b", s, re.I):
+    if m := re.search(rf"\bi(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?({BUSINESSES})\b", s, re.I):
         add("end", "work", "business", m.group(1))
     if m := re.search(r"\bi (?:no longer|don'?t|do not) (run|swim|climb|paint|draw|play|cycle|bike|dance|sing|knit|cook|write|hike|skate|surf|ski|golf|box|fish)\b(?: any ?more)?", s, re.I):
         if re.search(r"\b(no longer|any ?more)\b", s, re.I):
@@ -83,7 +80,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     if re.search(r"\bi(?:'ve| have)? (?:just )?retired\b|\bi(?:'m| am) (?:now )?retired\b", s, re.I):
         add("end", "work", "employer", "*")
         add("fact", "work", "job", "retired")
-    if m := re.search(rf"\bi (?:don'?t|no longer|do not) (?:live|work) (in|at|for)\s+{_PLACE}(?: any ?more)?", s, re.I):
+    if m := re.search(rf"\bi (?:don'?t|no longer|do not) (?:live|work) (in|at|for)\s+{PLACE}(?: any ?more)?", s, re.I):
         if m.group(1).lower() == "in":
             add("end", "location", "city", m.group(2))
         else:
@@ -96,10 +93,9 @@ def transition_candidates(sentence: str) -> list[Candidate]:
         if name and name.lower() not in ("i", "we", "she", "he", "it", "they", "me", "and"):
             add("end", "people", "any", name)
     if re.search(rf"\b(?:we|i) (?:broke up|split up|separated|got divorced|are done)\b|\bmy (?:{_PARTNERS}) and i (?:broke up|split up|separated|divorced)\b", s, re.I):
-        for attribute in _PARTNERS.split("|"):
-            add("end", "people", attribute, "*")
-    for m in re.finditer(rf"\b(?:my (?:{_PETS}) |our (?:{_PETS}) )?{_NAME} (?:has )?(?:passed away|died|ran away|is no longer with us|crossed the rainbow bridge)"
-                         rf"|\b(?:we|i) (?:lost|had to put down|had to say goodbye to) (?:my |our )?(?:{_PETS} )?{_NAME}", s, re.I):
+        add("end", "people", "partner", "*")  # the store ends the whole slot
+    for m in re.finditer(rf"\b(?:my (?:{PETS}) |our (?:{PETS}) )?{_NAME} (?:has )?(?:passed away|died|ran away|is no longer with us|crossed the rainbow bridge)"
+                         rf"|\b(?:we|i) (?:lost|had to put down|had to say goodbye to) (?:my |our )?(?:{PETS} )?{_NAME}", s, re.I):
         name = m.group(1) or m.group(2)
         if name and name[0].isupper() and name not in ("I", "We", "She", "He", "It"):
             add("end", "pets", "any", name)
