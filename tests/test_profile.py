@@ -418,6 +418,57 @@ def test_endings_close_facts_without_a_successor_and_undo_reopens_them(tmp_path:
     conn.close()
 
 
+def test_an_ending_keeps_its_turn_and_an_undone_one_stays_undone_after_a_rebuild(tmp_path: Path) -> None:
+    conn, profile, turns = _learn_all(tmp_path, [
+        "My partner Tiago works in IT. I have a very old dog, Bento.",
+        "I live in Braga.",
+        "Tiago and I broke up last month. Sadly Bento passed away in July.",
+    ])
+    ended = {f.value: f for f in profile.store.history() if not f.current}
+    assert ended["Tiago"].ended_by == ended["Bento"].ended_by == (turns[2].uid,), "an ending names the turn that said it"
+    assert {f.value for f in profile.store.recent()[:2]} == {"Tiago", "Bento"}, "endings are the newest changes"
+    assert profile.store.recent()[2].value == "Braga"
+
+    profile.undo(ended["Bento"].id)
+    before, after = profile.rebuild()
+    assert {f.value for f in after} == {"Bento", "Braga"}, "the undone ending is not applied again; the other one is"
+    tiago = next(f for f in profile.store.history() if f.value == "Tiago")
+    assert not tiago.current and tiago.ended_by == (turns[2].uid,)
+    assert conn.execute("SELECT count(*) FROM ending_tombstones").fetchone()[0] == 1
+    conn.close()
+
+
+def test_forgetting_the_turn_that_ended_a_fact_reopens_it_and_recent_shows_endings(pmem_home: Path, tmp_path: Path) -> None:
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps({"sessions": [
+        {"id": "a", "started_at": "2024-01-05T10:00:00Z", "turns": [
+            {"role": "user", "content": "My partner Tiago works in IT."}, {"role": "assistant", "content": "Noted."}]},
+        {"id": "b", "started_at": "2024-06-01T10:00:00Z", "turns": [
+            {"role": "user", "content": "Tiago and I broke up last month."}, {"role": "assistant", "content": "I'm sorry."}]},
+    ]}))
+    assert run_pmem("import", str(history), home=pmem_home).returncode == 0
+    recent = run_pmem("profile", "show", "--recent", home=pmem_home)
+    assert recent.returncode == 0, recent.stderr
+    row = recent.stdout.splitlines()[1].split()
+    assert row[:2] == ["ended", "people.partner"] and row[-1].startswith("t-"), recent.stdout
+    (fact,) = json.loads(run_pmem("profile", "show", "--recent", "--json", home=pmem_home).stdout)
+    assert fact["valid_to"] and fact["ended_by"] == [row[-1]] and fact["sources"] != fact["ended_by"]
+    export = tmp_path / "export.json"
+    assert run_pmem("export", str(export), home=pmem_home).returncode == 0
+    other = tmp_path / "other-home"
+    assert run_pmem("import", str(export), home=other).returncode == 0
+    moved = json.loads(run_pmem("profile", "show", "--history", "--json", home=other).stdout)
+    assert [(f["value"], f["ended_by"]) for f in moved] == [("Tiago", [row[-1]])], "an export carries what ended a fact"
+
+    forgot = run_pmem("memory", "forget", row[-1], home=pmem_home)
+    assert forgot.returncode == 0, forgot.stderr
+    current = json.loads(run_pmem("profile", "show", "--json", home=pmem_home).stdout)
+    assert [(f["value"], f["ended_by"]) for f in current] == [("Tiago", [])], "what only the forgotten turn said is undone"
+    conn = connect(pmem_home / "data" / "pmem.sqlite3")
+    assert conn.execute("SELECT count(*) FROM fact_endings").fetchone()[0] == 0
+    conn.close()
+
+
 def test_partners_and_managers_are_one_slot_each(tmp_path: Path) -> None:
     conn, profile, _ = _learn_all(tmp_path, [
         "My boyfriend Lukas is an architect.",

@@ -26,6 +26,7 @@ def _fact_dict(f) -> dict:  # type: ignore[no-untyped-def]
         "id": f.id, "key": f.key, "category": f.category, "attribute": f.attribute, "value": f.value,
         "statement": f.statement, "confidence": f.confidence, "origin": f.origin, "learned_at": f.learned_at,
         "valid_from": f.valid_from, "valid_to": f.valid_to, "superseded_by": f.superseded_by, "sources": list(f.sources),
+        "ended_by": list(f.ended_by),
     }
 
 
@@ -33,7 +34,9 @@ def _fact_dict(f) -> dict:  # type: ignore[no-untyped-def]
 def show(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     history: bool = typer.Option(False, "--history", help="Include superseded facts, with dates and sources."),
-    recent: bool = typer.Option(False, "--recent", help="What was learned lately (newest first), with the turns it came from."),
+    recent: bool = typer.Option(
+        False, "--recent", help="What was learned or ended lately (newest first), with the turns it came from."
+    ),
 ) -> None:
     """Show the profile."""
     with runtime() as rt:
@@ -48,6 +51,8 @@ def show(
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
+    if recent:
+        table.add_column("change")
     table.add_column("key")
     table.add_column("fact")
     table.add_column("learned")
@@ -58,7 +63,11 @@ def show(
         row = [f.key, f.statement if f.current else f"[dim]{f.statement}[/]", f.valid_from[:10]]
         if history:
             row.append(f.valid_to[:10] if f.valid_to else "current")
-        row.append(", ".join(f.sources) if history else (f"{len(f.sources)} turn(s)" if f.sources else f.origin))
+        if recent and f.ended_by:  # the row is about the ending: the turn that said it
+            row = ["ended", *row, ", ".join(f.ended_by)]
+        else:
+            row.append(", ".join(f.sources) if history else (f"{len(f.sources)} turn(s)" if f.sources else f.origin))
+            row = ["learned", *row] if recent else row
         table.add_row(*row)
     console().print(table)
 

@@ -73,6 +73,8 @@ class Forgetter:
         with self.memory.write_lock, transaction(self.journal.conn):
             facts = self.profile.derived_only_from(turn_ids)
             report.facts = self.profile.delete(facts, with_history=False)[0] if facts else 0
+            # What these turns ended is forgotten with them: those facts are current again, as a rebuild would find.
+            self.profile.reopen(self.profile.ended_only_by(turn_ids))
             report.turns, remaining, removed = self.journal.delete_turns(turn_ids)
             report.sessions = len(removed)
             episodes.sync_sessions(remaining)

@@ -467,6 +467,12 @@ def export_facts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                 "SELECT t.uid FROM fact_sources s JOIN turns t ON t.id = s.turn_id WHERE s.fact_id = ? ORDER BY t.id", (r["id"],)
             )
         ]
+        fact["ended_by"] = [
+            row[0]
+            for row in conn.execute(
+                "SELECT t.uid FROM fact_endings e JOIN turns t ON t.id = e.turn_id WHERE e.fact_id = ? ORDER BY t.id", (r["id"],)
+            )
+        ]
         out.append(fact)
     return out
 
@@ -520,12 +526,13 @@ def import_facts(conn: sqlite3.Connection, facts: Iterable[dict[str, Any]]) -> i
                 continue
             values[FACT_COLUMNS.index("superseded_by")] = None  # linked below, once every fact exists
             conn.execute(f"INSERT INTO facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' * len(FACT_COLUMNS))})", values)
-            uids = [u for u in f.get("sources") or [] if isinstance(u, str)]
-            if uids:
-                conn.execute(
-                    f"INSERT OR IGNORE INTO fact_sources (fact_id, turn_id) SELECT ?, id FROM turns WHERE uid IN ({','.join('?' * len(uids))})",
-                    [f["id"], *uids],
-                )
+            for table, field in (("fact_sources", "sources"), ("fact_endings", "ended_by")):
+                uids = [u for u in f.get(field) or [] if isinstance(u, str)]
+                if uids:
+                    conn.execute(
+                        f"INSERT OR IGNORE INTO {table} (fact_id, turn_id) SELECT ?, id FROM turns WHERE uid IN ({','.join('?' * len(uids))})",
+                        [f["id"], *uids],
+                    )
             added.append(f)
         for f in added:
             if f.get("superseded_by"):

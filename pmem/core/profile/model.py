@@ -169,6 +169,8 @@ class Fact:
     superseded_by: str | None
     sources: tuple[str, ...] = field(default=())
     """Turn ids (t-…) the fact came from."""
+    ended_by: tuple[str, ...] = field(default=())
+    """Turn ids (t-…) that ended the fact ("we broke up"), when it ended without a successor."""
 
     @property
     def current(self) -> bool:

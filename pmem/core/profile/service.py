@@ -139,9 +139,9 @@ class ProfileService:
         if fact is None:
             return None
         if not fact.current and fact.superseded_by is None:
-            # An ending taken back ("Bento passed away" misread): the fact is current again.
-            with self.store.transaction():
-                self.conn.execute("UPDATE facts SET valid_to = NULL WHERE id = ?", (fact_id,))
+            # An ending taken back ("Bento passed away" misread): the fact is current again, and stays so when the
+            # profile is rebuilt from the journal.
+            self.store.reopen([fact_id], refuse=True)
             return self.store.get(fact_id)
         restored = self.conn.execute("SELECT id FROM facts WHERE superseded_by = ?", (fact_id,)).fetchone()
         self.store.delete([fact_id], with_history=False)

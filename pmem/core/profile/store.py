@@ -48,7 +48,9 @@ class ProfileStore:
         rows = self.conn.execute(
             f"""
             SELECT f.*, (SELECT group_concat(t.uid, ',') FROM fact_sources s JOIN turns t ON t.id = s.turn_id
-                         WHERE s.fact_id = f.id) AS source_uids
+                         WHERE s.fact_id = f.id) AS source_uids,
+                        (SELECT group_concat(t.uid, ',') FROM fact_endings e JOIN turns t ON t.id = e.turn_id
+                         WHERE e.fact_id = f.id) AS ending_uids
             FROM facts f WHERE {where} ORDER BY {order}
             """,
             tuple(args),
@@ -58,13 +60,16 @@ class ProfileStore:
                 r["id"], r["category"], r["attribute"], r["value"], r["statement"], r["confidence"], r["origin"],
                 r["learned_at"], r["valid_from"], r["valid_to"], r["superseded_by"],
                 tuple(sorted((r["source_uids"] or "").split(","))) if r["source_uids"] else (),
+                tuple(sorted(r["ending_uids"].split(","))) if r["ending_uids"] else (),
             )
             for r in rows
         ]
 
     def recent(self, limit: int = 20) -> list[Fact]:
-        """What was learned lately, newest first, superseded facts included."""
-        return self._facts("1", order="f.learned_at DESC, f.rowid DESC")[:limit]
+        """What changed lately, newest first: facts learned (superseded ones included) and facts ended, the
+        latter at the time they ended (an old fact closed today is news today)."""
+        ended = "EXISTS (SELECT 1 FROM fact_endings e WHERE e.fact_id = f.id)"
+        return self._facts("1", order=f"CASE WHEN {ended} THEN f.valid_to ELSE f.learned_at END DESC, f.rowid DESC")[:limit]
 
     def current(self) -> list[Fact]:
         return self._facts("f.valid_to IS NULL")
@@ -107,9 +112,9 @@ class ProfileStore:
                 at = when or now_iso()
                 if cand.kind == "end":
                     slot = [f for c, a in slot_of(cand.category, cand.attribute) for f in self._current(c, a)]
-                    changes += self._end(slot, cand.value, at)
+                    changes += self._end(slot, cand.value, at, sources=sources)
                 elif cand.kind == "done":
-                    changes += self._end(self._current("goals", "any"), cand.value, at)
+                    changes += self._end(self._current("goals", "any"), cand.value, at, sources=sources)
                 elif cand.kind == "plan":
                     changes.append(self._plan(cand, sources, at))
                 elif cand.kind == "confirm":
@@ -126,15 +131,66 @@ class ProfileStore:
             return self._facts("f.valid_to IS NULL AND f.category = ?", (category,))
         return self._facts("f.valid_to IS NULL AND f.category = ? AND f.attribute = ?", (category, attribute))
 
-    def _end(self, facts: list[Fact], value: str, when: str, successor: str | None = None) -> list[Change]:
+    def _end(
+        self, facts: list[Fact], value: str, when: str, successor: str | None = None, sources: list[int] | None = None
+    ) -> list[Change]:
         """Close the facts an ending names: they stay in history, no longer current. An older statement (history
-        being imported) does not end a newer fact."""
+        being imported) does not end a newer fact. An ending without a successor keeps the turns it came from,
+        and one the user took back from these turns is not applied again."""
         changes = []
         for fact in facts:
-            if _matches(value, fact) and fact.valid_from <= when:
-                self.conn.execute("UPDATE facts SET valid_to = ?, superseded_by = ? WHERE id = ?", (when, successor, fact.id))
-                changes.append(Change("ended", self.get(fact.id) or fact))
+            if not _matches(value, fact) or fact.valid_from > when or (sources and self._refused(fact, sources)):
+                continue
+            self.conn.execute("UPDATE facts SET valid_to = ?, superseded_by = ? WHERE id = ?", (when, successor, fact.id))
+            if successor is None and sources:
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO fact_endings (fact_id, turn_id) SELECT ?, id FROM turns WHERE id = ?",
+                    [(fact.id, t) for t in sources],
+                )
+            changes.append(Change("ended", self.get(fact.id) or fact))
         return changes
+
+    def _refused(self, fact: Fact, sources: list[int]) -> bool:
+        marks = ",".join("?" * len(sources))
+        return self.conn.execute(
+            f"SELECT 1 FROM ending_tombstones WHERE category = ? AND attribute = ? AND turn_id IN ({marks}) LIMIT 1",
+            (fact.category, fact.attribute, *sources),
+        ).fetchone() is not None
+
+    def reopen(self, fact_ids: Iterable[str], *, refuse: bool = False) -> int:
+        """Make ended facts current again (an ending undone, or forgotten with the turn that said it). ``refuse``:
+        the user took the ending back, so the turns that said it will not end this attribute again."""
+        ids = list(fact_ids)
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        with self.transaction():
+            if refuse:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO ending_tombstones (turn_id, category, attribute) SELECT e.turn_id, f.category, "
+                    f"f.attribute FROM fact_endings e JOIN facts f ON f.id = e.fact_id WHERE f.id IN ({marks})",
+                    ids,
+                )
+            self.conn.execute(f"DELETE FROM fact_endings WHERE fact_id IN ({marks})", ids)
+            return self.conn.execute(
+                f"UPDATE facts SET valid_to = NULL WHERE id IN ({marks}) AND superseded_by IS NULL", ids
+            ).rowcount
+
+    def ended_only_by(self, turn_ids: list[int]) -> list[str]:
+        """Facts ended by turns all among ``turn_ids`` (forgetting those turns forgets the ending)."""
+        if not turn_ids:
+            return []
+        marks = ",".join("?" * len(turn_ids))
+        rows = self.conn.execute(
+            f"""
+            SELECT f.id FROM facts f
+            WHERE f.superseded_by IS NULL AND f.valid_to IS NOT NULL
+              AND EXISTS (SELECT 1 FROM fact_endings e WHERE e.fact_id = f.id AND e.turn_id IN ({marks}))
+              AND NOT EXISTS (SELECT 1 FROM fact_endings e WHERE e.fact_id = f.id AND e.turn_id NOT IN ({marks}))
+            """,
+            tuple(turn_ids) * 2,
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def _plan(self, cand: Candidate, sources: list[int], when: str) -> Change:
         """A change announced for later is kept as a plan (under goals) until it is confirmed or happens."""
@@ -286,12 +342,18 @@ class ProfileStore:
         return [r[0] for r in rows]
 
     def delete_extracted(self) -> int:
-        """Remove every fact pmem extracted (what the user set or edited stays), for a rebuild from the journal."""
+        """Remove every fact pmem extracted (what the user set or edited stays), for a rebuild from the journal.
+        Endings are extracted too: the facts the user set that an ending closed are current until it is re-derived."""
         with self.transaction():
             self.conn.execute(
                 "UPDATE facts SET valid_to = NULL, superseded_by = NULL "
                 "WHERE origin != 'extracted' AND superseded_by IN (SELECT id FROM facts WHERE origin = 'extracted')"
             )
+            self.conn.execute(
+                "UPDATE facts SET valid_to = NULL WHERE origin != 'extracted' AND superseded_by IS NULL "
+                "AND id IN (SELECT fact_id FROM fact_endings)"
+            )
+            self.conn.execute("DELETE FROM fact_endings")
             return self.conn.execute("DELETE FROM facts WHERE origin = 'extracted'").rowcount
 
     def clear(self) -> int:

@@ -222,3 +222,27 @@ MIGRATIONS += [
         """,
     ),
 ]
+
+MIGRATIONS += [
+    (
+        "0009_fact_endings",
+        # An ending ("Tiago and I broke up", "Bento passed away") is learned from the journal like a fact, so it
+        # has sources too: `pmem profile show --recent` names the turn, forgetting that turn reopens the fact, and
+        # an ending the user took back (undo) is remembered by turn and attribute, so that a rebuild from the
+        # journal does not apply it again. As with fact_tombstones, no value is kept.
+        """
+        CREATE TABLE fact_endings (
+            fact_id  TEXT NOT NULL REFERENCES facts(id) ON DELETE CASCADE,
+            turn_id  INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            PRIMARY KEY (fact_id, turn_id)
+        );
+        CREATE INDEX fact_endings_turn ON fact_endings(turn_id);
+        CREATE TABLE ending_tombstones (
+            turn_id    INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+            category   TEXT NOT NULL,
+            attribute  TEXT NOT NULL,
+            PRIMARY KEY (turn_id, category, attribute)
+        );
+        """,
+    ),
+]
