@@ -95,12 +95,11 @@ def ablation_configs() -> dict[str, Any]:
 
     return {
         "final": Weights(),
-        "rrf fusion (turn vectors, no neighbour BM25, no session prior)": Weights(fusion="rrf", neighbour_lexical=0, session_prior=0, date=0, speaker=0, feedback=0),
-        "score fusion only": Weights(neighbour_lexical=0, session_prior=0, date=0, speaker=0, feedback=0),
-        "+ neighbour BM25": Weights(session_prior=0, date=0, speaker=0, feedback=0),
-        "+ session prior": Weights(date=0, speaker=0, feedback=0),
-        "+ times named in the question": Weights(speaker=0, feedback=0),
-        "+ the speaker the question is about": Weights(feedback=0.0),
+        "rrf fusion (turn vectors, no neighbour BM25, no session prior)": Weights(fusion="rrf", neighbour_lexical=0, session_prior=0, date=0, speaker=0),
+        "score fusion only": Weights(neighbour_lexical=0, session_prior=0, date=0, speaker=0),
+        "+ neighbour BM25": Weights(session_prior=0, date=0, speaker=0),
+        "+ session prior": Weights(date=0, speaker=0),
+        "+ times named in the question": Weights(speaker=0),
         "with MMR-like session diversity 0.05 (not kept)": Weights(diversity=0.05),
         "dense only (final weights otherwise)": Weights(lexical=0.0, neighbour_lexical=0.0),
         "lexical only (final weights otherwise)": Weights(dense=0.0),

@@ -17,7 +17,6 @@ import math
 import re
 import sqlite3
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -51,14 +50,6 @@ class Weights:
     diversity: float = 0.0
     """Taken off an episode's score for each better episode already chosen from its session (MMR-like). Off: on
     conversations 0-4, 0.05 gave +0.7 points strict R@10 (multi-hop +5, single-hop -0.7), 0.1 and more lost."""
-    feedback: float = 0.3
-    """Weight of lexical feedback: the words most shared by the best turns of both retrievers score the candidates
-    again by BM25, added to each turn's own lexical score at this share (RM3-like; ``Retriever._feedback``).
-    Chosen on conversations 0-4 (0.1-0.5 measured; bench/README.md)."""
-    feedback_turns: int = 10
-    """How many of the best turns of each retriever the feedback words come from."""
-    feedback_words: int = 16
-    """How many words feedback takes (only words two or more of those turns share)."""
     fusion: str = "score"
     """"score" (min-max normalised scores) or "rrf" (reciprocal rank, as before 0.2; kept for the ablation)."""
 
@@ -124,8 +115,6 @@ class _Turn:
     similarity: float | None = None
     bm25: float = 0.0
     lexical: float = 0.0
-    feedback: float = 0.0
-    """The share of ``lexical`` that came from the feedback query."""
     score: float = 0.0
     parts: dict[str, float] = field(default_factory=dict)
 
@@ -155,9 +144,8 @@ class Retriever:
     def lexical(self, text: str, n: int, exclude_session: str | None = None) -> list[tuple[int, str, float]]:
         """Turns matching the query's words, as (turn id, session id, BM25 made positive), best first."""
         query = fts_query(text)
-        return self._bm25(query, n, exclude_session) if query else []
-
-    def _bm25(self, query: str, n: int, exclude_session: str | None) -> list[tuple[int, str, float]]:
+        if not query:
+            return []
         rows = self.conn.execute(
             """
             WITH hits AS (
@@ -195,9 +183,6 @@ class Retriever:
         lexical_hits = self.lexical(text, n, exclude_session) if lexical else []
         t_lex = time.perf_counter()
 
-        feedback: dict[int, float] = {}
-        if w.feedback and lexical:
-            lexical_hits, feedback = self._feedback(text, lexical_hits, dense_hits)
         turns: dict[int, _Turn] = {}
         if dense_hits:
             marks = ",".join("?" * len(dense_hits))
@@ -227,13 +212,12 @@ class Retriever:
                     else:
                         del turns[tid]
             for t in turns.values():
-                near = [n_ for n_ in (t.id - 1, t.id + 1) if n_ in bm25 and bm25[n_][0] == t.session]
-                t.lexical = t.bm25 + w.neighbour_lexical * sum(bm25[n_][1] for n_ in near)
-                t.feedback = feedback.get(t.id, 0.0) + w.neighbour_lexical * sum(feedback.get(n_, 0.0) for n_ in near)
+                t.lexical = t.bm25 + w.neighbour_lexical * sum(
+                    bm25[near][1] for near in (t.id - 1, t.id + 1) if near in bm25 and bm25[near][0] == t.session
+                )
         else:
             for t in turns.values():
                 t.lexical = t.bm25
-                t.feedback = feedback.get(t.id, 0.0)
         if not turns:
             self.last_turns = []
             self._time(started, t_dense, t_lex)
@@ -254,10 +238,7 @@ class Retriever:
                 d = 0.0 if t.similarity is None else ((t.similarity - lo) / (hi - lo) if hi > lo else 1.0)
                 lx = t.lexical / top_lexical
             t.parts = {"dense": w.dense * d, "lexical": w.lexical * lx}
-            if t.feedback and w.fusion != "rrf":
-                t.parts["feedback"] = w.lexical * t.feedback / top_lexical
-                t.parts["lexical"] -= t.parts["feedback"]
-            t.score = sum(t.parts.values())
+            t.score = t.parts["dense"] + t.parts["lexical"]
         if w.date or w.speaker:
             self._favour_when_and_who(text, turns, now or datetime.now(timezone.utc))
         best_in_session: dict[str, float] = {}
@@ -334,66 +315,6 @@ class Retriever:
                 break
         self._time(started, t_dense, t_lex)
         return result
-
-    def _feedback(
-        self, text: str, lexical_hits: list[tuple[int, str, float]], dense_hits: list[tuple[str, float]]
-    ) -> tuple[list[tuple[int, str, float]], dict[int, float]]:
-        """Lexical feedback (RM3-like): the words that two or more of the best turns of both retrievers share, and
-        the question lacks, score every candidate turn again by BM25 (k1 1.2, b 0.75, lengths over the candidates).
-        It lifts a turn that answers in other words than the question's ("kids" for "children") when the best
-        turns use them. Only the candidates are scored: a query over the whole journal scored thousands of turns
-        per common word (230 ms at 100k memories) for the same recall. Returns the lexical hits with the feedback
-        added at ``feedback`` share (scaled to the first query's best), and each turn's feedback part."""
-        w = self.weights
-        best_ids = [tid for tid, _, _ in lexical_hits[: w.feedback_turns]]
-        dense_ids = [r[0] for r in self.conn.execute(
-            f"SELECT id FROM turns WHERE uid IN ({','.join('?' * len(dense_hits))})", [u for u, _ in dense_hits])]
-        rows = self.conn.execute(
-            f"SELECT id, session_id, content FROM turns WHERE id IN ({','.join('?' * (len(dense_ids) + len(lexical_hits)))}) "
-            "AND role != 'system'",
-            [*dense_ids, *(tid for tid, _, _ in lexical_hits)],
-        ).fetchall()
-        words_of = {int(tid): (session, _words(content)) for tid, session, content in rows}
-        best_uids = {u for u, _ in dense_hits[: w.feedback_turns]}
-        best = best_ids + [tid for tid, uid in self.conn.execute(
-            f"SELECT id, uid FROM turns WHERE uid IN ({','.join('?' * len(best_uids))})", list(best_uids))]
-        asked = set(re.findall(r"\w+", text.lower()))
-        shared: Counter[str] = Counter()
-        for tid in best:  # a turn both retrievers rank high counts twice
-            if tid in words_of:
-                # dict.fromkeys, not a set: ties among words keep their order of appearance, the same on every run.
-                shared.update(list(dict.fromkeys(x for x in words_of[tid][1] if len(x) > 2 and x not in STOPWORDS and x not in asked)))
-        picked = {x: c for x, c in shared.most_common(w.feedback_words) if c > 1}
-        if not picked:
-            return lexical_hits, {}
-        total = max(1, int(self.conn.execute("SELECT max(id) FROM turns").fetchone()[0] or 1))
-        weight = {}
-        for word, count in picked.items():
-            df = self._document_frequency(word)
-            weight[word] = count * math.log(1 + (total - df + 0.5) / (df + 0.5))
-        average = sum(len(ws) for _, ws in words_of.values()) / max(1, len(words_of))
-        added: dict[int, float] = {}
-        for tid, (_, words) in words_of.items():
-            counts = Counter(words)
-            norm = 1.2 * (0.25 + 0.75 * len(words) / max(average, 1.0))
-            score = sum(v * counts[x] * 2.2 / (counts[x] + norm) for x, v in weight.items() if x in counts)
-            if score:
-                added[tid] = score
-        if not added:
-            return lexical_hits, {}
-        scale = w.feedback * (max((sc for _, _, sc in lexical_hits), default=1.0) or 1.0) / max(added.values())
-        merged = {tid: (session, score) for tid, session, score in lexical_hits}
-        for tid in added:
-            added[tid] *= scale
-            session = words_of[tid][0]
-            merged[tid] = (session, merged.get(tid, (session, 0.0))[1] + added[tid])
-        return sorted(((tid, se, sc) for tid, (se, sc) in merged.items()), key=lambda x: -x[2]), added
-
-    def _document_frequency(self, word: str, cap: int = 500) -> int:
-        """How many turns hold the word, counted to ``cap`` at most: FTS5 counts a word's turns one by one, so an
-        uncapped count of a common word costs milliseconds at 100k memories (more than 500 turns: common)."""
-        return int(self.conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM turns_fts WHERE turns_fts MATCH ? LIMIT ?)", (f'"{word}"', cap)).fetchone()[0])
 
     def _favour_when_and_who(self, text: str, turns: dict[int, _Turn], now: datetime) -> None:
         """Lift turns said within a time the question names, and turns said by whom it is about (one read of
@@ -493,8 +414,3 @@ def hit_dicts(hits: list[Hit]) -> list[dict[str, Any]]:
 
 
 __all__ = ["Hit", "Retriever", "Weights", "WEIGHTS", "fts_query", "hit_dicts", "asdict"]
-
-
-def _words(text: str) -> list[str]:
-    """A turn's lower-case words, without an imported turn's "Name: " (not what the turn is about)."""
-    return re.findall(r"\w+", SPEAKER.sub("", text, count=1).lower())
