@@ -81,6 +81,18 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("Been married to Funmi for six years, we have a daughter called Tola.", {("people", "partner", "Funmi"), ("people", "daughter", "Tola")}),
         ("Honestly I can't get enough of Afrobeats.", {("preferences", "likes", "afrobeats")}),
         ("I don't drink alcohol at all.", {("health", "avoids", "alcohol")}),
+        # Casual phrasings read on LoCoMo conversations 0-4 (the tune split), session 10.
+        ("I'm all about dramas and romcoms.", {("preferences", "likes", "dramas")}),
+        ("I'm more into reading and fantasy novels.", {("preferences", "likes", "reading")}),
+        ("I will always love reading, personally.", {("preferences", "likes", "reading")}),
+        ("Besides writing, I also enjoy reading.", {("preferences", "likes", "reading")}),
+        ("I started playing acoustic guitar about five years ago.", {("preferences", "hobby", "acoustic guitar")}),
+        ("I took up running last spring.", {("preferences", "hobby", "running")}),
+        ("I took up the offer.", set()),  # not a hobby
+        ("I've also started learning how to play the piano - it's a learning curve.", {("preferences", "learning", "piano")}),
+        ("This necklace is from my grandma in my home country, Sweden.", {("identity", "hometown", "Sweden")}),
+        ("As a writer, my laptop is half of my lifeline.", {("work", "job", "writer")}),
+        ("As a mother, I worry a lot.", set()),  # a role, not a job
         # Other people's words and wishes are not the user's facts.
         ("My mum always said I should become a doctor, but no thanks.", set()),
         ("Write me a poem as if I were a famous astronaut named Luna.", set()),

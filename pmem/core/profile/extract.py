@@ -39,7 +39,7 @@ _INSTRUCTION = re.compile(
 )
 _STOP_VALUE = re.compile(
     r"\s+(and|but|because|since|so|who|which|where|with|for|when|while|although|though|more than|rather than|every|"
-    r"each|on (?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends))\b.*$",
+    r"each|on (?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends))\b.*$|\s+[-\u2013\u2014]+\s.*$",
     re.I,
 )
 
@@ -52,6 +52,11 @@ _RELATIONS = (
 _RELATION_WORDS = {"mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
+_NOT_JOBS = re.compile(
+    r"\b(mother|father|brother|sister|daughter|member|beginner|lover|fan|teenager|kid|child|parent|mom|dad|friend|"
+    r"person|result|matter|reminder|newcomer|outsider|foreigner|survivor|leader|partner|owner|player|reader|viewer|"
+    r"listener|runner|follower|supporter|believer|user|customer|consumer|voter|speaker|learner|introvert|extrovert)$"
+)
 _JOB_WORDS = re.compile(
     r"(er|or|ist|ian|ant|ent|eer|ect|nurse|doctor|chef|teacher|student|engineer|designer|developer|scientist|"
     r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
@@ -212,8 +217,13 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:the )?{PLACE}(?: now\b)?", s, re.I):
             if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("location", "city", m.group(1))
-        if m := re.search(rf"\bi(?:'m| am) from\s+{PLACE}", s, re.I):
-            add("identity", "hometown", m.group(1))
+        if m := re.search(rf"\bi(?:'m| am) from\s+{PLACE}|\bmy home ?(?:town|country)(?:,| is| of)\s+{PLACE}", s, re.I):
+            add("identity", "hometown", m.group(1) or m.group(2))
+        if m := re.match(r"(?:and |but |so )?as an? ((?-i:[a-z]+(?: [a-z]+)?)),? (?:i|my|i'm|i've|i'd|me)\b", s, re.I):
+            # "As a writer, my laptop is half my lifeline." (not "as a mother" or "as a kid": a role, not a job)
+            job = m.group(1).lower()
+            if _JOB_WORDS.search(job) and not _NOT_JOBS.search(job):
+                add("work", "job", job)
         if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{ORG}", s, re.I):
             add("work", "employer", m.group(1))
         if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {ORG})?(?: in {PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
@@ -306,7 +316,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("health", "avoids", m.group(1).lower())
         if m := re.search(rf"\bi (?:now |still |currently |also |actually )?work (?:at|for) {ORG} as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}[a-z-]+))", s, re.I):
             add("work", "job", m.group(2).lower())
-        if m := re.search(r"\bi (?:really |absolutely |just )?(?:love|like|enjoy|adore)\s+([\w' -]{3,40})", s, re.I):
+        if m := re.search(r"\bi (?:really |absolutely |just |also |still |truly |genuinely )?(?:love|like|enjoy|adore)\s+([\w' -]{3,40})", s, re.I):
             # Not a thing liked: "I love it", "I like that…", "I love when…", "I love the thought/the way…", "their work".
             if not re.match(
                 r"(to know|it|that|this|these|those|you|your|their|his|her|its|how|what|when|all the|"
@@ -317,15 +327,20 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi (?:really )?(?:hate|dislike|can'?t stand|don'?t like|do not like|no longer like|don'?t enjoy)\s+([\w' -]{3,40})"
                           r"|\bi(?:'m| am) not (?:a |really a |much of a |a big |a huge )?fan of\s+([\w' -]{3,40})", s, re.I):
             add("preferences", "dislikes", (m.group(1) or m.group(2)).lower())
-        elif m := re.search(r"\bi(?:'m| am) (?:a |such a )?(?:big |huge |massive |real )?fan of\s+([\w' -]{3,40})|\bi(?:'m| am) (?:really |totally |very |so |now |also )*into\s+([\w' -]{3,40})"
+        elif m := re.search(r"\bi(?:'m| am) (?:a |such a )?(?:big |huge |massive |real )?fan of\s+([\w' -]{3,40})|\bi(?:'m| am) (?:really |totally |very |so |now |also |more |big |huge )*into\s+([\w' -]{3,40})"
+                            r"|\bi(?:'m| am) (?:all about|big on|a sucker for)\s+([\w' -]{3,40})|\bi(?:'ll| will) always (?:love|enjoy)\s+([\w' -]{3,40})"
                             r"|\bi(?:'ve| have)? always (?:had a (?:love|passion|soft spot) for|loved)\s+([\w' -]{3,40})"
                             r"|\bi (?:can'?t|cannot) get enough of\s+([\w' -]{3,40})|\bi(?:'m| am) (?:obsessed with|crazy about|mad about|hooked on)\s+([\w' -]{3,40})", s, re.I):
             value = next(g for g in m.groups() if g)
             if not re.match(r"(it|that|this|you|the idea|the way|him|her|them)\b", value, re.I):
                 add("preferences", "likes", value.lower())
-        if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: [a-z]+)?)", s, re.I):
-            if not re.match(r"(a|an|with|around|it|that|this|along|them|him|her|my|some|games? with|on|in|for|to|music for|the role|role)\b", m.group(1), re.I):
-                add("preferences", "hobby", _clean(m.group(1).lower()))
+        if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: [a-z]+)?)"
+                          r"|\bi(?: |'ve |'d | have )(?:(?:started|began) (?:playing|practi[cs]ing|doing)|(?:took|taken) up (?:playing|doing)) (?:the )?"
+                          r"([a-z]+(?: (?!(?:last|about|for|since|when|with|again|years?|ago|in|at|on|and|but|as)\b)[a-z]+)?)"
+                          r"|\bi(?: |'ve | have )(?:took|taken) up ([a-z]+ing)\b", s, re.I):
+            played = m.group(1) or m.group(2) or m.group(3)
+            if not re.match(r"(a|an|with|around|it|that|this|along|them|him|her|my|some|games? with|on|in|for|to|music for|the role|role)\b", played, re.I):
+                add("preferences", "hobby", _clean(played.lower()))
         if m := re.search(r"\bi (?:also |often |regularly |usually |still )?go ([a-z]+ing)\b|\bi(?:'ve| have) been ([a-z]+ing)(?: a lot| lately| recently| again| more| every| for (?:years|ages|months|a while)| since)", s, re.I):
             verb = (m.group(1) or m.group(2)).lower()
             if verb not in _NOT_HOBBIES:
@@ -347,7 +362,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if _JOB_WORDS.search(m.group(1).lower()):
                 add("work", "job", m.group(1).lower())
             add("preferences", "hobby", m.group(2).lower())
-        if m := re.search(r"\bi (?:started|began|have started|'ve started) (?:learning|to learn) (?:to play |how to play |to speak |to )?(?:the )?([a-z][\w' -]{2,40})", s, re.I):
+        if m := re.search(r"\bi(?: |'ve | have )(?:also |just |recently |now )?(?:started|began) (?:learning|to learn) (?:to play |how to play |to speak |to )?(?:the )?([a-z][\w' -]{2,40})", s, re.I):
             add("preferences", "learning", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am) (?:currently |also |now )?learning (?:to play |how to play |to speak |to )?(?:the )?([a-z][\w' -]{2,40})|\bmy (?:hobby|passion) is ([\w' -]{3,40})", s, re.I):
             value = (m.group(1) or m.group(2)).lower()
