@@ -93,6 +93,17 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("This necklace is from my grandma in my home country, Sweden.", {("identity", "hometown", "Sweden")}),
         ("As a writer, my laptop is half of my lifeline.", {("work", "job", "writer")}),
         ("As a mother, I worry a lot.", set()),  # a role, not a job
+        # "I've …" and "I'm starting …" never matched these before (the patterns wanted "I 've"), session 10.
+        ("I've got asthma.", {("health", "condition", "asthma")}),
+        ("I've gone vegan.", {("health", "diet", "vegan")}),
+        # Updates, as people say them.
+        ("I switched jobs, I'm at Spotify now.", {("work", "employer", "Spotify")}),
+        ("I got a new job as a nurse.", {("work", "job", "nurse")}),
+        ("I got promoted to senior engineer.", {("work", "job", "senior engineer")}),
+        ("I got promoted to the team.", set()),
+        ("I now report to Maria.", {("people", "manager", "Maria")}),
+        ("Our new place in Leeds is great.", {("location", "city", "Leeds")}),
+        ("I changed my name to Alex.", {("identity", "name", "Alex")}),
         # Other people's words and wishes are not the user's facts.
         ("My mum always said I should become a doctor, but no thanks.", set()),
         ("Write me a poem as if I were a famous astronaut named Luna.", set()),
@@ -478,6 +489,35 @@ def test_forgetting_the_turn_that_ended_a_fact_reopens_it_and_recent_shows_endin
     assert [(f["value"], f["ended_by"]) for f in current] == [("Tiago", [])], "what only the forgotten turn said is undone"
     conn = connect(pmem_home / "data" / "pmem.sqlite3")
     assert conn.execute("SELECT count(*) FROM fact_endings").fetchone()[0] == 0
+    conn.close()
+
+
+def test_more_ways_of_saying_something_is_over(tmp_path: Path) -> None:
+    conn, profile, _ = _learn_all(tmp_path, [
+        "I live in London with my partner Tom. We have a rabbit called Mochi and a cat called Pixel.",
+        "I'm a teacher at a school in Camden.",
+        "I'm not with Tom anymore. We rehomed our rabbit Mochi.",
+        "We've moved out of London. I'm no longer a teacher, and I'm no longer a fan of the city.",
+    ])
+    current = _current(profile)
+    assert current == {"pets.cat": ["Pixel"]}, current
+    assert _current_keys_ended(profile) >= {"people.partner", "pets.rabbit", "location.city", "work.job"}
+    conn.close()
+
+
+def _current_keys_ended(profile) -> set[str]:  # type: ignore[no-untyped-def]
+    return {f.key for f in profile.store.history() if not f.current and f.superseded_by is None and f.ended_by}
+
+
+def test_a_start_date_is_a_plan_and_eating_meat_again_ends_a_diet(tmp_path: Path) -> None:
+    conn, profile, _ = _learn_all(tmp_path, [
+        "I'm vegetarian and I work at Asda.",
+        "I'm starting at Google next week.",
+        "I'm eating meat again, and loving it.",
+    ])
+    current = _current(profile)
+    assert "health.diet" not in current, "eating meat again ends a vegetarian diet"
+    assert current["work.employer"] == ["Asda"] and current["goals.plan_work_employer"] == ["Google"]
     conn.close()
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.model import CATEGORIES, Candidate
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import BUSINESSES, ORG, PETS, PLACE, WHEN_WORDS
+from pmem.core.profile.vocab import BUSINESSES, JOB_WORDS, NOT_JOBS, ORG, PETS, PLACE, WHEN_WORDS
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -52,18 +52,6 @@ _RELATIONS = (
 _RELATION_WORDS = {"mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
-_NOT_JOBS = re.compile(
-    r"\b(mother|father|brother|sister|daughter|member|beginner|lover|fan|teenager|kid|child|parent|mom|dad|friend|"
-    r"person|result|matter|reminder|newcomer|outsider|foreigner|survivor|leader|partner|owner|player|reader|viewer|"
-    r"listener|runner|follower|supporter|believer|user|customer|consumer|voter|speaker|learner|introvert|extrovert)$"
-)
-_JOB_WORDS = re.compile(
-    r"(er|or|ist|ian|ant|ent|eer|ect|nurse|doctor|chef|teacher|student|engineer|designer|developer|scientist|"
-    r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
-    r"programmer|consultant|analyst|economist|professor|researcher|manager|director|carpenter|electrician|plumber)$"
-)
-
-
 _HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
 
 #: A chat sentence often drops its "I": "Left Monzo last month.", "Turned 38 on Saturday.", "Been married for six
@@ -191,7 +179,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if name[0].isupper() and (m.group(1) or " " in name or described or _greeted(text, said)) and not _NOT_A_NAME.search(name):
                 add("identity", "name", name)
                 if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: from {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2):]):
-                    if _JOB_WORDS.search(n.group(1)):
+                    if JOB_WORDS.search(n.group(1)):
                         add("work", "job", n.group(1))
                     if n.group(2):
                         add("identity", "hometown", n.group(2))
@@ -217,17 +205,30 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:the )?{PLACE}(?: now\b)?", s, re.I):
             if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("location", "city", m.group(1))
+        if m := re.search(r"\bi(?: got| found| landed| accepted|'ve got| have got) (?:a |my )?(?:new )?job as (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))"
+                          r"|\bi(?: got| was| have been|'ve been) promoted to (?:a |an )?((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))", s, re.I):
+            job = _clean(m.group(1) or m.group(2))
+            if JOB_WORDS.search(job) and not NOT_JOBS.search(job):
+                add("work", "job", job)
+        if m := re.search(rf"\bi (?:now |directly |currently )*report (?:directly )?to {_NAME}", s, re.I):
+            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES:
+                add("people", "manager", m.group(1))
+        if m := re.search(rf"\b(?:our|my) new (?:place|flat|apartment|house|home) (?:is |here )?in\s+(?:the )?{PLACE}", s, re.I):
+            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+                add("location", "city", m.group(1))
+        if m := re.search(rf"\bi (?:legally |officially )?changed my name to {_NAME}", s, re.I):
+            add("identity", "name", m.group(1))
         if m := re.search(rf"\bi(?:'m| am) from\s+{PLACE}|\bmy home ?(?:town|country)(?:,| is| of)\s+{PLACE}", s, re.I):
             add("identity", "hometown", m.group(1) or m.group(2))
         if m := re.match(r"(?:and |but |so )?as an? ((?-i:[a-z]+(?: [a-z]+)?)),? (?:i|my|i'm|i've|i'd|me)\b", s, re.I):
             # "As a writer, my laptop is half my lifeline." (not "as a mother" or "as a kid": a role, not a job)
             job = m.group(1).lower()
-            if _JOB_WORDS.search(job) and not _NOT_JOBS.search(job):
+            if JOB_WORDS.search(job) and not NOT_JOBS.search(job):
                 add("work", "job", job)
         if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{ORG}", s, re.I):
             add("work", "employer", m.group(1))
         if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {ORG})?(?: in {PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
-            if _JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
+            if JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
                 add("work", "job", m.group(1).lower())
                 if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
                     add("work", "employer", m.group(2))
@@ -251,7 +252,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "my sister Clara is a firefighter": the person, and their job when one is given.
             if m.group(2)[0].isupper() and m.group(2).split()[0] not in _NOT_NAMES:
                 job = m.group(3)
-                value = f"{m.group(2)}, {_article(job.lower())}" if job and _JOB_WORDS.search(job.lower()) else m.group(2)
+                value = f"{m.group(2)}, {_article(job.lower())}" if job and JOB_WORDS.search(job.lower()) else m.group(2)
                 add("people", _relation(m.group(1)), value)
         for m in re.finditer(rf"\bmy ({PETS})(?:'s name)? is (?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
@@ -266,7 +267,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         for m in re.finditer(rf"\b(?:i|we) (?:have|'ve got|have got|had) (?:a|an|one) (?:little |baby |young |teenage )?(son|daughter|boy|girl)(?:,)? (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("people", {"boy": "son", "girl": "daughter"}.get(m.group(1).lower(), m.group(1).lower()), m.group(2))
-        for m in re.finditer(rf"\bi (?:have|'ve got|have got) an? ({PETS}) (?:called|named) {_NAME}", s, re.I):
+        for m in re.finditer(rf"\bi(?: have|'ve got| have got) an? ({PETS}) (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
         if re.search(r"\b(?:i|we)(?:'ve| have)? (?:also |just |finally |recently )?(?:have|has|got|adopted|rescued|own|bought|brought home)\b", s, re.I):
@@ -293,7 +294,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("health", "diet", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am| went| have gone|'ve gone| have been|'ve been| eat| keep) (gluten|dairy|lactose|sugar|meat|alcohol)[- ]free\b|\bi (?:cut out|gave up|quit|stopped eating|stopped drinking) (sugar|meat|alcohol|dairy|gluten|caffeine|coffee|booze)\b", s, re.I):
             add("health", "avoids", (m.group(1) or m.group(2)).lower())
-        if m := re.search(r"\bi (?:switched|changed|moved|converted) to (?:a |an )?(vegetarian|vegan|pescatarian|keto|gluten[- ]free|paleo)\b|\bi (?:went|turned|became|have gone|'ve gone) (vegetarian|vegan|pescatarian|keto)\b", s, re.I):
+        if m := re.search(r"\bi (?:switched|changed|moved|converted) to (?:a |an )?(vegetarian|vegan|pescatarian|keto|gluten[- ]free|paleo)\b|\bi(?: went| turned| became| have gone|'ve gone) (vegetarian|vegan|pescatarian|keto)\b", s, re.I):
             add("health", "diet", (m.group(1) or m.group(2)).lower())
         if re.search(r"\bi (?:started|eat) (?:eating )?(?:\w+ and )?meat again\b", s, re.I):
             add("health", "diet", "eats meat")
@@ -308,7 +309,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("health", "allergy", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am) ([a-z]+) intolerant\b", s, re.I):
             add("health", "intolerance", m.group(1).lower())
-        if m := re.search(r"\bi (?:have|'ve got|was diagnosed with|live with) (diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?)\b"
+        if m := re.search(r"\bi(?: have|'ve got| was diagnosed with| live with) (diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?)\b"
                           r"|\bi(?:'m| am) (diabetic|asthmatic|coeliac|celiac|epileptic)\b", s, re.I):
             add("health", "condition", (m.group(1) or m.group(2)).lower())
         if m := re.search(r"\bi (?:don'?t|do not|never|no longer) (?:eat|drink) ([a-z]+(?: (?!(?:at|in|on|for|any|anymore|much|now)\b)[a-z]+)?)", s, re.I):
@@ -320,13 +321,16 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # Not a thing liked: "I love it", "I like that…", "I love when…", "I love the thought/the way…", "their work".
             if not re.match(
                 r"(to know|it|that|this|these|those|you|your|their|his|her|its|how|what|when|all the|"
-                r"the (idea|thought|way|fact|feeling|vibe|color|colour|taste|look|sound|tech)|to come|going to|being|making)\b",
+                r"the (idea|thought|way|fact|feeling|vibe|color|colour|taste|look|sound|tech|new|latest|changes?|update|result|answer|plan|"
+                r"suggestion|design|layout)|to come|going to|being|making)\b",
                 m.group(1), re.I,
             ):
                 add("preferences", "likes", m.group(1).lower())
         if m := re.search(r"\bi (?:really )?(?:hate|dislike|can'?t stand|don'?t like|do not like|no longer like|don'?t enjoy)\s+([\w' -]{3,40})"
                           r"|\bi(?:'m| am) not (?:a |really a |much of a |a big |a huge )?fan of\s+([\w' -]{3,40})", s, re.I):
-            add("preferences", "dislikes", (m.group(1) or m.group(2)).lower())
+            disliked = (m.group(1) or m.group(2)).lower()
+            if not re.match(r"to (say|admit|break|bother|ask|interrupt|be|do this|disagree)\b|it\b|that\b|this\b|when\b|how\b", disliked):
+                add("preferences", "dislikes", disliked)
         elif m := re.search(r"\bi(?:'m| am) (?:a |such a )?(?:big |huge |massive |real )?fan of\s+([\w' -]{3,40})|\bi(?:'m| am) (?:really |totally |very |so |now |also |more |big |huge )*into\s+([\w' -]{3,40})"
                             r"|\bi(?:'m| am) (?:all about|big on|a sucker for)\s+([\w' -]{3,40})|\bi(?:'ll| will) always (?:love|enjoy)\s+([\w' -]{3,40})"
                             r"|\bi(?:'ve| have)? always (?:had a (?:love|passion|soft spot) for|loved)\s+([\w' -]{3,40})"
@@ -353,13 +357,13 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if not re.match(r"(moment|time|weekend|same|home|end)\b", m.group(1)):
                 add("work", "employer", m.group(1))
         if (m := re.search(rf"\bi(?:'m| am) (?:now )?(?:at|with) {ORG}(?: now\b)|\bi(?:'m| am) now (?:at|with) {ORG}", s, re.I)) and re.search(
-            r"\b(job|role|work|left|quit|company|team|position|hired)\b", text, re.I
+            r"\b(jobs?|roles?|work|left|quit|company|team|position|hired|switched|joined)\b", text, re.I
         ):
             if not re.fullmatch(WHEN_WORDS, m.group(1) or m.group(2)):
                 add("work", "employer", m.group(1) or m.group(2))
         if m := re.match(r"(?:i'?m )?(?:an? )?([a-z]+(?: [a-z]+)?) by day,? (?:and )?(?:an? )?([a-z]+(?: [a-z]+)?) by night\b", s, re.I):
             # "Software tester by day, amateur astronomer by night."
-            if _JOB_WORDS.search(m.group(1).lower()):
+            if JOB_WORDS.search(m.group(1).lower()):
                 add("work", "job", m.group(1).lower())
             add("preferences", "hobby", m.group(2).lower())
         if m := re.search(r"\bi(?: |'ve | have )(?:also |just |recently |now )?(?:started|began) (?:learning|to learn) (?:to play |how to play |to speak |to )?(?:the )?([a-z][\w' -]{2,40})", s, re.I):
@@ -393,7 +397,9 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             name = next(g for g in n.groups() if g)
             if name[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), name)
-    return _unique(found)
+    # A message that ends something ("we rehomed our rabbit Mochi") does not also state it as current.
+    ended = {c.value.lower() for c in found if c.kind == "end"}
+    return _unique(c for c in found if c.kind != "fact" or c.value.lower() not in ended)
 
 
 def _relation(word: str) -> str:

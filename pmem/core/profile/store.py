@@ -176,22 +176,6 @@ class ProfileStore:
                 f"UPDATE facts SET valid_to = NULL WHERE id IN ({marks}) AND superseded_by IS NULL", ids
             ).rowcount
 
-    def ended_only_by(self, turn_ids: list[int]) -> list[str]:
-        """Facts ended by turns all among ``turn_ids`` (forgetting those turns forgets the ending)."""
-        if not turn_ids:
-            return []
-        marks = ",".join("?" * len(turn_ids))
-        rows = self.conn.execute(
-            f"""
-            SELECT f.id FROM facts f
-            WHERE f.superseded_by IS NULL AND f.valid_to IS NOT NULL
-              AND EXISTS (SELECT 1 FROM fact_endings e WHERE e.fact_id = f.id AND e.turn_id IN ({marks}))
-              AND NOT EXISTS (SELECT 1 FROM fact_endings e WHERE e.fact_id = f.id AND e.turn_id NOT IN ({marks}))
-            """,
-            tuple(turn_ids) * 2,
-        ).fetchall()
-        return [r[0] for r in rows]
-
     def _plan(self, cand: Candidate, sources: list[int], when: str) -> Change:
         """A change announced for later is kept as a plan (under goals) until it is confirmed or happens."""
         template = PLAN_TEMPLATES.get((cand.category, cand.attribute), "plans: {statement}")
@@ -328,19 +312,27 @@ class ProfileStore:
 
     def derived_only_from(self, turn_ids: list[int]) -> list[str]:
         """Facts whose every source is among ``turn_ids`` (forgetting those turns must take the facts too)."""
+        return self._only_from("fact_sources", turn_ids)
+
+    def ended_only_by(self, turn_ids: list[int]) -> list[str]:
+        """Facts ended by turns all among ``turn_ids`` (forgetting those turns forgets the ending)."""
+        return self._only_from("fact_endings", turn_ids, "f.superseded_by IS NULL AND f.valid_to IS NOT NULL")
+
+    def _only_from(self, table: str, turn_ids: list[int], where: str = "1") -> list[str]:
+        """Facts with at least one row in ``table`` (``fact_sources`` or ``fact_endings``), all naming these turns."""
         if not turn_ids:
             return []
         marks = ",".join("?" * len(turn_ids))
         rows = self.conn.execute(
             f"""
             SELECT f.id FROM facts f
-            WHERE EXISTS (SELECT 1 FROM fact_sources s WHERE s.fact_id = f.id AND s.turn_id IN ({marks}))
-              AND NOT EXISTS (SELECT 1 FROM fact_sources s WHERE s.fact_id = f.id AND s.turn_id NOT IN ({marks}))
+            WHERE {where}
+              AND EXISTS (SELECT 1 FROM {table} s WHERE s.fact_id = f.id AND s.turn_id IN ({marks}))
+              AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.fact_id = f.id AND s.turn_id NOT IN ({marks}))
             """,
             tuple(turn_ids) * 2,
         ).fetchall()
         return [r[0] for r in rows]
-
     def delete_extracted(self) -> int:
         """Remove every fact pmem extracted (what the user set or edited stays), for a rebuild from the journal.
         Endings are extracted too: the facts the user set that an ending closed are current until it is re-derived."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, ORG, PETS, PLACE, WHEN_WORDS
+from pmem.core.profile.vocab import BUSINESSES, JOB_WORDS, NOT_JOBS, ORG, PETS, PLACE, WHEN_WORDS
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
+#: Workplaces named by kind, not by name ("I left the hospital"): an ending of whatever employer is current.
+_WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant"
 _PARTNERS = "|".join(sorted((a for _, a in slot_of("people", "partner")), key=lambda a: (-len(a), a)))
 
 _DOUBT = re.compile(
@@ -49,7 +51,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                 add("plan", "location", "city", m.group(1))
         elif m := re.search(rf"\b(?:i|we)(?:'ll| will| are going to|'re going to|'m going to) move to\s+(?:the )?{PLACE}", s, re.I):
             add("plan", "location", "city", m.group(1))
-        if m := re.search(rf"\bi (?:start|'m starting|am starting|'ll start|will start|begin|'ll begin) (?:as (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?: (?:at|with) {ORG})?(?= (?:in|on|next|tomorrow|from)\b|[.,!]|$)", s, re.I):
+        if m := re.search(rf"\bi(?: start|'m starting| am starting|'ll start| will start| begin|'ll begin)(?: as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}[a-z-]+?)))?(?: (?:at|with) {ORG})?(?= (?:in|on|next|tomorrow|from)\b|[.,!]|$)", s, re.I):
             if m.group(1) or m.group(2):
                 if m.group(1) and _FUTURE_TIME.search(s):
                     add("plan", "work", "job", m.group(1).lower())
@@ -64,13 +66,15 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     if re.search(r"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\bfirst (?:day|week) at\b", s, re.I):
         add("confirm", "work", "any", "*")
     # Endings.
+    if re.search(r"\bi(?:'m| am) (?:eating|having) (?:meat|fish|chicken) again\b|\bi(?:'ve| have)? (?:started|gone back to|went back to) eating meat\b", s, re.I):
+        add("end", "health", "diet", "vegetarian vegan pescatarian")
     if m := re.search(r"\bi(?:'ve| have)? (?:just |finally )?(?:quit|left|resigned from|was laid off from|got laid off from|was fired from) (?:my job (?:at|with) |my job as (?:a|an) |my job|the |my )?((?-i:[A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3})|[a-z]+ing|[a-z]+)?", s, re.I):
         what = (m.group(1) or "").strip()
         if what.endswith("ing") and what[:1].islower():
             add("end", "work", "job", what)
         elif what[:1].isupper():
             add("end", "work", "employer", what)
-        elif re.search(r"\b(?:quit|left|resigned from|laid off from|fired from) (?:my job|the (?:hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant))\b", s, re.I):
+        elif re.search(rf"\b(?:quit|left|resigned from|laid off from|fired from) (?:my job|the (?:{_WORKPLACES}))\b", s, re.I):
             add("end", "work", "employer", "*")
     if m := re.search(rf"\bi(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?({BUSINESSES})\b", s, re.I):
         add("end", "work", "business", m.group(1))
@@ -85,6 +89,26 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "location", "city", m.group(2))
         else:
             add("end", "work", "employer", m.group(2))
+    if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally )?moved (?:out of|away from)\s+{PLACE}", s, re.I):
+        add("end", "location", "city", m.group(1))
+    if m := re.search(r"\bi(?:'m| am) no longer (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))(?: any ?more)?(?:[.,!;]|$| and\b| but\b)", s, re.I):
+        if JOB_WORDS.search(m.group(1)) and not NOT_JOBS.search(m.group(1)):
+            add("end", "work", "job", m.group(1))
+    if m := re.search(rf"\bi (?:stopped|have stopped|'ve stopped) working (?:at|for)\s+{ORG}", s, re.I):
+        add("end", "work", "employer", m.group(1))
+    elif re.search(r"\bi(?:'m| am) (?:now |currently )?(?:unemployed|out of work|between jobs)\b|\bi (?:lost|have lost|'ve lost) my job\b"
+                   rf"|\bi (?:stopped|have stopped|'ve stopped) working (?:at|for) the (?:{_WORKPLACES})\b", s, re.I):
+        add("end", "work", "employer", "*")
+    if m := re.search(rf"\bi(?:'m| am) (?:not|no longer) with {_NAME}(?: any ?more)?\b", s, re.I):
+        if re.search(r"\b(any ?more|no longer)\b", s, re.I) and m.group(1)[0].isupper():
+            add("end", "people", "any", m.group(1))
+    if re.search(r"\bi(?:'m| am) (?:now |newly )?(?:single|divorced)(?: now| again)?\b", s, re.I):
+        add("end", "people", "partner", "*")
+    if m := re.search(rf"\bi (?:don'?t|do not) have (?:the|my|a|an|our) ({PETS}) any ?more\b|\bi no longer have (?:the|my|a|an|our) ({PETS})\b", s, re.I):
+        add("end", "pets", (m.group(1) or m.group(2)).lower().replace(" ", "_"), "*")
+    for m in re.finditer(rf"\b(?:we|i) (?:rehomed|gave away|had to rehome|had to give away) (?:my |our |the )?(?:(?:{PETS}) )?{_NAME}", s, re.I):
+        if m.group(1)[0].isupper():
+            add("end", "pets", "any", m.group(1))
     # Names in endings may be typed in lower case ("mateo and i are done"): an ending only closes a fact whose
     # value it names, so a word that is not a name closes nothing.
     for m in re.finditer(r"\b(\w[\w'-]+) and i (?:have )?(?:broke up|split up|separated|divorced|are done|are no longer together|aren'?t together any ?more)\b"
@@ -95,7 +119,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     if re.search(rf"\b(?:we|i) (?:broke up|split up|separated|got divorced|are done)\b|\bmy (?:{_PARTNERS}) and i (?:broke up|split up|separated|divorced)\b", s, re.I):
         add("end", "people", "partner", "*")  # the store ends the whole slot
     for m in re.finditer(rf"\b(?:my (?:{PETS}) |our (?:{PETS}) )?{_NAME} (?:has )?(?:passed away|died|ran away|is no longer with us|crossed the rainbow bridge)"
-                         rf"|\b(?:we|i) (?:lost|had to put down|had to say goodbye to) (?:my |our )?(?:{PETS} )?{_NAME}", s, re.I):
+                         rf"|\b(?:we|i) (?:lost|had to put down|had to say goodbye to) (?:my |our )?(?:(?:{PETS}) )?{_NAME}", s, re.I):
         name = m.group(1) or m.group(2)
         if name and name[0].isupper() and name not in ("I", "We", "She", "He", "It"):
             add("end", "pets", "any", name)

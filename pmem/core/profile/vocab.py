@@ -3,6 +3,8 @@ a pet, a place or a month is the same thing to both."""
 
 from __future__ import annotations
 
+import re
+
 #: Animals people keep, as an alternation (no group: callers wrap it).
 PETS = "dog|cat|puppy|kitten|rabbit|bunny|hamster|parrot|budgie|canary|horse|pony|fish|tortoise|turtle|guinea pig|ferret|gecko|lizard|snake|chickens|goat|pet"
 #: Businesses a person runs, owns or sells, as an alternation (no group: callers wrap it).
@@ -15,4 +17,16 @@ ORG = r"((?-i:[A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,3}))"
 WHEN_WORDS = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter)"
+)
+#: Words that end like a job ("-er") but name a role or a relation: "as a mother", "I'm no longer a fan".
+NOT_JOBS = re.compile(
+    r"\b(mother|father|brother|sister|daughter|member|beginner|lover|fan|teenager|kid|child|parent|mom|dad|friend|"
+    r"person|result|matter|reminder|newcomer|outsider|foreigner|survivor|leader|partner|owner|player|reader|viewer|"
+    r"listener|runner|follower|supporter|believer|user|customer|consumer|voter|speaker|learner|introvert|extrovert)$"
+)
+#: A job: a word ending like one ("-er", "-ist", "-ian") or a common job title. Search the last word.
+JOB_WORDS = re.compile(
+    r"(er|or|ist|ian|ant|ent|eer|ect|nurse|doctor|chef|teacher|student|engineer|designer|developer|scientist|"
+    r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
+    r"programmer|consultant|analyst|economist|professor|researcher|manager|director|carpenter|electrician|plumber)$"
 )
