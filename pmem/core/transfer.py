@@ -456,23 +456,22 @@ FACT_COLUMNS = (
 )
 
 
+_FACT_TURNS = (("fact_sources", "sources"), ("fact_endings", "ended_by"))
+"""The turns a fact came from, and the turns that ended it: (table, field of the export)."""
+
+
 def export_facts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every profile fact, current and superseded, with the uids of the turns it was learned from."""
+    """Every profile fact, current and superseded, with the uids of the turns it was learned from (and ended by)."""
     out = []
     for r in conn.execute(f"SELECT {', '.join(FACT_COLUMNS)} FROM facts ORDER BY learned_at, rowid"):
         fact = {c: r[c] for c in FACT_COLUMNS}
-        fact["sources"] = [
-            row[0]
-            for row in conn.execute(
-                "SELECT t.uid FROM fact_sources s JOIN turns t ON t.id = s.turn_id WHERE s.fact_id = ? ORDER BY t.id", (r["id"],)
-            )
-        ]
-        fact["ended_by"] = [
-            row[0]
-            for row in conn.execute(
-                "SELECT t.uid FROM fact_endings e JOIN turns t ON t.id = e.turn_id WHERE e.fact_id = ? ORDER BY t.id", (r["id"],)
-            )
-        ]
+        for table, field in _FACT_TURNS:
+            fact[field] = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT t.uid FROM {table} s JOIN turns t ON t.id = s.turn_id WHERE s.fact_id = ? ORDER BY t.id", (r["id"],)
+                )
+            ]
         out.append(fact)
     return out
 
@@ -526,7 +525,7 @@ def import_facts(conn: sqlite3.Connection, facts: Iterable[dict[str, Any]]) -> i
                 continue
             values[FACT_COLUMNS.index("superseded_by")] = None  # linked below, once every fact exists
             conn.execute(f"INSERT INTO facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' * len(FACT_COLUMNS))})", values)
-            for table, field in (("fact_sources", "sources"), ("fact_endings", "ended_by")):
+            for table, field in _FACT_TURNS:
                 uids = [u for u in f.get(field) or [] if isinstance(u, str)]
                 if uids:
                     conn.execute(
