@@ -182,8 +182,9 @@ def test_prompt_larger_than_the_context_is_truncated_and_the_user_told(pmem_home
 
 
 def test_a_one_shot_chat_opens_its_memory_while_the_model_loads(pmem_home: Path) -> None:
-    """``pmem ask`` and the plain chat send at once: the embedder and the vector store start loading when the chat
-    is opened, on their own threads, not after the model is ready; the full-screen app does not (it paints first)."""
+    """``pmem ask`` and the plain chat send at once: the model, the embedder and the vector store start loading when
+    the chat is opened, each on its own thread, while the memory layers are imported; the full-screen app does not
+    (it paints first)."""
     import time
 
     from pmem.core.assistant import Assistant
@@ -193,10 +194,13 @@ def test_a_one_shot_chat_opens_its_memory_while_the_model_loads(pmem_home: Path)
     try:
         Assistant(rt).open_chat()
         deadline = time.monotonic() + 120
-        while (rt.memory.embedder._model is None or rt.memory.vectors._collection is None) and time.monotonic() < deadline:
+        while (rt.memory.embedder._model is None or rt.memory.vectors._collection is None or not rt.engine.loaded) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert rt.memory.embedder._model is not None and rt.memory.vectors._collection is not None
-        assert rt._engine is None or not getattr(rt._engine, "_llama", None), "nothing here loaded the model"
+        assert rt.engine.loaded, "the model loaded on its own thread: nothing here asked for a reply"
+        llama = rt.engine.llama
+        rt.engine.load()
+        assert rt.engine.llama is llama, "a later load() finds the model the thread loaded"
     finally:
         rt.close()
     rt = Runtime.load()
@@ -204,5 +208,6 @@ def test_a_one_shot_chat_opens_its_memory_while_the_model_loads(pmem_home: Path)
         Assistant(rt).open_chat(interactive=True)
         time.sleep(0.5)
         assert rt.memory.embedder._model is None, "the full-screen app warms its memory after the first paint"
+        assert not rt.engine.loaded, "... and loads its model after the first paint"
     finally:
         rt.close()

@@ -105,6 +105,11 @@ class Assistant:
         rt = self.runtime
         if rt.private:
             return ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
+        if not interactive:
+            # A message is coming at once: the model loads (llama.cpp, outside the GIL) while the memory layers are
+            # imported and opened here; the reply's own load() waits for it, and raises what it raised.
+            engine = rt.engine
+            rt.in_background("pmem-load-model", _quietly(engine.load))
         layers = rt.layers
         layers.episodic.never_wait_for_embedder = interactive
         if on_learned is not None:

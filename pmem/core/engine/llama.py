@@ -84,6 +84,8 @@ class LlamaCppEngine(ChatEngine):
         self.model_name = self.model_path.name.removesuffix(".gguf")
         self.last_stats = GenerationStats()
         self._llama: Any = None
+        self._load_lock = threading.Lock()
+        """One load at a time: a one-shot ``pmem ask`` starts loading on a thread, and its reply's ``load()`` waits."""
         self._template: ChatTemplate | None = None
         self._jinja: Any = None
         self._special: dict[str, str] = {}
@@ -108,6 +110,11 @@ class LlamaCppEngine(ChatEngine):
     def load(self) -> None:
         if self._llama is not None:
             return
+        with self._load_lock:
+            if self._llama is None:
+                self._load()
+
+    def _load(self) -> None:
         info = read_gguf_info(self.model_path)  # cheap header checks before llama.cpp touches the file
         self.architecture = info.architecture
         self.model_name = info.name or self.model_name
