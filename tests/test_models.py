@@ -160,6 +160,7 @@ def test_unknown_model_names_and_broken_files_are_one_line_errors(pmem_home: Pat
     assert_one_line_error(run_pmem("chat", "--plain", "--model", "./nowhere.gguf", home=pmem_home, env=env), "model file not found")
     assert not (pmem_home / "config.toml").exists()  # nothing was changed by the failures
     # A configured model that has gone missing is mended by choosing another.
+    pmem_home.mkdir(parents=True, exist_ok=True)  # the failures above need not have created the home
     (pmem_home / "config.toml").write_text('[model]\npath = "/nowhere/gone.gguf"\n')
     mended = run_pmem("models", "use", "smollm2-lms-q4_1", home=pmem_home, env=env)
     assert mended.returncode == 0, mended.stderr
