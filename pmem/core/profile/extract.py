@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.model import CATEGORIES, Candidate
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import BUSINESSES, JOB_WORDS, NOT_JOBS, ORG, PETS, PLACE, WHEN_WORDS
+from pmem.core.profile.vocab import BUSINESSES, JOB_WORDS, ORG, PETS, PLACE, WHEN_WORDS, is_job
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -208,7 +208,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi(?: got| found| landed| accepted|'ve got| have got) (?:a |my )?(?:new )?job as (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))"
                           r"|\bi(?: got| was| have been|'ve been) promoted to (?:a |an )?((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))", s, re.I):
             job = _clean(m.group(1) or m.group(2))
-            if JOB_WORDS.search(job) and not NOT_JOBS.search(job):
+            if is_job(job):
                 add("work", "job", job)
         if m := re.search(rf"\bi (?:now |directly |currently )*report (?:directly )?to {_NAME}", s, re.I):
             if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES:
@@ -223,7 +223,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.match(r"(?:and |but |so )?as an? ((?-i:[a-z]+(?: [a-z]+)?)),? (?:i|my|i'm|i've|i'd|me)\b", s, re.I):
             # "As a writer, my laptop is half my lifeline." (not "as a mother" or "as a kid": a role, not a job)
             job = m.group(1).lower()
-            if JOB_WORDS.search(job) and not NOT_JOBS.search(job):
+            if is_job(job):
                 add("work", "job", job)
         if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{ORG}", s, re.I):
             add("work", "employer", m.group(1))

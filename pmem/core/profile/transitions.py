@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, JOB_WORDS, NOT_JOBS, ORG, PETS, PLACE, WHEN_WORDS
+from pmem.core.profile.vocab import BUSINESSES, ORG, PETS, PLACE, WHEN_WORDS, is_job
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
@@ -92,7 +92,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally )?moved (?:out of|away from)\s+{PLACE}", s, re.I):
         add("end", "location", "city", m.group(1))
     if m := re.search(r"\bi(?:'m| am) no longer (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))(?: any ?more)?(?:[.,!;]|$| and\b| but\b)", s, re.I):
-        if JOB_WORDS.search(m.group(1)) and not NOT_JOBS.search(m.group(1)):
+        if is_job(m.group(1)):
             add("end", "work", "job", m.group(1))
     if m := re.search(rf"\bi (?:stopped|have stopped|'ve stopped) working (?:at|for)\s+{ORG}", s, re.I):
         add("end", "work", "employer", m.group(1))

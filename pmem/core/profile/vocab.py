@@ -30,3 +30,8 @@ JOB_WORDS = re.compile(
     r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
     r"programmer|consultant|analyst|economist|professor|researcher|manager|director|carpenter|electrician|plumber)$"
 )
+
+
+def is_job(words: str) -> bool:
+    """Whether ``words`` name a job ("writer", "senior engineer"), not a role or relation ("mother", "fan")."""
+    return bool(JOB_WORDS.search(words)) and not NOT_JOBS.search(words)
