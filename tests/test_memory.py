@@ -405,6 +405,23 @@ def test_a_damaged_onnx_export_is_one_clear_error(embedder, tmp_path: Path) -> N
         broken.embed(["hello"])
 
 
+def test_closing_waits_for_a_background_embedder_load(embedder) -> None:  # type: ignore[no-untyped-def]
+    """A load started in the background is not a daemon left running: the process would abort at exit
+    ("terminate called without an active exception") with it inside ONNX Runtime, as CI once saw after a
+    one-line error. ``close()`` returns only once it has finished, and the embedder then works."""
+    import threading
+
+    from pmem.core.memory.embedder import Embedder
+
+    fresh = Embedder("all-MiniLM-L6-v2", embedder.path, threads=1, export_dir=embedder.export_dir)
+    fresh.load_in_background()
+    loaders = [t for t in threading.enumerate() if t.name == "pmem-embedder-load"]
+    assert loaders and not any(t.daemon for t in loaders)
+    fresh.close()
+    assert fresh.loaded and not any(t.is_alive() for t in loaders)
+    assert fresh.embed(["hello"]).shape == (1, 384)
+
+
 def test_a_time_named_in_the_question_favours_what_was_said_then(home: Home) -> None:
     """Two exchanges match the words equally; the one held in the month the question names comes first, and the
     search's score parts say why."""

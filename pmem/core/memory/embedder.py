@@ -32,6 +32,7 @@ class Embedder:
         """"onnx" or "sentence-transformers" once loaded."""
         self._model: Any = None
         self._lock = threading.Lock()
+        self._loader: threading.Thread | None = None
 
     @property
     def loaded(self) -> bool:
@@ -66,8 +67,9 @@ class Embedder:
     def load_in_background(self) -> None:
         """Start loading on another thread: ONNX Runtime builds its session outside the GIL, so a caller that
         opens the vector store meanwhile (a cold ``pmem memory search``) waits for the slower of the two, not
-        both. A failure is left for the next ``load()`` to raise."""
-        if self._model is not None:
+        both. A failure is left for the next ``load()`` to raise. ``close()`` waits for it: a thread still inside
+        ONNX Runtime or PyTorch when the interpreter exits aborts the process ("terminate called ...")."""
+        if self._model is not None or (self._loader is not None and self._loader.is_alive()):
             return
 
         def run() -> None:
@@ -76,7 +78,14 @@ class Embedder:
             except Exception:  # noqa: BLE001 - raised again, with its one-line message, by the caller's load()
                 pass
 
-        threading.Thread(target=run, name="pmem-embedder-load", daemon=True).start()
+        self._loader = threading.Thread(target=run, name="pmem-embedder-load")
+        self._loader.start()
+
+    def close(self) -> None:
+        """Wait for a load started in the background (it cannot be interrupted halfway through a C++ library)."""
+        loader, self._loader = self._loader, None
+        if loader is not None:
+            loader.join()
 
     @property
     def dimension(self) -> int:

@@ -251,6 +251,7 @@ class MemoryService:
         if self._indexer is not None:
             self._indexer.stop()
             self._indexer = None
+        self.embedder.close()
 
     # ------------------------------------------------------------------ stats
 
