@@ -93,13 +93,15 @@ HELD_OUT = range(5, 10)
 def ablation_configs() -> dict[str, Any]:
     from pmem.core.memory.retrieval import Weights
 
+    plain: dict[str, Any] = {"dense": 0.3, "lexical": 0.7, "query_adapter": False}  # the steps before the adapter
     return {
         "final": Weights(),
-        "rrf fusion (turn vectors, no neighbour BM25, no session prior)": Weights(fusion="rrf", neighbour_lexical=0, session_prior=0, date=0, speaker=0),
-        "score fusion only": Weights(neighbour_lexical=0, session_prior=0, date=0, speaker=0),
-        "+ neighbour BM25": Weights(session_prior=0, date=0, speaker=0),
-        "+ session prior": Weights(date=0, speaker=0),
-        "+ times named in the question": Weights(speaker=0),
+        "rrf fusion (turn vectors, no neighbour BM25, no session prior)": Weights(fusion="rrf", neighbour_lexical=0, session_prior=0, date=0, speaker=0, **plain),
+        "score fusion only": Weights(neighbour_lexical=0, session_prior=0, date=0, speaker=0, **plain),
+        "+ neighbour BM25": Weights(session_prior=0, date=0, speaker=0, **plain),
+        "+ session prior": Weights(date=0, speaker=0, **plain),
+        "+ times named in the question": Weights(speaker=0, **plain),
+        "+ the speaker the question is about": Weights(**plain),
         "with MMR-like session diversity 0.05 (not kept)": Weights(diversity=0.05),
         "dense only (final weights otherwise)": Weights(lexical=0.0, neighbour_lexical=0.0),
         "lexical only (final weights otherwise)": Weights(dense=0.0),
@@ -134,7 +136,7 @@ def _cached(retriever: Any) -> None:
     memo: dict[tuple, Any] = {}
 
     def cached_dense(text: str, n: int, exclude_session: str | None = None) -> Any:
-        key = ("d", text, n, exclude_session)
+        key = ("d", text, n, exclude_session, retriever.weights.query_adapter)
         if key not in memo:
             memo[key] = dense(text, n, exclude_session)
         return memo[key]

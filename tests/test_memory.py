@@ -531,3 +531,55 @@ def test_chromadb_is_imported_without_signature_checks_and_the_decorator_is_put_
             @override
             def f(self, x: int, y: int) -> int:  # an extra required argument: the check still catches it
                 return x + y
+
+
+def test_the_query_adapter_moves_the_question_only_and_only_for_the_packaged_embedder(home: Home, tmp_path: Path) -> None:
+    """The packaged adapter maps a question's vector (normalise(q + q @ delta)), leaves the stored vectors alone,
+    changes what the dense search returns, and is absent for a configured embedder or when turned off, where the
+    fusion falls back to the weights tuned without it."""
+    from dataclasses import replace
+
+    from pmem.core.config import Settings
+    from pmem.core.memory.query_adapter import QueryAdapter, packaged, query_adapter_for
+    from pmem.core.memory.retrieval import WEIGHTS, WEIGHTS_WITHOUT_ADAPTER
+
+    adapter = packaged()
+    assert adapter.dimension == 384 and adapter.about["trained_on"].startswith("LoCoMo conversations 0-4")
+    retriever = home.memory.retriever
+    assert retriever.query_adapter is adapter and retriever.weights == WEIGHTS
+    question = "What pets do I have?"
+    raw = home.memory.embedder.embed([question])[0]
+    mapped = retriever.query_vector(question)
+    expected = raw + raw @ adapter.delta
+    assert np.allclose(mapped, expected / np.linalg.norm(expected), atol=1e-6)
+    assert abs(float(np.linalg.norm(mapped)) - 1) < 1e-5 and float(mapped @ raw) < 0.999
+
+    session = home.journal.new_session("s")
+    for n in range(12):
+        home.say(session.id, f"Note {n}: the cat chewed cable number {n}.", "Noted.")
+    home.memory.flush(timeout=120)
+    stored = home.memory.vectors.collection.get(include=["embeddings"])
+    retriever.weights = replace(WEIGHTS, query_adapter=False)
+    plain = retriever.dense(question, 12)
+    retriever.weights = WEIGHTS
+    adapted = retriever.dense(question, 12)
+    assert [s for _, s in plain] != [s for _, s in adapted]  # the similarities are the mapped question's
+    assert np.allclose(home.memory.vectors.collection.get(include=["embeddings"])["embeddings"], stored["embeddings"])
+
+    off = Settings()
+    off.memory.query_adapter = False
+    custom = Settings()
+    custom.embedder.path = str(tmp_path)
+    assert query_adapter_for(Settings()) is adapter and query_adapter_for(off) is None and query_adapter_for(custom) is None
+    from pmem.core.memory.service import MemoryService
+
+    bare = MemoryService(off, home.paths, home.conn, embedder=home.memory.embedder)
+    assert bare.retriever.query_adapter is None and bare.retriever.weights == WEIGHTS_WITHOUT_ADAPTER
+    assert np.allclose(bare.retriever.query_vector(question), raw)
+
+    broken = tmp_path / "broken.npz"
+    QueryAdapter(np.zeros((3, 4), dtype=np.float32), {}).save(broken)
+    from pmem.core.errors import ModelError
+
+    with pytest.raises(ModelError, match="not a square matrix"):
+        QueryAdapter.load(broken)

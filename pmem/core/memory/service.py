@@ -22,6 +22,7 @@ from pmem.core.config import Paths, Settings
 from pmem.core.engine.base import ChatEngine
 from pmem.core.memory.embedder import Embedder, embedder_from_settings
 from pmem.core.memory.episodes import Episode, EpisodeTable, Passage, passages
+from pmem.core.memory.query_adapter import query_adapter_for
 from pmem.core.memory.retrieval import Hit, Retriever
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.models import resolve_embedder
@@ -43,7 +44,7 @@ class MemoryService:
         self.episodes = EpisodeTable(conn)
         self.embedder = embedder or embedder_from_settings(settings, paths, resolve_embedder(settings.embedder.path))
         self.vectors = VectorStore(settings, paths, settings.embedder.name)
-        self.retriever = Retriever(conn, self.vectors, self.embedder)
+        self.retriever = Retriever(conn, self.vectors, self.embedder, query_adapter=query_adapter_for(settings))
         self.last_hits: list[Hit] = []
         self.notice: str | None = None
         """Something the user should be told (e.g. the vector store was rebuilt from the journal)."""
