@@ -563,6 +563,11 @@ def test_the_query_adapter_moves_the_question_only_and_only_for_the_packaged_emb
     adapted = retriever.dense(question, 12)
     assert [s for _, s in plain] != [s for _, s in adapted]  # the similarities are the mapped question's
     assert np.allclose(home.memory.vectors.collection.get(include=["embeddings"])["embeddings"], stored["embeddings"])
+    # What a hit reports, and what memory.min_similarity is held against, is the message's own cosine.
+    vectors = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32)))
+    for hit in home.memory.search(question, 3):
+        own = max(float(vectors[u] @ raw) for u in hit.episode.turn_uids if u in vectors)
+        assert hit.dense_similarity is not None and abs(hit.dense_similarity - own) < 1e-5
 
     off = Settings()
     off.memory.query_adapter = False

@@ -85,6 +85,7 @@ class Hit:
     score: float
     dense_rank: int | None = None
     dense_similarity: float | None = None
+    """Cosine of the message itself (without the query adapter) and the episode's best dense turn."""
     lexical_rank: int | None = None
     lexical_score: float | None = None
     recency: float = 0.0
@@ -154,6 +155,8 @@ class Retriever:
         self.last_timing: dict[str, float] = {}
         self.last_turns: list[tuple[int, float]] = []
         """The turn ranking behind the last search, (turn id, score) best first (for turn-budget measures)."""
+        self._last_query: tuple[str, np.ndarray] = ("", np.zeros(0, dtype=np.float32))
+        """The last text embedded and its vector (one tuple, replaced whole: safe to read from another thread)."""
 
     def lexical(self, text: str, n: int, exclude_session: str | None = None) -> list[tuple[int, str, float]]:
         """Turns matching the query's words, as (turn id, session id, BM25 made positive), best first."""
@@ -173,17 +176,40 @@ class Retriever:
         return [(int(r[0]), r[1], float(r[2])) for r in rows]
 
     def dense(self, text: str, n: int, exclude_session: str | None = None) -> list[tuple[str, float]]:
-        """Nearest turn vectors as (turn uid, cosine similarity), best first."""
+        """Nearest turn vectors to the (adapted) question, as (turn uid, cosine similarity), best first."""
         vector = self.query_vector(text)
         where = {"session": {"$ne": exclude_session}} if exclude_session else None
         return self.vectors.query(vector, n, where=where)
 
+    @property
+    def adapting(self) -> bool:
+        return self.query_adapter is not None and self.weights.query_adapter
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        last_text, last_vector = self._last_query
+        if last_text == text and len(last_vector):
+            return last_vector
+        vector = self.embedder.embed([text])[0]
+        self._last_query = (text, vector)
+        return vector
+
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector as the dense search uses it (through the query adapter when it applies)."""
-        vector = self.embedder.embed([text])[0]
-        if self.query_adapter is not None and self.weights.query_adapter:
-            vector = self.query_adapter(vector)
-        return vector
+        vector = self._embed_query(text)
+        return self.query_adapter(vector) if self.query_adapter is not None and self.weights.query_adapter else vector
+
+    def _plain_similarities(self, text: str, hits: list[Hit], grouped: dict[str, list[_Turn]], uid_of: dict[int, str]) -> None:
+        """Give each hit the cosine of the message itself (not of its adapted vector) with its best dense turn:
+        what ``memory.min_similarity`` is measured against, and what a user reads as "how similar"."""
+        wanted = {eid: [uid_of[t.id] for t in grouped[eid] if t.similarity is not None and t.id in uid_of] for eid in (h.id for h in hits)}
+        stored = self.vectors.vectors([u for uids in wanted.values() for u in uids])
+        if not stored:
+            return
+        query = self._embed_query(text)
+        for h in hits:
+            sims = [float(stored[u] @ query) for u in wanted.get(h.id, []) if u in stored]
+            if sims:
+                h.dense_similarity = max(sims)
 
     def search(
         self,
@@ -205,6 +231,7 @@ class Retriever:
         t_lex = time.perf_counter()
 
         turns: dict[int, _Turn] = {}
+        uid_of: dict[int, str] = {}
         if dense_hits:
             marks = ",".join("?" * len(dense_hits))
             ids = {r[0]: (int(r[1]), r[2]) for r in self.conn.execute(
@@ -213,6 +240,7 @@ class Retriever:
                 if uid in ids:  # a vector whose turn was forgotten meanwhile is skipped
                     tid, session = ids[uid]
                     turns[tid] = _Turn(tid, session, similarity=sim)
+                    uid_of[tid] = uid
         for tid, session, bm25 in lexical_hits:
             turns.setdefault(tid, _Turn(tid, session)).bm25 = bm25
         # A turn's lexical score: its own BM25 plus a share of its neighbours' (id ± 1 in the same session).
@@ -334,6 +362,8 @@ class Retriever:
             result = _dedupe(hits, k)
             if len(result) >= k:
                 break
+        if self.adapting and uid_of:
+            self._plain_similarities(text, result, grouped, uid_of)
         self._time(started, t_dense, t_lex)
         return result
 
