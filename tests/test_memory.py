@@ -586,3 +586,12 @@ def test_the_query_adapter_moves_the_question_only_and_only_for_the_packaged_emb
 
     with pytest.raises(ModelError, match="not a square matrix"):
         QueryAdapter.load(broken)
+
+
+def test_doctor_says_which_query_adapter_applies(pmem_home: Path) -> None:
+    on = run_pmem("doctor", home=pmem_home)
+    off = run_pmem("doctor", home=pmem_home, env={"PMEM_MEMORY_QUERY_ADAPTER": "false"})
+    assert on.returncode == 0 and off.returncode == 0, (on.stderr, off.stderr)
+    flat = " ".join(on.stdout.split())
+    assert "query adapter ok query_adapter_minilm.npz, LoCoMo conversations 0-4" in flat, on.stdout
+    assert "query adapter ok off (memory.query_adapter = false)" in " ".join(off.stdout.split()), off.stdout

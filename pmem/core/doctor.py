@@ -64,6 +64,7 @@ def checks() -> list[Check]:
             rows.append(("embedder", True, f"{settings.embedder.name} ({settings.embedder.backend}): {resolve_embedder(settings.embedder.path)}"))
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
+        rows.append(_query_adapter_row(settings))
         rows.append(("parametric memory", True, _distill_line(settings)))
     versions = []
     for name in PACKAGES:
@@ -75,6 +76,20 @@ def checks() -> list[Check]:
     rows.append(("network", os.environ.get("HF_HUB_OFFLINE") == "1", "offline: HF hub, transformers and Chroma telemetry disabled"))
 
     return rows
+
+
+def _query_adapter_row(settings: Settings) -> Check:
+    from pmem.core.memory.query_adapter import PACKAGED, query_adapter_for
+
+    if not settings.memory.query_adapter:
+        return ("query adapter", True, "off (memory.query_adapter = false)")
+    try:
+        adapter = query_adapter_for(settings)
+    except PmemError as exc:
+        return ("query adapter", False, f"{exc}; reinstall pmem, or set memory.query_adapter = false")
+    if adapter is None:
+        return ("query adapter", True, "none for a configured embedder (the packaged one fits all-MiniLM-L6-v2 only)")
+    return ("query adapter", True, f"{PACKAGED.name}, {adapter.about.get('trained_on', 'provenance unknown')}")
 
 
 def _fallback_warning(settings: Settings) -> str:
