@@ -13,6 +13,10 @@ What it reads and when:
    adapter trained on the other four (so nothing is measured on what it was trained on), dense weight 0.3-0.5.
 4. The adapter trained on all of 0-4 with the chosen settings is what ships (``--write``); 5-9 are searched with
    it, with and without it, once.
+5. A check of the phrasing pmem's users write: 5-9's questions about speaker A alone (evidence all in A's turns,
+   B not named) rewritten in the first person ("When did Audrey adopt Pixie?" -> "When did I adopt Pixie?"; A is
+   the user in the import), searched with and without it. The rewrite is mechanical, so some questions read
+   oddly ("between I adopting Pixie and my other three dogs").
 
     python bench/locomo_query_adapter.py [--write] [--data PATH] [--out PATH]
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -83,6 +88,24 @@ class Conversation:
         self.positives = [[position[e] for e in sorted(need) if e in position] for _, _, need in self.questions]
         self.question_vectors = self.memory.embedder.embed([q for _, q, _ in self.questions])
 
+    def first_person(self, sample: dict[str, Any]) -> list[tuple[str, str, set[str]]]:
+        """The questions about speaker A alone, in the first person (see the module's docstring, step 5)."""
+        a, b = sample["conversation"]["speaker_a"], sample["conversation"]["speaker_b"]
+        speaker_of = {t["dia_id"]: t["speaker"] for key, turns in sample["conversation"].items()
+                      if key.startswith("session_") and isinstance(turns, list) for t in turns}
+        out = []
+        for category, question, need in self.questions:
+            if b in question or a not in question or not all(speaker_of.get(e) == a for e in need):
+                continue
+            q = re.sub(rf"\b{re.escape(a)}'s\b", "my", question)
+            q = re.sub(rf"\b{re.escape(a)}\b", "I", q)
+            for old, new in (("I is", "I am"), ("I has", "I have"), ("I does", "I do"), ("is I", "am I"), ("has I", "have I")):
+                q = re.sub(rf"\b{old}\b", new, q)
+            q = re.sub(r"\b(she|he)\b", "I", q)
+            q = re.sub(r"\b(her|his)\b", "my", q)
+            out.append((category, q, need))
+        return out
+
     def close(self) -> None:
         self.memory.close()
         self.conn.close()
@@ -132,8 +155,8 @@ def dense_only(c: Conversation, delta: np.ndarray | None) -> tuple[float, float,
     return strict / max(core, 1), published / len(c.questions), len(c.questions)
 
 
-def search_all(c: Conversation, delta: np.ndarray | None, dense: float) -> list[dict[str, Any]]:
-    """pmem's retrieval over the conversation's questions, with this adapter (None: without one)."""
+def search_all(c: Conversation, delta: np.ndarray | None, dense: float, questions: list[tuple[str, str, set[str]]] | None = None) -> list[dict[str, Any]]:
+    """pmem's retrieval over the conversation's questions (or these), with this adapter (None: without one)."""
     from pmem.core.memory.query_adapter import QueryAdapter
     from pmem.core.memory.retrieval import Weights
 
@@ -144,7 +167,7 @@ def search_all(c: Conversation, delta: np.ndarray | None, dense: float) -> list[
     _cached(retriever)
     retriever.weights = replace(Weights(), dense=dense, lexical=round(1 - dense, 2), query_adapter=delta is not None)
     rows = []
-    for category, question, need in c.questions:
+    for category, question, need in c.questions if questions is None else questions:
         hits = c.memory.search(question, 10, now=c.asked_at)
         turn_rank = [c.id_to_dia.get(t) for t, _ in retriever.last_turns]
         rows.append(_judge(c.index, category, need, hits, turn_rank, c.uid_to_dia))
@@ -203,6 +226,14 @@ def main() -> None:
             "without adapter, dense 0.3": summarise([r for c in held for r in search_all(c, None, 0.3)])["5-9"],
             f"with adapter, dense {dense_chosen}": summarise([r for c in held for r in search_all(c, delta, dense_chosen)])["5-9"],
         }
+        # 5. the same, on held-out questions about the user, in the first person.
+        first = {c.index: c.first_person(samples[c.index]) for c in held}
+        held_first = {
+            "without adapter, dense 0.3": summarise([r for c in held for r in search_all(c, None, 0.3, first[c.index])])["5-9"],
+            f"with adapter, dense {dense_chosen}": summarise([r for c in held for r in search_all(c, delta, dense_chosen, first[c.index])])["5-9"],
+        }
+        first_n = sum(1 for qs in first.values() for cat, _, _ in qs if cat in "1234")
+        first_examples = [q for qs in first.values() for _, q, _ in qs[:2]]
         for c in convs.values():
             c.close()
     if args.write:
@@ -214,12 +245,16 @@ def main() -> None:
         "fused_0_4_leave_one_out": fused_tune,
         "dense_only_5_9": held_dense,
         "fused_5_9": held_fused,
+        "fused_5_9_first_person": {"questions_1_4": first_n, "examples": first_examples, **held_first},
         "seconds": round(time.perf_counter() - started, 1),
         "written": str(PACKAGED.relative_to(Path(__file__).resolve().parent.parent)) if args.write else None,
         "machine": machine(),
     }
     write_json(args.out, result)
-    print(json.dumps({"dense_only_5_9": held_dense, "fused_5_9": {k: {m: v[m] for m in ("strict@10", "strict_turns@10", "published@10", "any@10")} for k, v in held_fused.items()}}, indent=1))
+    brief = {m: None for m in ("strict@10", "strict@5", "strict_turns@10", "published@10", "any@10")}
+    print(json.dumps({"dense_only_5_9": held_dense,
+                      "fused_5_9": {k: {m: v[m] for m in brief} for k, v in held_fused.items()},
+                      "fused_5_9_first_person": {k: {m: v[m] for m in brief} for k, v in held_first.items()}}, indent=1))
 
 
 if __name__ == "__main__":
