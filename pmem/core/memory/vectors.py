@@ -260,7 +260,11 @@ class VectorStore:
         """The stored vectors of these turns (those that have one)."""
         if not ids:
             return {}
-        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        try:
+            got = self.collection.get(ids=list(ids), include=["embeddings"])
+        except Exception:  # noqa: BLE001 - a stale in-memory index (another process wrote): reload once
+            self.reopen()
+            got = self.collection.get(ids=list(ids), include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     def delete(self, ids: Sequence[str]) -> None:
