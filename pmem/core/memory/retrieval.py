@@ -182,8 +182,9 @@ class Retriever:
         return self.vectors.query(vector, n, where=where)
 
     @property
-    def adapting(self) -> bool:
-        return self.query_adapter is not None and self.weights.query_adapter
+    def active_adapter(self) -> QueryAdapter | None:
+        """The query adapter when the weights use it (the ablation switches it off by weights alone)."""
+        return self.query_adapter if self.weights.query_adapter else None
 
     def _embed_query(self, text: str) -> np.ndarray:
         last_text, last_vector = self._last_query
@@ -196,7 +197,8 @@ class Retriever:
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector as the dense search uses it (through the query adapter when it applies)."""
         vector = self._embed_query(text)
-        return self.query_adapter(vector) if self.query_adapter is not None and self.weights.query_adapter else vector
+        adapter = self.active_adapter
+        return adapter(vector) if adapter is not None else vector
 
     def _plain_similarities(self, text: str, hits: list[Hit], grouped: dict[str, list[_Turn]], uid_of: dict[int, str]) -> None:
         """Give each hit the cosine of the message itself (not of its adapted vector) with its best dense turn:
@@ -362,7 +364,7 @@ class Retriever:
             result = _dedupe(hits, k)
             if len(result) >= k:
                 break
-        if self.adapting and uid_of:
+        if self.active_adapter is not None and uid_of:
             self._plain_similarities(text, result, grouped, uid_of)
         self._time(started, t_dense, t_lex)
         return result
