@@ -333,6 +333,7 @@ class ProfileStore:
             tuple(turn_ids) * 2,
         ).fetchall()
         return [r[0] for r in rows]
+
     def delete_extracted(self) -> int:
         """Remove every fact pmem extracted (what the user set or edited stays), for a rebuild from the journal.
         Endings are extracted too: the facts the user set that an ending closed are current until it is re-derived."""
