@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, bench_settings, machine, write_json  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, _cached, _judge, evidence_ids, summarise, to_generic  # noqa: E402
+from locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, _cached, _judge, summarise  # noqa: E402
 
 GRID = [  # (epochs, learning rate, L2 on delta, temperature)
     (20, 1e-3, 0.0, 0.05), (20, 1e-3, 0.1, 0.05), (50, 1e-3, 0.01, 0.05), (50, 1e-3, 0.1, 0.05),
@@ -50,38 +49,15 @@ GRID = [  # (epochs, learning rate, L2 on delta, temperature)
 DENSE_WEIGHTS = (0.3, 0.4, 0.5)
 
 
-class Conversation:
+class Conversation(Indexed):
     """One LoCoMo conversation, imported and indexed in its own home; its turn vectors and questions."""
 
     def __init__(self, index: int, sample: dict[str, Any], root: Path) -> None:
-        from pmem.core.config import resolve_paths, with_overrides
-        from pmem.core.memory.service import MemoryService
-        from pmem.core.store.db import connect
-        from pmem.core.store.journal import Journal
-        from pmem.core.transfer import import_sessions, parse
+        from pmem.core.config import with_overrides
 
         self.index = index
-        generic, dia_order = to_generic(sample)
-        paths = resolve_paths({"PMEM_HOME": str(root / f"conv{index}")})
-        paths.ensure_data_dir()
-        self.conn = connect(paths.database)
         # No packaged adapter here: each search below sets the adapter it measures (this script writes that file).
-        self.memory = MemoryService(with_overrides(bench_settings(), memory__query_adapter=False), paths, self.conn)
-        self.memory.embedder.load()
-        kind, sessions = parse(generic)
-        import_sessions(Journal(self.conn), kind, sessions)
-        self.memory.reconcile()
-        self.memory.index_pending()
-        rows = self.conn.execute("SELECT id, uid FROM turns ORDER BY id").fetchall()
-        self.id_to_dia = {tid: dia for (tid, _), dia in zip(rows, dia_order)}
-        self.uid_to_dia = {uid: dia for (_, uid), dia in zip(rows, dia_order)}
-        self.asked_at = max(datetime.fromisoformat(s["started_at"]) for s in generic["sessions"]) + timedelta(days=1)
-        known = set(dia_order)
-        self.questions: list[tuple[str, str, set[str]]] = []
-        for qa in sample["qa"]:
-            evidence, _ = evidence_ids(qa.get("evidence", []), known)
-            if evidence:
-                self.questions.append((str(qa["category"]), qa["question"], set(evidence)))
+        super().__init__(sample, str(root / f"conv{index}"), with_overrides(bench_settings(), memory__query_adapter=False))
         got = self.memory.vectors.collection.get(include=["embeddings"])
         self.turn_vectors = np.asarray(got["embeddings"], dtype=np.float32)
         position = {self.uid_to_dia.get(uid): i for i, uid in enumerate(got["ids"])}
@@ -106,9 +82,6 @@ class Conversation:
             out.append((category, q, need))
         return out
 
-    def close(self) -> None:
-        self.memory.close()
-        self.conn.close()
 
 
 def train(convs: list[Conversation], epochs: int, lr: float, l2: float, tau: float) -> np.ndarray:

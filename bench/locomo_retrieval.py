@@ -150,13 +150,50 @@ def _cached(retriever: Any) -> None:
     retriever.dense, retriever.lexical = cached_dense, cached_lexical
 
 
+class Indexed:
+    """One LoCoMo conversation imported as ``pmem import`` does and indexed, in its own home; its questions."""
+
+    def __init__(self, sample: dict[str, Any], home: str, settings: Any = None) -> None:
+        from pmem.core.config import resolve_paths
+        from pmem.core.memory.service import MemoryService
+        from pmem.core.store.db import connect
+        from pmem.core.store.journal import Journal
+        from pmem.core.transfer import import_sessions, parse
+
+        generic, dia_order = to_generic(sample)
+        paths = resolve_paths({"PMEM_HOME": home})
+        paths.ensure_data_dir()
+        self.conn = connect(paths.database)
+        self.memory = MemoryService(settings or bench_settings(), paths, self.conn)
+        self.memory.embedder.load()
+        started = time.perf_counter()
+        kind, sessions = parse(generic)
+        self.turns_added = import_sessions(Journal(self.conn), kind, sessions).turns_added
+        self.memory.reconcile()
+        self.memory.index_pending()
+        self.import_seconds = time.perf_counter() - started
+        # Turns are inserted in LoCoMo order, so insertion order (rowid) maps them back to dia ids.
+        rows = self.conn.execute("SELECT id, uid FROM turns ORDER BY id").fetchall()
+        self.id_to_dia: dict[int, str] = {tid: dia for (tid, _), dia in zip(rows, dia_order)}
+        self.uid_to_dia: dict[str, str] = {uid: dia for (_, uid), dia in zip(rows, dia_order)}
+        # The questions are asked after the conversation: "last year" is read from its last session's date.
+        self.asked_at = max(datetime.fromisoformat(s["started_at"]) for s in generic["sessions"]) + timedelta(days=1)
+        known = set(dia_order)
+        self.questions: list[tuple[str, str, set[str]]] = []
+        self.skipped = 0
+        for qa in sample["qa"]:
+            evidence, skipped = evidence_ids(qa.get("evidence", []), known)
+            self.skipped += skipped
+            if evidence:
+                self.questions.append((str(qa["category"]), qa["question"], set(evidence)))
+
+    def close(self) -> None:
+        self.memory.close()
+        self.conn.close()
+
+
 def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | None = None, only: range | None = None) -> dict[str, Any]:
-    from pmem.core.config import resolve_paths
     from pmem.core.memory.retrieval import Weights
-    from pmem.core.memory.service import MemoryService
-    from pmem.core.store.db import connect
-    from pmem.core.store.journal import Journal
-    from pmem.core.transfer import import_sessions, parse
 
     configs = configs or {"final": Weights()}
     samples = json.loads(data_path.read_text())
@@ -170,36 +207,13 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
     for index, sample in enumerate(samples):
         if only is not None and index not in only:
             continue
-        generic, dia_order = to_generic(sample)
         with tempfile.TemporaryDirectory(prefix="pmem-locomo-") as home:
-            paths = resolve_paths({"PMEM_HOME": home})
-            paths.ensure_data_dir()
-            conn = connect(paths.database)
-            memory = MemoryService(bench_settings(), paths, conn)
-            memory.embedder.load()
-            started = time.perf_counter()
-            kind, sessions = parse(generic)
-            summary = import_sessions(Journal(conn), kind, sessions)
-            memory.reconcile()
-            memory.index_pending()
-            import_seconds += time.perf_counter() - started
-            import_turns += summary.turns_added
-            # Turns are inserted in LoCoMo order, so insertion order (rowid) maps them back to dia ids.
-            id_to_dia: dict[int, str] = {}
-            uid_to_dia: dict[str, str] = {}
-            for (tid, uid), dia in zip(conn.execute("SELECT id, uid FROM turns ORDER BY id").fetchall(), dia_order):
-                id_to_dia[tid] = dia
-                uid_to_dia[uid] = dia
-            known = set(dia_order)
-            retriever = memory.retriever
-            # The questions are asked after the conversation: "last year" is read from its last session's date.
-            asked_at = max(datetime.fromisoformat(s["started_at"]) for s in generic["sessions"]) + timedelta(days=1)
-            questions = []
-            for qa in sample["qa"]:
-                evidence, skipped = evidence_ids(qa.get("evidence", []), known)
-                skipped_total += skipped
-                if evidence:
-                    questions.append((str(qa["category"]), qa["question"], set(evidence)))
+            conv = Indexed(sample, home)
+            memory, retriever, asked_at, questions = conv.memory, conv.memory.retriever, conv.asked_at, conv.questions
+            id_to_dia, uid_to_dia = conv.id_to_dia, conv.uid_to_dia
+            import_seconds += conv.import_seconds
+            import_turns += conv.turns_added
+            skipped_total += conv.skipped
             # Latency of the final configuration, uncached.
             retriever.weights = configs.get("final", Weights())
             for _, question, _ in questions:
@@ -213,8 +227,7 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
                     hits = memory.search(question, 10, now=asked_at)
                     turn_rank = [id_to_dia.get(t) for t, _ in retriever.last_turns]
                     rows[name].append(_judge(index, category, need, hits, turn_rank, uid_to_dia))
-            memory.close()
-            conn.close()
+            conv.close()
     result: dict[str, Any] = {"configs": {name: summarise(r) for name, r in rows.items()}}
     result.update(
         {
