@@ -1,12 +1,13 @@
-"""Profile extraction on a scripted multi-session conversation with updates and contradictions.
+"""Profile extraction: three frozen conversation sets, three development sets, LoCoMo's observations, and an old
+scripted conversation with updates and contradictions.
 
-Each user message goes through pmem's real pipeline (ProfileService.learn: pattern rules, then the
-model with JSON-schema constrained output and grounding filter, then consolidation). At the end the
-current profile is compared with the truth: precision and recall of current facts, and the number
-of facts that should have been superseded but are still shown as current. Three configurations:
-rules only, model only, rules + model (pmem's default).
+Each user message goes through pmem's real pipeline (ProfileService.learn: pattern rules, then the model with
+JSON-schema constrained output and grounding filter, then consolidation). At the end the current profile is
+compared with the truth: precision and recall of current facts, superseded values still shown as current, trap
+values stored and inverted facts. Three configurations: rules only (pmem's default with the embedded model),
+model only, rules + model. Which sets were read, and when, is in each set's header and in bench/README.md.
 
-    python bench/profile_extraction.py [--model PATH] [--out PATH]
+    python bench/profile_extraction.py [--model PATH] [--modes rules,model,rules+model] [--out PATH]
 """
 
 from __future__ import annotations
@@ -99,11 +100,21 @@ def evaluate(mode: str, engine: Any) -> dict[str, Any]:
     }
 
 
+#: The first frozen set (written 2026-11-22; its misses were read in session 12, so it now measures fit).
 FROZEN = Path(__file__).resolve().parent / "data" / "profile_frozen.json"
+#: The second frozen set, written at the start of session 12 before that session's changes (the first set's
+#: conversations and misses had been read by then; see both headers).
+FROZEN2 = Path(__file__).resolve().parent / "data" / "profile_frozen2.json"
+#: The third frozen set, written in session 12 between its two rounds of changes (measures the second round).
+FROZEN3 = Path(__file__).resolve().parent / "data" / "profile_frozen3.json"
+#: The fourth frozen set, written in session 12 after reading the third set's misses, before the model-pass filters.
+FROZEN4 = Path(__file__).resolve().parent / "data" / "profile_frozen4.json"
 #: The development set the extraction is tuned on (written 2026-11-23; its figures measure fit, not understanding).
 DEV = Path(__file__).resolve().parent / "data" / "profile_dev.json"
 #: A second development set, written after the first round of changes (its first reading was out of sample).
 DEV2 = Path(__file__).resolve().parent / "data" / "profile_dev2.json"
+#: A third development set, written in session 12 after reading the first frozen set's misses (tuned on).
+DEV3 = Path(__file__).resolve().parent / "data" / "profile_dev3.json"
 
 
 def _learn(mode: str, engine: Any, sessions: list[tuple[str, list[str]]]) -> tuple[list[Any], float]:
@@ -280,8 +291,12 @@ def main() -> None:
     result["messages"] = sum(len(s) for s in SESSIONS)
     result["truth_facts"] = len(TRUTH_CURRENT)
     result["frozen"] = {mode: evaluate_frozen(mode, engine) for mode in modes}
+    result["frozen2"] = {mode: evaluate_frozen(mode, engine, FROZEN2) for mode in modes}
+    result["frozen3"] = {mode: evaluate_frozen(mode, engine, FROZEN3) for mode in modes}
+    result["frozen4"] = {mode: evaluate_frozen(mode, engine, FROZEN4) for mode in modes}
     result["dev"] = {mode: evaluate_frozen(mode, engine, DEV) for mode in modes}
     result["dev2"] = {mode: evaluate_frozen(mode, engine, DEV2) for mode in modes}
+    result["dev3"] = {mode: evaluate_frozen(mode, engine, DEV3) for mode in modes}
     if args.locomo.exists():
         result["locomo"] = {"held_out_5_9": evaluate_locomo(range(5, 10), args.locomo), "tune_0_4": evaluate_locomo(range(0, 5), args.locomo)}
     result["machine"] = machine()
@@ -290,16 +305,11 @@ def main() -> None:
         r = result[mode]
         print(f"{mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} forbidden {r['forbidden_values']} ({r['seconds']} s)")
     for mode in modes:
-        r = result["frozen"][mode]
-        print(f"frozen {mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} "
-              f"traps {r['trap_values_stored']} inverted {r['inverted_facts']} ({r['current_facts']} facts, {r['seconds']} s)")
-        r = result["dev2"][mode]
-        print(f"dev2 (fit) {mode:8} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} "
-              f"traps {r['trap_values_stored']} inverted {r['inverted_facts']} ({r['current_facts']} facts)")
-        r = result["dev"][mode]
-        print(f"dev (fit) {mode:9} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} "
-              f"traps {r['trap_values_stored']} inverted {r['inverted_facts']} ({r['current_facts']} facts)")
-
+        for key, label in (("frozen4", "frozen4"), ("frozen3", "frozen3 (read)"), ("frozen2", "frozen2 (read)"), ("frozen", "frozen (read)"),
+                           ("dev3", "dev3 (fit)"), ("dev2", "dev2 (fit)"), ("dev", "dev (fit)")):
+            r = result[key][mode]
+            print(f"{label:15} {mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} "
+                  f"traps {r['trap_values_stored']} inverted {r['inverted_facts']} ({r['current_facts']} facts, {r['seconds']} s)")
 
 if __name__ == "__main__":
     main()

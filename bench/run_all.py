@@ -152,12 +152,19 @@ def tables(
                  "rows are in the section below, measured by the script on its own):", "",
                  "| set | precision | recall | superseded shown as current | traps stored | inverted | time |",
                  "| --- | --- | --- | --- | --- | --- | --- |"]
-        for mode in ("rules", "model", "rules+model"):
-            r = profile.get("frozen", {}).get(mode)
-            if r:
-                rows.append(f"| frozen set ({r.get('expected_facts')} facts), {mode} | {_fmt(r.get('precision'))} | {_fmt(r.get('recall'))} | "
-                            f"{r.get('stale_superseded_shown_as_current')} | {r.get('trap_values_stored')} | {r.get('inverted_facts')} | {r.get('seconds')} s |")
-        for key, label in (("dev", "development set"), ("dev2", "second development set")):
+        frozen_sets = (
+            ("frozen4", "fourth frozen set (session 12; read once, then a clause bug it showed was fixed)"),
+            ("frozen3", "third frozen set (written before session 12's second round; read once after it, then its misses)"),
+            ("frozen2", "second frozen set (written before session 12's changes; its misses were read after the first round)"),
+            ("frozen", "first frozen set (its misses were read in session 12: now measures fit)"),
+        )
+        for key, label in frozen_sets:
+            for mode in ("rules", "model", "rules+model"):
+                r = profile.get(key, {}).get(mode)
+                if r:
+                    rows.append(f"| {label} ({r.get('expected_facts')} facts), {mode} | {_fmt(r.get('precision'))} | {_fmt(r.get('recall'))} | "
+                                f"{r.get('stale_superseded_shown_as_current')} | {r.get('trap_values_stored')} | {r.get('inverted_facts')} | {r.get('seconds')} s |")
+        for key, label in (("dev", "development set"), ("dev2", "second development set"), ("dev3", "third development set")):
             r = profile.get(key, {}).get("rules")
             if r:
                 rows.append(f"| {label} ({r.get('expected_facts')} facts; tuned on, measures fit), rules | {_fmt(r.get('precision'))} | "

@@ -109,6 +109,32 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("Write me a poem as if I were a famous astronaut named Luna.", set()),
         ("My roommate works at Google, lucky him.", set()),
         ("I'm thinking about maybe moving to Lisbon someday, not sure.", set()),
+        # Session 12: one sentence, several statements; kinds of statement the first frozen set showed missing.
+        ("I left the hospital and joined Takeda as a research pharmacist.",
+         {("work", "employer", "*"), ("work", "employer", "Takeda"), ("work", "job", "research pharmacist")}),
+        ("Giulia graduated and moved to Milan.", set()),  # her move: the clause's missing subject is hers
+        ("My sister quit her job and moved to Leeds.", set()),
+        ("We relocated from Porto to Lisbon in April.", {("location", "city", "Porto"), ("location", "city", "Lisbon")}),
+        ("hi, Rui speaking, nice to meet you", {("identity", "name", "Rui")}),
+        ("yo. Leo, 27, software dev in Toronto",
+         {("identity", "name", "Leo"), ("identity", "age", "27"), ("work", "job", "software dev"), ("location", "city", "Toronto")}),
+        ("Anna, 34, is my cousin.", set()),  # not a self-introduction
+        ("I grew up in Braga.", {("identity", "hometown", "Braga")}),
+        ("I was born in March.", set()),
+        ("I'm not fluent in French, but I speak some Spanish.", {("identity", "language", "Spanish")}),
+        ("I do not enjoy karaoke.", {("preferences", "dislikes", "karaoke")}),
+        ("We have three cats, Luna, Nico and Pipoca.", {("pets", "cat", "Luna"), ("pets", "cat", "Nico"), ("pets", "cat", "Pipoca")}),
+        ("My brother has two cats, Tom and Jerry.", set()),  # the brother's cats
+        ("My father-in-law is called Armando.", {("people", "father_in_law", "Armando")}),
+        ("My mum lives in Leicester.", {("people", "mother", "lives in Leicester")}),  # her city, not the user's
+        ("My favourite painter is J. M. W. Turner.", {("preferences", "favourite_painter", "J. M. W. Turner")}),
+        ("I play the guitar in the evenings.", {("preferences", "hobby", "guitar")}),
+        ("I sing in a church choir every Sunday.", {("preferences", "hobby", "singing in a church choir")}),
+        ("I run a bakery in Leeds.", {("work", "business", "bakery"), ("location", "city", "Leeds")}),  # not a pastime
+        ("I'm no longer vegetarian, I eat fish and meat again.", {("health", "diet", "eats meat")}),
+        ("I still avoid dairy.", {("health", "avoids", "dairy")}),
+        ("I avoid people who are rude.", set()),
+        ("I support Real Betis, always have.", {("preferences", "supports", "Real Betis")}),
     ],
 )
 def test_rule_extraction(text: str, expected: set) -> None:
@@ -291,13 +317,13 @@ def _history_file(tmp_path: Path) -> Path:
 def test_import_learns_the_profile_oldest_first_and_rebuild_keeps_what_the_user_set(pmem_home: Path, tmp_path: Path) -> None:
     imported = run_pmem("import", str(_history_file(tmp_path)), home=pmem_home)
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.strip().endswith("learned 6 profile fact(s)")  # Utrecht too, now history, imported.stdout
+    assert imported.stdout.strip().endswith("learned 7 profile fact(s)")  # Utrecht too, now history, imported.stdout
     facts = json.loads(run_pmem("profile", "show", "--json", home=pmem_home).stdout)
     current = {f["key"]: f["value"] for f in facts}
     assert current == {
         "identity.name": "Ada", "location.city": "Rotterdam", "pets.dog": "Pixel", "work.employer": "Fokker Labs",
-        "work.job": "test pilot",
-    }, "the later move wins; the hypothetical Tokyo and the sister's Lima are not the user's city"
+        "work.job": "test pilot", "people.sister": "lives in Lima",
+    }, "the later move wins; the hypothetical Tokyo is nothing, and Lima is the sister's city, not the user's"
     history = json.loads(run_pmem("profile", "show", "--json", "--history", home=pmem_home).stdout)
     utrecht = next(f for f in history if f["value"] == "Utrecht")
     assert utrecht["valid_to"] is not None and utrecht["valid_to"].startswith("2024-09-01"), "superseded, kept in history"
@@ -309,7 +335,7 @@ def test_import_learns_the_profile_oldest_first_and_rebuild_keeps_what_the_user_
     assert run_pmem("profile", "forget", "Pixel", "--yes", home=pmem_home).returncode == 0
     dry = run_pmem("profile", "rebuild", "--dry-run", home=pmem_home)
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.strip().splitlines()[-1] == "The profile would have 4 current fact(s) (0 new, 0 gone).", dry.stdout
+    assert dry.stdout.strip().splitlines()[-1] == "The profile would have 5 current fact(s) (0 new, 0 gone).", dry.stdout
     conn = connect(pmem_home / "data" / "pmem.sqlite3")
     conn.execute("DELETE FROM facts WHERE value = 'Fokker Labs'")  # as if lost; the rebuild re-derives it
     conn.close()
@@ -326,11 +352,11 @@ def test_export_then_import_restores_the_profile_with_history_and_sources(pmem_h
     export = tmp_path / "export.json"
     assert run_pmem("export", str(export), home=pmem_home).returncode == 0
     data = json.loads(export.read_text())
-    assert len(data["profile"]["facts"]) == 7 and all("sources" in f for f in data["profile"]["facts"])
+    assert len(data["profile"]["facts"]) == 8 and all("sources" in f for f in data["profile"]["facts"])
     other = tmp_path / "other-home"
     restored = run_pmem("import", str(export), home=other)
     assert restored.returncode == 0, restored.stderr
-    assert "7 profile fact(s) restored" in restored.stdout
+    assert "8 profile fact(s) restored" in restored.stdout
     mine = json.loads(run_pmem("profile", "show", "--json", "--history", home=pmem_home).stdout)
     theirs = json.loads(run_pmem("profile", "show", "--json", "--history", home=other).stdout)
     assert theirs == mine, "facts, history (validity, supersession) and source turns are reproduced"
@@ -415,6 +441,36 @@ def test_a_plan_in_doubt_and_a_plan_not_yet_confirmed_change_nothing_current(tmp
     assert current["location.city"] == ["Porto"]
     assert current["goals.plan_location_city"] == ["Braga"], "a definite plan is kept as a plan"
     assert "Lisbon" not in str(current)
+    conn.close()
+
+
+def test_new_kinds_of_fact_read_as_sentences_to_the_user() -> None:
+    from pmem.core.profile.model import second_person, statement_for
+
+    said = {
+        second_person(statement_for(c, a, v), c, a)
+        for c, a, v in (("identity", "language", "Spanish"), ("preferences", "supports", "Real Betis"),
+                        ("preferences", "trait", "not a morning person"), ("people", "mother", "lives in Leicester"))
+    }
+    assert said == {"You speak Spanish", "You support Real Betis", "You are not a morning person", "Your mother lives in Leicester"}
+
+
+def test_a_manager_who_left_a_finished_book_and_a_restated_goal_are_no_longer_current(tmp_path: Path) -> None:
+    conn, profile, _ = _learn_all(tmp_path, [
+        "My manager is Olivier.",
+        "I'm reading Sapiens at the moment.",
+        "My goal is to get my PhD by 2027.",
+        "My goal is to run a marathon.",
+        "My manager Olivier retired, my new boss is Nadia.",
+        "I finished Sapiens, now I'm reading Dune.",
+        "My goal now is to finish my PhD by 2026.",
+    ])
+    current = _current(profile)
+    assert current["people.boss"] == ["Nadia"] and "people.manager" not in current
+    assert current["preferences.reading"] == ["Dune"]
+    assert sorted(current["goals.goal"]) == ["finish my PhD by 2026", "run a marathon"], "the restated goal replaces its old wording only"
+    old = next(f for f in profile.store.history() if f.value == "get my PhD by 2027")
+    assert not old.current and old.superseded_by is not None, "kept in history"
     conn.close()
 
 

@@ -19,9 +19,9 @@ import threading
 from collections.abc import Iterable
 
 from pmem.core.engine.base import ChatEngine, GenerationParams
-from pmem.core.profile.model import CATEGORIES, Candidate
+from pmem.core.profile.model import CATEGORIES, Candidate, is_single_valued, slot_of, slug
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import BUSINESSES, JOB_WORDS, ORG, PETS, PLACE, WHEN_WORDS, is_job
+from pmem.core.profile.vocab import BREEDS, BUSINESSES, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -29,7 +29,7 @@ _PRIVATE = re.compile(
 )
 _HYPOTHETICAL = re.compile(
     r"^\s*(if|suppose|supposing|imagine|what if|let'?s say|pretend|hypothetically|in a story|write a story|as a character)\b"
-    r"|\b(pretend|hypothetically|imagine that|role-?play|in this story|my character|as if|as though|if i were|i wish)\b",
+    r"|\b(pretend|hypothetically|imagine that|role-?play|in (?:this|the|my|a|your) story|my character|as if|as though|if i were|i wish)\b",
     re.I,
 )
 _INSTRUCTION = re.compile(
@@ -39,17 +39,21 @@ _INSTRUCTION = re.compile(
 )
 _STOP_VALUE = re.compile(
     r"\s+(and|but|because|since|so|who|which|where|with|for|when|while|although|though|more than|rather than|every|"
-    r"each|on (?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends))\b.*$|\s+[-\u2013\u2014]+\s.*$",
+    r"each|on (?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends)|"
+    r"in the (?:mornings?|evenings?|afternoons?|summers?|winters?)|at (?:night|weekends|the weekend)|after work|before work)\b.*$|"
+    r"\s+[-\u2013\u2014]+\s.*$",
     re.I,
 )
 
 _RELATIONS = (
+    "(?:sister|brother|mother|father|son|daughter)-in-law|step-?(?:sister|brother|mother|father|mum|mom|dad|son|daughter)|"
+    "half-(?:sister|brother)|headteacher|head teacher|line manager|supervisor|team lead|niece|nephew|grandson|granddaughter|godson|goddaughter|godmother|godfather|"
     "sister|brother|mother|mum|mom|father|dad|wife|husband|partner|girlfriend|boyfriend|fiancee?|son|daughter|"
     "boss|manager|best friend|friend|colleague|roommate|flatmate|grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin|"
     "bf|gf|hubby|wifey"
 )
 #: Short forms people type for their relations, and the attribute each is kept under.
-_RELATION_WORDS = {"mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
+_RELATION_WORDS = {"headteacher": "manager", "head teacher": "manager", "supervisor": "manager", "line manager": "manager", "team lead": "manager", "mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
 _HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
@@ -58,8 +62,8 @@ _HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|ho
 #: years." Such an opening verb gets its subject back before the patterns run. Verbs that are also common nouns at
 #: the start of a sentence ("Love is…", "Work is…", "Live music…") are not in the list.
 _DROPPED_I = re.compile(
-    r"^(?:(?:ok|okay|so|also|and|well|honestly|anyway|update|news)[,:!]?\s+)?"
-    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went)|(been)|"
+    r"^(?:(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|but|still)[,:!]?\s+)?"
+    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|scrapped|dropped|ditched|shelved|abandoned|stopped)|(been)|"
     r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading))\b",
     re.I,
 )
@@ -101,8 +105,42 @@ _NOT_NAMES = frozenset({"I", "The", "A", "An", "And", "But", "So", "My", "He", "
 _TITLE = r"((?:The |A |An )?[A-Z][\w'-]+(?: (?:(?:of|the|and|in|on|a|to|for) )*[A-Z][\w'-]+)*)"
 
 
+#: A full stop that does not end a sentence: an initial ("Ursula K. Le Guin") or a title ("Dr. Mori").
+_NO_BREAK = re.compile(r"(?:(?<![\w'])(?-i:[A-HJ-Z])|\b(?:Dr|Mr|Mrs|Ms|Mx|Mt|St|Prof|Jr|Sr|vs))\.$", re.I)
+
+
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    """The sentences of a message; a line break always ends one, an initial or a title never does."""
+    out: list[str] = []
+    for line in re.split(r"\n+", text):
+        for piece in re.split(r"(?<=[.!?])\s+", line):
+            if out and out[-1] and _NO_BREAK.search(out[-1]) and piece[:1].isupper():
+                out[-1] = f"{out[-1]} {piece}"
+            else:
+                out.append(piece)
+        out.append("")  # a line break always ends a sentence
+    return [s.strip() for s in out if s.strip()]
+
+
+#: Where one sentence holds several statements: "I quit Foster and joined Siza", "Helena left, my new boss is
+#: Duarte", "I finished Sapiens, now I'm reading Dune". A new clause starts at a comma, a semicolon, a dash or a
+#: conjunction followed by a subject of its own or by a verb whose "I" was left out.
+_CLAUSE_BREAK = re.compile(
+    r"\s*(?:[;,]|\s[-\u2013\u2014]+)\s+(?=(?:(?:and|but|so|then|now|still|also|though|although|yet)\s+)*(?:i|i'm|i've|i'd|i'll|my|we|we're|we've|our|now)\b)"
+    r"|\s*(?:[;,]|\s[-\u2013\u2014]+)?\s+(?=(?:and|but|so|then)\s+(?:(?:now|still|also)\s+)*(?:i|i'm|i've|i'd|i'll|my|we|we're|we've|our)\b)"
+    r"|\s*,?\s+(?=and (?:then )?(?:left|quit|moved|relocated|started|joined|adopted|sold|switched|got|became|took|finished)\b)",
+    re.I,
+)
+_LEADING = re.compile(r"^(?:(?:and|but|so|then|now|still|also|though|although|yet)\s+)+(?=(?:i|i'm|i've|i'd|i'll|my|we|we're|we've|our)\b)", re.I)
+
+
+def clauses(sentence: str) -> list[str]:
+    """The clauses of a sentence that holds more than one (see ``_CLAUSE_BREAK``); empty when it holds one."""
+    parts = [p.strip(" ,;") for p in _CLAUSE_BREAK.split(sentence)]
+    parts = [_LEADING.sub("", p) for p in parts if p]
+    if len(parts) < 2 or any(" " not in p.strip() for p in parts):
+        return []  # "Erik and I got engaged": one subject, not two clauses
+    return parts
 
 
 #: Someone else's words or opinion about the user: what follows is not the user's own statement.
@@ -135,7 +173,7 @@ def usable_sentences(text: str) -> list[str]:
 
 _TRAILING = re.compile(
     r"\s+(anymore|any more|now|again|these days|nowadays|lately|on (the )?weekends|at weekends|every day|"
-    r"a lot|so much|too|as well|by the way|last (week|month|year)|this (week|month|year)|for now|at all|lol|haha)$",
+    r"a lot|so much|too|as well|by the way|on the side|last (week|month|year)|this (week|month|year)|for now|at all|lol|haha)$",
     re.I,
 )
 
@@ -156,10 +194,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if value and len(value) <= 80 and value.lower() not in _FILLER:
             found.append(Candidate(category, attribute, value, confidence, origin))
 
-    for first, said in enumerate(usable_sentences(text)):
-        s = _with_subject(said)
-        found += transition_candidates(s)  # endings first: "I quit X and I'm now at Y" must not end Y
-        opening = first == 0 or (first == 1 and _greeted(text, said))
+    def scan(s: str, opening: bool, greeted: bool) -> None:
+        found.extend(transition_candidates(s))  # endings first: "I quit X and I'm now at Y" must not end Y
         if opening and (m := re.fullmatch(rf"(?:i'm|i am) {_NAME}[.!]?", s, re.I)):
             # A message that opens with "I'm Kenji." alone.
             if m.group(1)[0].isupper() and not _NOT_A_NAME.search(m.group(1)):
@@ -176,13 +212,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # name, or followed by what they do ("I'm Hana, a designer"), so "I'm Dutch." or "I'm Tired." is not one.
             name = m.group(2)
             described = re.match(r",? (?:a|an) (?-i:[a-z]+)", s[m.end(2):]) is not None
-            if name[0].isupper() and (m.group(1) or " " in name or described or _greeted(text, said)) and not _NOT_A_NAME.search(name):
+            if name[0].isupper() and (m.group(1) or " " in name or described or greeted) and not _NOT_A_NAME.search(name):
                 add("identity", "name", name)
-                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: from {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2):]):
+                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?: from {PLACE}| (?:in|based in) {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2):]):
                     if JOB_WORDS.search(n.group(1)):
                         add("work", "job", n.group(1))
                     if n.group(2):
                         add("identity", "hometown", n.group(2))
+                    if n.group(3) and not re.fullmatch(WHEN_WORDS, n.group(3)):
+                        add("location", "city", n.group(3))
         elif m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)", s, re.I):
             # "Daniel Okafor here." / "Hey, it's Sofia."
             name = m.group(1) or m.group(2) or m.group(3)
@@ -191,7 +229,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\bi go by {_NAME}", s, re.I):
             if m.group(1)[0].isupper():
                 add("identity", "nickname", m.group(1))
-        if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
+        if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b| by the way\b| btw\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
             add("identity", "age", m.group(1) or m.group(2) or m.group(3))
         if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:the )?{PLACE}", s, re.I):
             add("location", "city", m.group(1))
@@ -218,7 +256,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("location", "city", m.group(1))
         if m := re.search(rf"\bi (?:legally |officially )?changed my name to {_NAME}", s, re.I):
             add("identity", "name", m.group(1))
-        if m := re.search(rf"\bi(?:'m| am) from\s+{PLACE}|\bmy home ?(?:town|country)(?:,| is| of)\s+{PLACE}", s, re.I):
+        if m := re.search(rf"\bi(?:'m| am) (?:originally |actually |also )?from\s+{PLACE}|\bmy home ?(?:town|country)(?:,| is| of)\s+{PLACE}", s, re.I):
             add("identity", "hometown", m.group(1) or m.group(2))
         if m := re.match(r"(?:and |but |so )?as an? ((?-i:[a-z]+(?: [a-z]+)?)),? (?:i|my|i'm|i've|i'd|me)\b", s, re.I):
             # "As a writer, my laptop is half my lifeline." (not "as a mother" or "as a kid": a role, not a job)
@@ -264,7 +302,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             name = next((g for g in (m.group(1), *m.groups()[3:]) if g and g[0].isupper()), None)
             if name and name not in _NOT_NAMES:
                 add("people", "partner", name)
-        for m in re.finditer(rf"\b(?:i|we) (?:have|'ve got|have got|had) (?:a|an|one) (?:little |baby |young |teenage )?(son|daughter|boy|girl)(?:,)? (?:called|named) {_NAME}", s, re.I):
+        for m in re.finditer(rf"\b(?:i|we) (?:have|'ve got|have got|had) (?:a|an|one) (?:little |baby |young |teenage )?(son|daughter|boy|girl)(?:,? (?:called|named)|,) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("people", {"boy": "son", "girl": "daughter"}.get(m.group(1).lower(), m.group(1).lower()), m.group(2))
         for m in re.finditer(rf"\bi(?: have|'ve got| have got) an? ({PETS}) (?:called|named) {_NAME}", s, re.I):
@@ -296,8 +334,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("health", "avoids", (m.group(1) or m.group(2)).lower())
         if m := re.search(r"\bi (?:switched|changed|moved|converted) to (?:a |an )?(vegetarian|vegan|pescatarian|keto|gluten[- ]free|paleo)\b|\bi(?: went| turned| became| have gone|'ve gone) (vegetarian|vegan|pescatarian|keto)\b", s, re.I):
             add("health", "diet", (m.group(1) or m.group(2)).lower())
-        if re.search(r"\bi (?:started|eat) (?:eating )?(?:\w+ and )?meat again\b", s, re.I):
-            add("health", "diet", "eats meat")
+        if m := re.search(r"\bi (?:started|eat|now eat|do eat) (?:eating )?(?:(\w+) and )?(meat|fish|chicken|seafood)(?: and (meat|fish|chicken|seafood|eggs))? (?:again|now|these days)(?=[.,!;]|$| too\b)", s, re.I):
+            # "eats meat" says the diet; a named diet in the same sentence ("so I'm pescatarian") says it better.
+            eaten = [w.lower() for w in m.groups() if w and w.lower() in ("meat", "fish", "chicken", "seafood", "eggs")]
+            if not re.search(r"\bi(?:'m| am|'ve been| have been) (?:now |a |an )*(vegetarian|vegan|pescatarian|keto)\b", s, re.I):
+                add("health", "diet", "eats meat" if "meat" in eaten else f"eats {eaten[0]}")
         elif m := re.search(r"\bi(?:'m| am) (?:no longer|not) (?:a )?(vegetarian|vegan|pescatarian)(?: any ?more)?\b", s, re.I):
             if re.search(r"\b(no longer|any ?more)\b", s, re.I):
                 add("health", "diet", f"no longer {m.group(1).lower()}")
@@ -326,7 +367,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 m.group(1), re.I,
             ):
                 add("preferences", "likes", m.group(1).lower())
-        if m := re.search(r"\bi (?:really )?(?:hate|dislike|can'?t stand|don'?t like|do not like|no longer like|don'?t enjoy)\s+([\w' -]{3,40})"
+        if m := re.search(r"\bi (?:really |just |honestly )?(?:hate|dislike|detest|loathe|can'?t stand|cannot stand|(?:don'?t|dont|do not|no longer|never)(?: really| much| particularly)? (?:like|enjoy|liked|enjoyed|care for))\s+([\w' -]{3,40})"
                           r"|\bi(?:'m| am) not (?:a |really a |much of a |a big |a huge )?fan of\s+([\w' -]{3,40})", s, re.I):
             disliked = (m.group(1) or m.group(2)).lower()
             if not re.match(r"to (say|admit|break|bother|ask|interrupt|be|do this|disagree)\b|it\b|that\b|this\b|when\b|how\b", disliked):
@@ -338,18 +379,19 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             value = next(g for g in m.groups() if g)
             if not re.match(r"(it|that|this|you|the idea|the way|him|her|them)\b", value, re.I):
                 add("preferences", "likes", value.lower())
-        if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: [a-z]+)?)"
+        if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: (?!(?:in|at|on|with|for|every|after|before|when|while)\b)[a-z]+)?)"
                           r"|\bi(?: |'ve |'d | have )(?:(?:started|began) (?:playing|practi[cs]ing|doing)|(?:took|taken) up (?:playing|doing)) (?:the )?"
                           r"([a-z]+(?: (?!(?:last|about|for|since|when|with|again|years?|ago|in|at|on|and|but|as)\b)[a-z]+)?)"
                           r"|\bi(?: |'ve | have )(?:took|taken) up ([a-z]+ing)\b", s, re.I):
             played = m.group(1) or m.group(2) or m.group(3)
             if not re.match(r"(a|an|with|around|it|that|this|along|them|him|her|my|some|games? with|on|in|for|to|music for|the role|role)\b", played, re.I):
                 add("preferences", "hobby", _clean(played.lower()))
-        if m := re.search(r"\bi (?:also |often |regularly |usually |still )?go ([a-z]+ing)\b|\bi(?:'ve| have) been ([a-z]+ing)(?: a lot| lately| recently| again| more| every| for (?:years|ages|months|a while)| since)", s, re.I):
+        if m := re.search(r"\bi (?:also |often |regularly |usually |still )?go ([a-z]+ing)\b|\bi(?:'ve| have) been ((?:cycling|biking|running|walking|jogging|skating|rowing|swimming)(?= to (?:work|school|the office|uni|college))|[a-z]+ing(?! to (?:work|school|the office|uni|college)))(?: to (?:work|school|the office|uni|college))?(?: a lot| lately| recently| again| more| every| for (?:years|ages|months|a while)| since)", s, re.I):
             verb = (m.group(1) or m.group(2)).lower()
             if verb not in _NOT_HOBBIES:
                 add("preferences", "hobby", verb)
-        if m := re.search(r"\b(?:i )?prefer (bullet points|bullets|lists|numbered lists|tables|code examples|examples|step-by-step)|\b(?:use|give me) (bullet points|lists|tables)\b", s, re.I):
+        if m := re.search(r"\b(?:i )?prefer (?:(?:answers|replies|responses|explanations) with )?(bullet points|bullets|lists|numbered lists|tables|code examples|code|examples|step-by-step)"
+                          r"|\b(?:use|give me) (bullet points|lists|tables)\b", s, re.I):
             add("style", "format", next(g for g in m.groups() if g).lower())
         if m := re.match(r"(?:i'?m )?([a-z]+ing) is my (?:way|thing|passion|hobby|escape|therapy|happy place)\b", s, re.I):
             add("preferences", "hobby", m.group(1).lower())
@@ -372,7 +414,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             value = (m.group(1) or m.group(2)).lower()
             if not re.match(r"(a ton|a lot|lots|so much|a bit|more|about|how|that|this|from|what|to be|it|new things)\b", value):
                 add("preferences", "learning" if m.group(1) else "hobby", value)
-        if m := re.search(r"\bmy fav(?:ou?rite) ([a-z]+(?: [a-z]+)?) is ([\w' -]{2,40})", s, re.I):
+        if m := re.search(r"\bmy fav(?:ou?rite) ([a-z]+(?: [a-z]+)?) is (?:now |still )?([\w' -][\w' .-]{1,59})", s, re.I):
             add("preferences", f"favourite_{m.group(1).lower()}", m.group(2))
         if m := re.search(r"\bi prefer (short|brief|concise|long|detailed|longer|shorter) (?:answers|replies|responses)"
                           r"|\b(?:keep|make) (?:your |the |all )?(?:answers|replies|responses) (short|brief|concise|long|longer|detailed|shorter)"
@@ -381,7 +423,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("style", "reply_length", {"more detail": "detailed", "at length": "long", "less detail": "short", "briefly": "short", "concisely": "concise"}.get(value, value))
         if m := re.search(r"\bi(?:'m| am) (?:currently )?(?:working on|building|writing) (?:a |an |my )?([\w' -]{3,50})", s, re.I):
             add("projects", "project", m.group(1))
-        if m := re.search(r"\bmy (?:main |big |biggest )?goal(?: (?:this|for this|for the) (?:year|month|summer|spring|autumn|winter))? is to ([\w' -]{3,60})", s, re.I):
+        if m := re.search(r"\bmy (?:new |main |big |biggest |current |next )?goal(?: now| for now)?(?: (?:this|for this|for the) (?:year|month|summer|spring|autumn|winter))? is (?:now |still )?to ([\w' -]{3,60})", s, re.I):
             add("goals", "goal", m.group(1))
         if m := re.search(r"\bi (?:really )?(?:want|would like|'d like|hope|plan) to (learn|become|visit|travel to|move to|run|start|get better at) ([\w' -]{3,50})", s, re.I):
             add("goals", "goal", f"{m.group(1).lower()} {m.group(2)}")
@@ -389,11 +431,104 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("preferences", "reading", m.group(1))
         if m := re.search(r"\bi(?:'m| am) training for (?:a |an |the )?([\w' -]{3,40})", s, re.I):
             add("goals", "training_for", m.group(1))
+        if opening and (m := re.match(rf"(?:{_HELLO}[,!.]*\s+)?(?:(?:this is|it'?s) )?{_NAME},? speaking\b", s, re.I)):
+            # "hello there, this is Mei speaking" / "hi, Rui speaking"
+            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES:
+                add("identity", "name", m.group(1))
+        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally )?(?:moved|relocated)(?: house)? from\s+(?:the )?{PLACE} to\s+(?:the )?{PLACE}", s, re.I):
+            found.append(Candidate("location", "city", m.group(1), confidence, origin, kind="end"))
+            add("location", "city", m.group(2))
+        if m := re.search(rf"\bi (?:grew up|was born(?: and raised)?|was raised) in\s+(?:the )?{PLACE}", s, re.I):
+            if not re.fullmatch(WHEN_WORDS, m.group(1).rstrip(".")):
+                add("identity", "hometown", m.group(1))
+        if m := re.search(rf"\bi (?:just |recently |finally )?(?:joined|moved to|switched to|went to) (?:an? (?:\w+ )?(?:startup|company|firm|team|agency|studio|lab) (?:called|named) )?{ORG} as (?:a|an|the|their|its) ((?-i:(?:[a-z-]+ ){{0,3}}[a-z-]+))", s, re.I):
+            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+                add("work", "employer", m.group(1))
+                if is_job(_clean(m.group(2))):
+                    add("work", "job", _clean(m.group(2)))
+        if m := re.search(r"\bi (?:speak|am fluent in|'m fluent in|can speak) (?:(?:some|a bit of|a little|basic|fluent|good|decent) )?((?-i:[A-Z][a-z]+)(?:(?:,| and| or)+ (?:(?:some|a bit of|a little|basic|fluent|good|decent|bad|broken) )*(?-i:[A-Z][a-z]+))*)", s, re.I):
+            for language in re.findall(r"(?-i:[A-Z][a-z]+)", m.group(1)):
+                if language not in _NOT_NAMES:
+                    add("identity", "language", language)
+        if m := re.search(rf"\bi (?:support|root for|cheer for)\s+{ORG}|\bi(?:'m| am) (?:a )?(?:big |huge |lifelong |die-hard |massive )?(?:supporter|fan) of\s+{ORG}", s, re.I):
+            team = m.group(1) or m.group(2)
+            if team.split()[0] not in _NOT_NAMES:
+                add("preferences", "supports", team)
+        if m := re.search(r"\bi (?:drink|take|have|like) my (coffee|tea)\s+((?:with(?:out)? [a-z]+|black|white|strong|weak|sweet|plain|iced|decaf|unsweetened)(?:,? (?:and |with(?:out)? |no )?(?:[a-z]+))?)", s, re.I):
+            found.append(Candidate("preferences", m.group(1).lower(), f"{m.group(1).lower()} {m.group(2).lower()}", confidence, origin))
+        if m := re.search(rf"\bi (?:also |still |often |regularly |usually )?({'|'.join(PASTIMES)})(?: (in) (?:a|an|the|my|our) ((?-i:(?:[a-z]+ )?(?:choir|band|club|team|orchestra|group|league|crew|quartet|ensemble))))?"
+                          r"(?= (?:at night|every|on|in the|at the weekends?|at weekends|after work|before work|most|twice|once|three|four|a lot|regularly)\b|[.,!;]|$)", s, re.I):
+            # "I swim at night", "I sing in a church choir every Sunday": a pastime, not "I run a bakery".
+            doing = PASTIMES[m.group(1).lower()]
+            where = m.group(3) and not re.match(r"(mornings?|evenings?|afternoons?|summers?|winters?|weekends?|week|day|night)\b", m.group(3))
+            add("preferences", "hobby", f"{doing} {m.group(2).lower()} {_article(_clean(m.group(3)))}" if where else doing)
+        if m := re.search(rf"\bi (?:still |also |now |try to |always )?(?:avoid|stay away from|steer clear of|can'?t (?:eat|have|digest)|cannot (?:eat|have|digest)) ((?:red |processed |fried |spicy )?(?:{FOODS}))\b", s, re.I):
+            add("health", "avoids", m.group(1).lower())
+        if m := re.search(rf"\b(?:i|we) (?:have|'ve got|have got|got|adopted|rescued|own) (?:two|three|four|five|\d) (?:\w+ )?({PETS})s?,? (?:called |named )?((?-i:[A-Z][\w'-]+)(?:(?:,| and)+ (?-i:[A-Z][\w'-]+))+)", s, re.I):
+            for name in re.findall(r"(?-i:[A-Z][\w'-]+)", m.group(2)):
+                if name not in _NOT_NAMES:
+                    add("pets", m.group(1).lower().replace(" ", "_"), name)
+        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:also |just |now )?(?:have|got|adopted|rescued|own) (?:a|an) (?:\w+ )?({'|'.join(BREEDS)}) (?:called|named) {_NAME}", s, re.I):
+            # "I've got a corgi named Waffles" (unless the animal itself was named too: "a puppy, a beagle called …").
+            if m.group(2)[0].isupper() and not any(c.category == "pets" and c.value == m.group(2) for c in found):
+                add("pets", BREEDS[m.group(1).lower()], m.group(2))
+        if m := re.search(r"\b(?:i|we) (?:have|'ve got|have got) (?:two|three|four|twin|\d) (?:\w+ )?(boys|girls|sons|daughters|kids|children)(?:,| called| named) "
+                          r"((?-i:[A-Z][\w'-]+)(?:(?:,| and)+ (?-i:[A-Z][\w'-]+))+)", s, re.I):
+            # "I have twin boys, Kofi and Kwame."
+            kind = {"boys": "son", "sons": "son", "girls": "daughter", "daughters": "daughter"}.get(m.group(1).lower(), "child")
+            for name in re.findall(r"(?-i:[A-Z][\w'-]+)", m.group(2)):
+                if name not in _NOT_NAMES:
+                    add("people", kind, name)
+        if opening and (m := re.match(rf"(?:{_HELLO}[!,.]*\s+)?{_NAME},\s*(\d{{1,2}})\b(?:,\s*(?:an? )?((?-i:[a-z]+(?: [a-z]+){{0,2}}?))(?: (?:in|from|based in) {PLACE})?)?[.!]?$", s, re.I)):
+            # "Leo, 27, software dev in Toronto": a terse introduction.
+            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES and (not m.group(3) or is_job(m.group(3))):
+                add("identity", "name", m.group(1))
+                add("identity", "age", m.group(2))
+                if m.group(3) and is_job(m.group(3)):
+                    add("work", "job", m.group(3))
+                if m.group(4) and not re.fullmatch(WHEN_WORDS, m.group(4)):
+                    add("location", "city", m.group(4))
+        if m := re.search(rf"\bmy ({_RELATIONS}|parents|grandparents|in-laws) (?:both |still |now )?(?:lives?|is living|are living) in\s+(?:the )?{PLACE}", s, re.I):
+            # "My mum lives in Leicester": where they live, kept with them, never as the user's own city.
+            if not re.fullmatch(WHEN_WORDS, m.group(2)):
+                add("people", _relation(m.group(1)), f"lives in {m.group(2)}")
+        if m := re.search(r"\bi(?:'m| am) (not )?(?:really )?(?:a|an) (morning|night|evening|early|people|cat|dog|coffee|tea|beach|city|outdoors|indoor) (?:person|people)\b", s, re.I):
+            add("preferences", "trait", f"{'not ' if m.group(1) else ''}a {m.group(2).lower()} person")
+        if m := re.match(r"(?:i'?m )?(?:a |such a )?(?:big|huge|massive|lifelong|die-hard|avid) ((?-i:[a-z]+(?: [a-z]+)?)) (?:fan|lover|nerd|geek)\b", s, re.I):
+            add("preferences", "likes", m.group(1).lower())
+        if m := re.match(r"not (?:a |really a |much of a |a big |a huge )?fan of\s+([\w' -]{3,40})", s, re.I):
+            if not re.match(r"(it|that|this|those|these|the idea|your|you|him|her|them)\b", m.group(1), re.I):
+                add("preferences", "dislikes", m.group(1).lower())
+        if m := re.search(rf"\bi(?: got| found| landed| accepted|'ve got| have got) (?:a |my |the )?(?:new )?(?:job|role|position) (?:at|with) {ORG}(?: as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}[a-z-]+)))?", s, re.I):
+            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+                add("work", "employer", m.group(1))
+                if m.group(2) and is_job(_clean(m.group(2))):
+                    add("work", "job", _clean(m.group(2)))
+        if m := re.search(r"\bi(?:'m| am)\b[^.]*?,? (coeliac|celiac|diabetic|asthmatic|epileptic)\b", s, re.I):
+            add("health", "condition", m.group(1).lower())
+
+    for first, said in enumerate(usable_sentences(text)):
+        greeted = _greeted(text, said)
+        whole = _with_subject(said)
+        scan(whole, first == 0 or (first == 1 and greeted), greeted)
+        base = len(found)
+        mine = re.match(r"(?:(?:ok|okay|so|also|and|well|honestly|anyway|now|then|but)[,:!]?\s+)*(?:i|i'm|i've|i'd|we|we're|we've)\b", whole, re.I)
+        for clause in clauses(said):
+            part = _with_subject(clause)
+            if part != clause and not mine:
+                continue  # "Giulia graduated and moved to Milan": the clause's missing subject is Giulia, not "I"
+            if part != whole:
+                scan(part, False, False)
+        # A clause adds what the whole sentence missed; it does not overrule it on a one-value slot ("I'm no
+        # longer vegetarian, I eat meat again" is "eats meat", not the first clause's "no longer vegetarian").
+        filled = {slot for c in found[:base] if c.kind == "fact" and is_single_valued(c.category, c.attribute) for slot in slot_of(c.category, c.attribute)}
+        found[base:] = [c for c in found[base:] if c.kind != "fact" or (c.category, c.attribute) not in filled]
     # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
     usable = " ".join(usable_sentences(text))
     if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS})\b", usable, re.I):
         after = usable[m.end():]
-        if n := (re.match(rf"[^.!?]*?\b(?:called|named) {_NAME}", after) or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I)):
+        if n := (re.match(rf"(?:[^.!?]*[.!?]+\s+)?[^.!?]*?\b(?:called|named) (?:(?:him|her|it|them) )?{_NAME}", after)
+                 or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I)):
             name = next(g for g in n.groups() if g)
             if name[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), name)
@@ -405,7 +540,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
 def _relation(word: str) -> str:
     """The attribute a relative is stored under: "Mum" -> "mother", "best friend" -> "best_friend"."""
     word = word.lower()
-    return _RELATION_WORDS.get(word, word).replace(" ", "_")
+    return _RELATION_WORDS.get(word, word).replace(" ", "_").replace("-", "_")
 
 
 def _article(noun: str) -> str:
@@ -469,11 +604,54 @@ def grounded(value: str, source: str) -> bool:
     return True
 
 
+#: The attributes a model's candidate may have, by category: those the patterns use. A small model also invents
+#: slots ("location.hobby", "pets.pets", "people.name"); a fact in a slot nobody reads is noise, so it is dropped.
+MODEL_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "identity": frozenset({"name", "nickname", "age", "hometown", "language", "nationality", "birthday", "pronouns"}),
+    "location": frozenset({"city", "country", "home"}),
+    "work": frozenset({"employer", "job", "business", "school"}),
+    "people": frozenset(
+        "sister brother mother father wife husband partner girlfriend boyfriend fiance fiancee son daughter child "
+        "children parents boss manager best_friend friend colleague roommate flatmate grandmother grandfather aunt "
+        "uncle cousin niece nephew grandson granddaughter sister_in_law brother_in_law mother_in_law father_in_law "
+        "stepmother stepfather stepsister stepbrother stepson stepdaughter".split()
+    ),
+    "pets": frozenset({p.replace(" ", "_") for p in PETS.split("|")}),
+    "health": frozenset({"allergy", "diet", "avoids", "condition", "intolerance"}),
+    "preferences": frozenset({"likes", "dislikes", "hobby", "learning", "reading", "supports", "trait"}),
+    "goals": frozenset({"goal", "training_for"}),
+    "projects": frozenset({"project", "business"}),
+    "style": frozenset({"format", "reply_length", "language", "tone"}),
+}
+#: Words of doubt or of a time to come: such a sentence is a plan or a wish, which the model would state as a fact.
+_NOT_YET = re.compile(
+    r"\b(maybe|perhaps|might|probably|possibly|someday|one day|thinking (?:about|of)|considering|wondering|hoping|planning|"
+    r"going to|gonna|will|'ll|next (?:week|month|year)|tomorrow|soon|getting)\b",
+    re.I,
+)
+
+
+def _plausible(category: str, attribute: str, value: str, usable: str) -> bool:
+    """Whether a model's candidate names a slot the profile uses and, for a name, one written as a name."""
+    if attribute not in MODEL_ATTRIBUTES.get(category, frozenset()) and not (category == "preferences" and attribute.startswith("favourite_")):
+        return False
+    if (category, attribute) in (("identity", "name"), ("identity", "nickname")) or category in ("people", "pets"):
+        return value[:1].isupper() and re.search(rf"(?<!\w){re.escape(value.split()[0])}(?!\w)", usable) is not None
+    return True
+
+
+def model_input(text: str) -> str:
+    """What the model reads of a message: its usable sentences less those of doubt or plans (the patterns keep
+    plans as plans; a model would state them as facts)."""
+    return " ".join(s for s in usable_sentences(text) if not _NOT_YET.search(s))
+
+
 def model_candidates(
     engine: ChatEngine, text: str, *, cancel: threading.Event | None = None, max_tokens: int = 160
 ) -> list[Candidate]:
-    """Candidates from the model (schema-constrained), kept only if grounded in the user's usable sentences."""
-    usable = " ".join(usable_sentences(text))
+    """Candidates from the model (schema-constrained), kept only if grounded in what it read (``model_input``) and
+    in a slot the profile uses."""
+    usable = model_input(text)
     if not usable:
         return []
     messages = [
@@ -491,8 +669,9 @@ def model_candidates(
     out = []
     for item in data.get("facts", []):
         value = str(item.get("value", "")).strip()
-        if value and grounded(value, usable):
-            out.append(Candidate(str(item.get("category", "other")), str(item.get("attribute", "note")), value, 0.5, "extracted"))
+        category, attribute = str(item.get("category", "other")), slug(str(item.get("attribute", "note")))
+        if value and grounded(value, usable) and _plausible(category, attribute, value, usable):
+            out.append(Candidate(category, attribute, value, 0.5, "extracted"))
     return _unique(out)
 
 

@@ -59,6 +59,9 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("goals", "training_for"): "is training for {value}",
     ("projects", "project"): "is working on {value}",
     ("style", "reply_length"): "prefers {value} replies",
+    ("identity", "language"): "speaks {value}",
+    ("preferences", "supports"): "supports {value}",
+    ("preferences", "trait"): "is {value}",
 }
 
 
@@ -88,6 +91,7 @@ _SECOND_PERSON = {
     "dislikes": "dislike", "loves": "love", "hates": "hate", "wants": "want", "prefers": "prefer", "enjoys": "enjoy",
     "plays": "play", "speaks": "speak", "owns": "own", "eats": "eat", "drinks": "drink", "uses": "use",
     "runs": "run", "reads": "read", "does": "do", "goes": "go", "visits": "visit", "moved": "moved",
+    "supports": "support",
 }
 
 
@@ -104,6 +108,9 @@ def second_person(statement: str, category: str = "", attribute: str = "") -> st
         return f"Your {text}"
     if category == "people" and ":" in text:
         who, _, name = text.partition(":")
+        verb = name.strip().partition(" ")[0]
+        if verb in ("lives", "works", "studies"):  # "mother: lives in Leicester" -> "Your mother lives in Leicester"
+            return f"Your {who.strip()} {name.strip()}"
         return f"Your {who.strip()} is {name.strip()}"
     if ":" in text and category not in ("other",) and attribute != "note":
         what, _, value = text.partition(":")

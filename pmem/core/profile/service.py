@@ -13,6 +13,7 @@ from pmem.core.engine.base import ChatEngine
 from pmem.core.profile.extract import explicit_candidates, model_candidates, rule_candidates
 from pmem.core.profile.model import Fact, second_person
 from pmem.core.profile.store import Change, ProfileStore
+from pmem.core.words import stems
 from pmem.core.store.db import connect
 from pmem.core.store.journal import Turn
 
@@ -84,7 +85,9 @@ class ProfileService:
             model = model_candidates(self.engine, user.content, cancel=cancel)
             if cancel is not None and cancel.is_set():
                 raise _Preempted
-            candidates += [c for c in model if not any(c.value.lower() == r.value.lower() for r in candidates)]
+            # The patterns' endings and plans win: "I quit Foster" is not "works at Foster" to the model's reading.
+            candidates += [c for c in model if not any(c.value.lower() == r.value.lower() for r in candidates)
+                           and not any(r.kind != "fact" and r.value != "*" and stems(r.value) & stems(c.value) for r in candidates)]
         changes = store.consolidate(candidates, [user.id], when=user.created_at) if candidates else []
         if changes and self.on_change is not None:
             self.on_change(changes)

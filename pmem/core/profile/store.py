@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pmem.core.profile.model import OPPOSITES, PLAN_TEMPLATES, Candidate, Fact, is_single_valued, plan_attribute, slot_of
 from pmem.core.store.db import transaction
 from pmem.core.store.journal import new_id, now_iso
-from pmem.core.words import stems
+from pmem.core.words import stem, stems
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,20 @@ def _matches(value: str, fact: Fact) -> bool:
     """Whether an ending or completion naming ``value`` is about this fact (``*``: any fact of the slot): they
     share a word, in any of its forms ("teaching" / "chemistry teacher", "run" / "running")."""
     return value == "*" or bool(stems(value) & stems(fact.value))
+
+
+#: Words any goal may use; sharing only these does not make two goals the same goal.
+_GOAL_WORDS = frozenset(stem(w) for w in (
+    "get finish run learn start become make do go write read try improve better more less year years month months time "
+    "before turn able want new full one two first last next finally still really this that"
+).split())
+
+
+def _same_goal(old: str, new: str) -> bool:
+    """Whether a new goal restates an old one ("get my PhD by 2027" -> "finish my PhD by 2026"): they share a word
+    that is not a number and not one every goal uses."""
+    shared = stems(old) & stems(new)
+    return any(not w.isdigit() and w not in _GOAL_WORDS for w in shared)
 
 
 class ProfileStore:
@@ -233,6 +247,11 @@ class ProfileStore:
                 return Change("ignored", replaced)
             if when < replaced.valid_from:
                 # An older statement (history being imported or rebuilt): it was true before, not now.
+                return self._insert_history(cand, sources, when, replaced)
+        elif (cand.category, cand.attribute) == ("goals", "goal"):
+            # A goal restated supersedes the old wording; goals about other things stay side by side.
+            replaced = next((f for f in reversed(same_slot) if _same_goal(f.value, cand.value)), None)
+            if replaced is not None and when < replaced.valid_from:
                 return self._insert_history(cand, sources, when, replaced)
         elif cand.attribute in OPPOSITES:
             opposite = self._facts(

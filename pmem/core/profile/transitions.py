@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, ORG, PETS, PLACE, WHEN_WORDS, is_job
+from pmem.core.profile.vocab import BUSINESSES, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
@@ -78,9 +78,12 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "work", "employer", "*")
     if m := re.search(rf"\bi(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?({BUSINESSES})\b", s, re.I):
         add("end", "work", "business", m.group(1))
-    if m := re.search(r"\bi (?:no longer|don'?t|do not) (run|swim|climb|paint|draw|play|cycle|bike|dance|sing|knit|cook|write|hike|skate|surf|ski|golf|box|fish)\b(?: any ?more)?", s, re.I):
+    if m := re.search(r"\bi (?:no longer|don'?t|do not) (run|swim|climb|paint|draw|play|cycle|bike|dance|sing|knit|cook|write|hike|skate|surf|ski|golf|box|fish)\b(?: any ?more)?"
+                      r"(?: (?:the |my |in (?:the |a |my )?)?((?!any ?more\b)[a-z]+))?", s, re.I):
         if re.search(r"\b(no longer|any ?more)\b", s, re.I):
-            add("end", "preferences", "any", m.group(1))
+            # "I no longer play guitar" ends the guitar, not every pastime that is played.
+            verb = m.group(1).lower()
+            add("end", "preferences", "any", m.group(2) if m.group(2) and verb == "play" else PASTIMES.get(verb, verb))
     if re.search(r"\bi(?:'ve| have)? (?:just )?retired\b|\bi(?:'m| am) (?:now )?retired\b", s, re.I):
         add("end", "work", "employer", "*")
         add("fact", "work", "job", "retired")
@@ -124,13 +127,24 @@ def transition_candidates(sentence: str) -> list[Candidate]:
         if name and name[0].isupper() and name not in ("I", "We", "She", "He", "It"):
             add("end", "pets", "any", name)
             add("end", "people", "any", name)
+    # A pastime stopped: "I've stopped swimming", "I stopped singing in the choir".
+    if m := re.search(r"\bi(?:'ve| have)? (?:stopped|quit|given up|gave up) ((?!being\b|working\b)[a-z]+ing)\b", s, re.I):
+        add("end", "preferences", "any", m.group(1))
+    # A manager who left: "My manager Olivier retired", "Helena left, my new boss is Duarte", "my old boss retired".
+    if m := re.search(rf"(?:^|\bmy (?:old |former |previous )?(?:manager|boss|team lead|supervisor),? ){_NAME} (?:has |just )*(?:retired|left|quit|resigned|moved on|was fired|got fired|was let go)(?=[.,!;]|$| (?:the (?:company|firm|team|job)|us|last|this|in)\b)", s, re.I):
+        if m.group(1)[0].isupper() and m.group(1) not in ("I", "We", "She", "He", "It", "They", "My"):
+            add("end", "people", "manager", m.group(1))
+    elif re.search(r"\bmy (?:old |former |previous )?(?:manager|boss|team lead|supervisor) (?:has |just )*(?:retired|left|quit|resigned|moved on|was fired|got fired)\b", s, re.I):
+        add("end", "people", "manager", "*")
     # Goals reached or dropped.
     if m := re.search(r"\bi (?:finally |just |actually )?(?:ran|finished|completed|passed|achieved|reached|hit|climbed|did) (?:the |my |a |an )?([\w' -]{3,40})", s, re.I):
         if not re.match(r"(it|that|this|nothing|something|some|them|not)\b", m.group(1), re.I):
             add("done", "goals", "goal", _cut(m.group(1)))
+            if re.match(r"\bi (?:finally |just |actually )?finished\b", s[m.start():], re.I):
+                add("end", "preferences", "reading", _cut(m.group(1)))  # "I finished Sapiens": no longer reading it
     if m := re.search(r"\bi(?:'ve| have)? (?:gave|given) up (?:on )?(?:learning |trying to |the idea of )?([\w' -]{3,40})"
                       r"|\bi(?:'m| am) (?:not|no longer) (?:learning|training for|doing|working on|writing|building) (?:the |my |a |an )?([\w' -]{3,40}?)(?: any ?more|[.,!;]|$)"
-                      r"|\bi (?:dropped|abandoned|stopped) (?:learning |training for |working on |my |the )([\w' -]{3,40})", s, re.I):
+                      r"|\bi (?:dropped|abandoned|stopped|scrapped|ditched|shelved|cancell?ed|canceled) (?:learning |training for |working on |my |the )([\w' -]{3,40})", s, re.I):
         what = next(g for g in m.groups() if g)
         if not re.match(r"(it|that|this|on it)\b", what, re.I):
             add("done", "goals", "goal", _cut(what))

@@ -7,8 +7,26 @@ import re
 
 #: Animals people keep, as an alternation (no group: callers wrap it).
 PETS = "dog|cat|puppy|kitten|rabbit|bunny|hamster|parrot|budgie|canary|horse|pony|fish|tortoise|turtle|guinea pig|ferret|gecko|lizard|snake|chickens|goat|pet"
+#: Breeds named instead of the animal ("a corgi named Waffles"), with the kind of pet each is.
+BREEDS = {
+    **dict.fromkeys("labrador corgi beagle poodle terrier spaniel collie husky dachshund pug retriever greyhound whippet".split(), "dog"),
+    **dict.fromkeys("tabby siamese persian".split(), "cat"),
+}
 #: Businesses a person runs, owns or sells, as an alternation (no group: callers wrap it).
 BUSINESSES = "bakery|business|shop|café|cafe|restaurant|company|studio|bar|salon|agency|farm|clinic|store|startup|practice|bookshop|gym"
+#: Verbs of pastimes said without an object ("I swim at night"), with the word the profile keeps.
+PASTIMES = {
+    "swim": "swimming", "run": "running", "jog": "jogging", "cycle": "cycling", "bike": "biking", "climb": "climbing",
+    "boulder": "bouldering", "hike": "hiking", "paint": "painting", "draw": "drawing", "knit": "knitting", "sing": "singing",
+    "dance": "dancing", "surf": "surfing", "ski": "skiing", "bake": "baking", "garden": "gardening", "fish": "fishing",
+    "skate": "skating", "row": "rowing", "sail": "sailing", "meditate": "meditating", "sketch": "sketching",
+    "crochet": "crocheting", "sew": "sewing", "kayak": "kayaking", "skateboard": "skateboarding", "golf": "golfing",
+}
+#: Foods and drinks people avoid, as an alternation (no group: callers wrap it).
+FOODS = (
+    "dairy|gluten|wheat|sugar|meat|pork|beef|chicken|fish|shellfish|seafood|nuts|peanuts|eggs|soy|lactose|caffeine|coffee|"
+    "alcohol|carbs|salt|spicy food|fried food|processed food|junk food|garlic|onions?|mushrooms|tomatoes"
+)
 #: A place: capitalised words, with the small joining words of place names ("Rio de Janeiro"). One group.
 PLACE = r"((?-i:[A-Z][\w'.-]+(?: (?:(?:de|del|la|le|van|von|der|am) )?[A-Z][\w'.-]+){0,3}))"
 #: An employer or school: capitalised words ("Fokker Labs", "H&M"). One group.
@@ -28,7 +46,8 @@ NOT_JOBS = re.compile(
 JOB_WORDS = re.compile(
     r"(er|or|ist|ian|ant|ent|eer|ect|nurse|doctor|chef|teacher|student|engineer|designer|developer|scientist|"
     r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
-    r"programmer|consultant|analyst|economist|professor|researcher|manager|director|carpenter|electrician|plumber)$"
+    r"programmer|consultant|analyst|economist|professor|researcher|manager|director|carpenter|electrician|plumber|dev|vet|"
+    r"(?:head|director|chief|lead) of [a-z]+(?: [a-z]+)?)$"
 )
 
 
