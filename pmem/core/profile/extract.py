@@ -58,11 +58,13 @@ _RELATION_WORDS = {"headteacher": "manager", "head teacher": "manager", "supervi
 _NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
 _HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
 
+#: Words a chat sentence may open with before its subject ("So I …", "Update: left …", "Now I'm …").
+_OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|but|still)"
 #: A chat sentence often drops its "I": "Left Monzo last month.", "Turned 38 on Saturday.", "Been married for six
 #: years." Such an opening verb gets its subject back before the patterns run. Verbs that are also common nouns at
 #: the start of a sentence ("Love is…", "Work is…", "Live music…") are not in the list.
 _DROPPED_I = re.compile(
-    r"^(?:(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|but|still)[,:!]?\s+)?"
+    rf"^(?:{_OPENERS}[,:!]?\s+)?"
     r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|scrapped|dropped|ditched|shelved|abandoned|stopped)|(been)|"
     r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading))\b",
     re.I,
@@ -101,6 +103,12 @@ _NOT_A_NAME = re.compile(
     r"Really|Very|Currently|Now|Done|Ready|Happy|Glad|Tired|Busy|Home|Going|Trying|Looking|Thinking|Doing|Working|Mr|Mrs|Ms|Dr)\b"
 )
 _NOT_NAMES = frozenset({"I", "The", "A", "An", "And", "But", "So", "My", "He", "She", "They", "We", "It"})
+def _may_be_name(words: str) -> bool:
+    """Whether capitalised words after "I'm" or a greeting may be a name: not a nationality, a mood or a title, and
+    not opening with a pronoun or an article."""
+    return not _NOT_A_NAME.search(words) and words.split()[0] not in _NOT_NAMES
+
+
 #: A title: capitalised words, allowing small joining words ("The Lord of the Rings").
 _TITLE = r"((?:The |A |An )?[A-Z][\w'-]+(?: (?:(?:of|the|and|in|on|a|to|for) )*[A-Z][\w'-]+)*)"
 
@@ -202,7 +210,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("identity", "name", m.group(1))
         if opening and (m := re.match(rf"(?:{_HELLO}[!,.]*\s+)?((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)),? (?:nice|pleased|good|great|lovely) to", s, re.I)):
             # "Morning! Olu Adeyemi, nice to e-meet you."
-            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES:
+            if _may_be_name(m.group(1)):
                 add("identity", "name", m.group(1))
         if m := re.search(rf"\b(?:my name is|my name'?s|i'?m called|i am called|call me)\s+{_NAME}", s, re.I):
             if m.group(1)[0].isupper():
@@ -224,7 +232,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         elif m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)", s, re.I):
             # "Daniel Okafor here." / "Hey, it's Sofia."
             name = m.group(1) or m.group(2) or m.group(3)
-            if name[0].isupper() and not _NOT_A_NAME.search(name) and name.split()[0] not in _NOT_NAMES:
+            if name[0].isupper() and _may_be_name(name):
                 add("identity", "name", name)
         if m := re.search(rf"\bi go by {_NAME}", s, re.I):
             if m.group(1)[0].isupper():
@@ -249,7 +257,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if is_job(job):
                 add("work", "job", job)
         if m := re.search(rf"\bi (?:now |directly |currently )*report (?:directly )?to {_NAME}", s, re.I):
-            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES:
+            if _may_be_name(m.group(1)):
                 add("people", "manager", m.group(1))
         if m := re.search(rf"\b(?:our|my) new (?:place|flat|apartment|house|home) (?:is |here )?in\s+(?:the )?{PLACE}", s, re.I):
             if not re.fullmatch(WHEN_WORDS, m.group(1)):
@@ -433,7 +441,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("goals", "training_for", m.group(1))
         if opening and (m := re.match(rf"(?:{_HELLO}[,!.]*\s+)?(?:(?:this is|it'?s) )?{_NAME},? speaking\b", s, re.I)):
             # "hello there, this is Mei speaking" / "hi, Rui speaking"
-            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES:
+            if _may_be_name(m.group(1)):
                 add("identity", "name", m.group(1))
         if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally )?(?:moved|relocated)(?: house)? from\s+(?:the )?{PLACE} to\s+(?:the )?{PLACE}", s, re.I):
             found.append(Candidate("location", "city", m.group(1), confidence, origin, kind="end"))
@@ -481,7 +489,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                     add("people", kind, name)
         if opening and (m := re.match(rf"(?:{_HELLO}[!,.]*\s+)?{_NAME},\s*(\d{{1,2}})\b(?:,\s*(?:an? )?((?-i:[a-z]+(?: [a-z]+){{0,2}}?))(?: (?:in|from|based in) {PLACE})?)?[.!]?$", s, re.I)):
             # "Leo, 27, software dev in Toronto": a terse introduction.
-            if not _NOT_A_NAME.search(m.group(1)) and m.group(1).split()[0] not in _NOT_NAMES and (not m.group(3) or is_job(m.group(3))):
+            if _may_be_name(m.group(1)) and (not m.group(3) or is_job(m.group(3))):
                 add("identity", "name", m.group(1))
                 add("identity", "age", m.group(2))
                 if m.group(3) and is_job(m.group(3)):
@@ -512,7 +520,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         whole = _with_subject(said)
         scan(whole, first == 0 or (first == 1 and greeted), greeted)
         base = len(found)
-        mine = re.match(r"(?:(?:ok|okay|so|also|and|well|honestly|anyway|now|then|but)[,:!]?\s+)*(?:i|i'm|i've|i'd|we|we're|we've)\b", whole, re.I)
+        mine = re.match(rf"(?:{_OPENERS}[,:!]?\s+)*(?:i|i'm|i've|i'd|we|we're|we've)\b", whole, re.I)
         for clause in clauses(said):
             part = _with_subject(clause)
             if part != clause and not mine:
