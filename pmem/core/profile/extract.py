@@ -103,6 +103,18 @@ _NOT_A_NAME = re.compile(
     r"Really|Very|Currently|Now|Done|Ready|Happy|Glad|Tired|Busy|Home|Going|Trying|Looking|Thinking|Doing|Working|Mr|Mrs|Ms|Dr)\b"
 )
 _NOT_NAMES = frozenset({"I", "The", "A", "An", "And", "But", "So", "My", "He", "She", "They", "We", "It"})
+def _listed_names(names: str) -> list[str]:
+    """The capitalised names of a list ("Luna, Nico and Pipoca")."""
+    return [n for n in re.findall(r"(?-i:[A-Z][\w'-]+)", names) if n not in _NOT_NAMES]
+
+
+#: A new employer, and the job when it is named: (employer, job) groups.
+_NEW_EMPLOYER = (
+    re.compile(rf"\bi (?:just |recently |finally )?(?:joined|moved to|switched to|went to) (?:an? (?:\w+ )?(?:startup|company|firm|team|agency|studio|lab) (?:called|named) )?{ORG} as (?:a|an|the|their|its) ((?-i:(?:[a-z-]+ ){{0,3}}[a-z-]+))", re.I),
+    re.compile(rf"\bi(?: got| found| landed| accepted|'ve got| have got) (?:a |my |the )?(?:new )?(?:job|role|position) (?:at|with) {ORG}(?: as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}[a-z-]+)))?", re.I),
+)
+
+
 def _may_be_name(words: str) -> bool:
     """Whether capitalised words after "I'm" or a greeting may be a name: not a nationality, a mood or a title, and
     not opening with a pronoun or an article."""
@@ -449,10 +461,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\bi (?:grew up|was born(?: and raised)?|was raised) in\s+(?:the )?{PLACE}", s, re.I):
             if not re.fullmatch(WHEN_WORDS, m.group(1).rstrip(".")):
                 add("identity", "hometown", m.group(1))
-        if m := re.search(rf"\bi (?:just |recently |finally )?(?:joined|moved to|switched to|went to) (?:an? (?:\w+ )?(?:startup|company|firm|team|agency|studio|lab) (?:called|named) )?{ORG} as (?:a|an|the|their|its) ((?-i:(?:[a-z-]+ ){{0,3}}[a-z-]+))", s, re.I):
-            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+        for phrasing in _NEW_EMPLOYER:
+            # "I joined Takeda as a research pharmacist", "I got a new job at Wise as a senior product designer".
+            if (m := phrasing.search(s)) and not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("work", "employer", m.group(1))
-                if is_job(_clean(m.group(2))):
+                if m.group(2) and is_job(_clean(m.group(2))):
                     add("work", "job", _clean(m.group(2)))
         if m := re.search(r"\bi (?:speak|am fluent in|'m fluent in|can speak) (?:(?:some|a bit of|a little|basic|fluent|good|decent) )?((?-i:[A-Z][a-z]+)(?:(?:,| and| or)+ (?:(?:some|a bit of|a little|basic|fluent|good|decent|bad|broken) )*(?-i:[A-Z][a-z]+))*)", s, re.I):
             for language in re.findall(r"(?-i:[A-Z][a-z]+)", m.group(1)):
@@ -473,9 +486,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\bi (?:still |also |now |try to |always )?(?:avoid|stay away from|steer clear of|can'?t (?:eat|have|digest)|cannot (?:eat|have|digest)) ((?:red |processed |fried |spicy )?(?:{FOODS}))\b", s, re.I):
             add("health", "avoids", m.group(1).lower())
         if m := re.search(rf"\b(?:i|we) (?:have|'ve got|have got|got|adopted|rescued|own) (?:two|three|four|five|\d) (?:\w+ )?({PETS})s?,? (?:called |named )?((?-i:[A-Z][\w'-]+)(?:(?:,| and)+ (?-i:[A-Z][\w'-]+))+)", s, re.I):
-            for name in re.findall(r"(?-i:[A-Z][\w'-]+)", m.group(2)):
-                if name not in _NOT_NAMES:
-                    add("pets", m.group(1).lower().replace(" ", "_"), name)
+            for name in _listed_names(m.group(2)):
+                add("pets", m.group(1).lower().replace(" ", "_"), name)
         if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:also |just |now )?(?:have|got|adopted|rescued|own) (?:a|an) (?:\w+ )?({'|'.join(BREEDS)}) (?:called|named) {_NAME}", s, re.I):
             # "I've got a corgi named Waffles" (unless the animal itself was named too: "a puppy, a beagle called …").
             if m.group(2)[0].isupper() and not any(c.category == "pets" and c.value == m.group(2) for c in found):
@@ -484,9 +496,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                           r"((?-i:[A-Z][\w'-]+)(?:(?:,| and)+ (?-i:[A-Z][\w'-]+))+)", s, re.I):
             # "I have twin boys, Kofi and Kwame."
             kind = {"boys": "son", "sons": "son", "girls": "daughter", "daughters": "daughter"}.get(m.group(1).lower(), "child")
-            for name in re.findall(r"(?-i:[A-Z][\w'-]+)", m.group(2)):
-                if name not in _NOT_NAMES:
-                    add("people", kind, name)
+            for name in _listed_names(m.group(2)):
+                add("people", kind, name)
         if opening and (m := re.match(rf"(?:{_HELLO}[!,.]*\s+)?{_NAME},\s*(\d{{1,2}})\b(?:,\s*(?:an? )?((?-i:[a-z]+(?: [a-z]+){{0,2}}?))(?: (?:in|from|based in) {PLACE})?)?[.!]?$", s, re.I)):
             # "Leo, 27, software dev in Toronto": a terse introduction.
             if _may_be_name(m.group(1)) and (not m.group(3) or is_job(m.group(3))):
@@ -507,11 +518,6 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.match(r"not (?:a |really a |much of a |a big |a huge )?fan of\s+([\w' -]{3,40})", s, re.I):
             if not re.match(r"(it|that|this|those|these|the idea|your|you|him|her|them)\b", m.group(1), re.I):
                 add("preferences", "dislikes", m.group(1).lower())
-        if m := re.search(rf"\bi(?: got| found| landed| accepted|'ve got| have got) (?:a |my |the )?(?:new )?(?:job|role|position) (?:at|with) {ORG}(?: as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}[a-z-]+)))?", s, re.I):
-            if not re.fullmatch(WHEN_WORDS, m.group(1)):
-                add("work", "employer", m.group(1))
-                if m.group(2) and is_job(_clean(m.group(2))):
-                    add("work", "job", _clean(m.group(2)))
         if m := re.search(r"\bi(?:'m| am)\b[^.]*?,? (coeliac|celiac|diabetic|asthmatic|epileptic)\b", s, re.I):
             add("health", "condition", m.group(1).lower())
 
