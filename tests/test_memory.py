@@ -150,6 +150,43 @@ def test_reindex_reproduces_search_results(home: Home) -> None:
         assert all(abs(b[x] - b[y]) < 1e-4 for x, y in swapped), (q, b, a)
 
 
+def test_a_turn_written_while_its_neighbour_is_embedded_is_not_left_out_of_that_vector(home: Home) -> None:
+    """A turn's vector holds its neighbours. The background indexer, stopped just before it embeds an exchange
+    (a failpoint), sees the next exchange arrive meanwhile: the vector it stores for the earlier reply misses its
+    new neighbour, so that reply is indexed again, not marked done (CI once caught the race by chance)."""
+    import threading
+
+    from pmem.core import failpoints
+    from pmem.core.memory.episodes import passages
+    from pmem.core.memory.service import passage_vectors
+
+    reached, go = threading.Event(), threading.Event()
+
+    def hold_first_embed(point: str) -> None:
+        if point == "embed" and threading.current_thread().name == "pmem-indexer" and not reached.is_set():
+            reached.set()
+            assert go.wait(60)
+
+    session = home.journal.new_session("race").id
+    failpoints.install(hold_first_embed)
+    try:
+        home.say(session, "I repair old bicycles at the weekend.", "A good way to spend a Saturday.")
+        assert reached.wait(60), "the indexer reached the point where it embeds"
+        home.say(session, "Mostly Italian steel frames from the seventies.", "Those are beautiful to restore.")
+    finally:
+        go.set()
+        failpoints.install(None)
+    home.memory.flush(timeout=120)
+    assert home.memory.stats()["pending"] == 0
+    every = home.memory.episodes.load(sorted(home.memory.episodes.all_ids())).values()
+    chunks = passages(home.conn, list(every))
+    assert len(chunks) == 4 and chunks[1].after.startswith("Mostly Italian"), "the first reply's neighbour is the next turn"
+    wanted = passage_vectors(home.memory.embedder, chunks)
+    stored = home.memory.vectors.vectors([c.turn_uid for c in chunks])
+    for chunk, vector in zip(chunks, wanted):
+        assert float(np.dot(stored[chunk.turn_uid], vector)) > 0.9999, chunk
+
+
 def test_export_import_round_trip_is_lossless(home: Home, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     """Every store filled first (journal, episodes, a profile learned from the turns, with a superseded fact in
     its history), exported, imported into an empty home, exported again: the two exports are equal."""

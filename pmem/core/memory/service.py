@@ -150,6 +150,7 @@ class MemoryService:
             loaded = table.load(ids)
             episodes = [loaded[i] for i in ids if i in loaded]
             agreed = False
+            chunks: list[Passage] = []
             if episodes:
                 chunks = passages(conn, episodes)
                 failpoints.reach("embed")
@@ -162,8 +163,16 @@ class MemoryService:
                     self.vectors.delete_episodes([e.id for e in episodes])
                     self.vectors.upsert([c.turn_uid for c in chunks], vectors, metadatas)
             with transaction(conn):
-                # Ids whose episode vanished (forgotten meanwhile) are marked too, so the loop ends.
-                table.mark_indexed(ids)
+                # Marked done only if its passages are still what was embedded: a turn written meanwhile (the next
+                # exchange, whose first turn is this episode's last turn's neighbour) or an edit had marked the
+                # episode pending again, and this pass must not undo that. Checked inside the write transaction,
+                # so a later write marks it pending after this. Ids whose episode vanished (forgotten meanwhile)
+                # are marked too (a no-op), so the loop ends.
+                embedded = set(chunks)
+                now_loaded = table.load(ids)
+                current = passages(conn, [now_loaded[i] for i in ids if i in now_loaded])
+                changed = {c.episode_id for c in embedded.symmetric_difference(current)}
+                table.mark_indexed([i for i in ids if i not in changed])
                 if agreed:  # the store agreed before this batch, and the batch added to both sides
                     self._record_agreement(conn)
             done += len(ids)
