@@ -1,5 +1,5 @@
 """The embedder's ways to run, measured side by side: sentence-transformers (PyTorch) against ONNX Runtime
-(graph optimisation levels, thread counts). Each runs in a fresh process, so that start-up and memory are
+(graph optimisation levels, thread counts, int8 weights). Each runs in a fresh process, so that start-up and memory are
 what a new ``pmem`` process pays.
 
     python bench/embedder_backends.py [--texts 2000] [--out bench/results/embedder_backends.json]
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ CONFIGS = {
     "onnx, all optimisations, 2 threads (pmem)": {"backend": "onnx", "threads": 2, "optimization": "all"},
     "onnx, basic optimisations, 2 threads": {"backend": "onnx", "threads": 2, "optimization": "basic"},
     "onnx, all optimisations, 1 thread": {"backend": "onnx", "threads": 1, "optimization": "all"},
+    "onnx int8 (dynamic quantisation), all optimisations, 2 threads": {"backend": "onnx", "threads": 2, "optimization": "all", "int8": True},
 }
 
 CHILD = r"""
@@ -50,7 +52,8 @@ if config["backend"] == "st":
     embed = lambda texts: model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 else:
     from pmem.core.memory.onnx_encoder import OnnxEncoder, export_dir
-    model = OnnxEncoder(export_dir(source, Path(export)), threads=config["threads"], optimization=config["optimization"])
+    directory = Path(export + "-int8") if config.get("int8") else export_dir(source, Path(export))
+    model = OnnxEncoder(directory, threads=config["threads"], optimization=config["optimization"])
     embed = lambda texts: model.encode(texts, batch_size=32)
 embed(["What did Caroline research?"])
 startup = time.perf_counter() - started
@@ -92,6 +95,11 @@ def main() -> None:
     t = time.perf_counter()
     export(source, export_dir(source, work / "export"))
     export_s = time.perf_counter() - t
+    # The int8 row: the same export, its weights quantised once (ONNX Runtime's dynamic quantisation), beside it.
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    shutil.copytree(export_dir(source, work / "export"), work / "export-int8")
+    quantize_dynamic(str(work / "export-int8" / "model.onnx"), str(work / "export-int8" / "model.onnx"), weight_type=QuantType.QInt8)
     rows: dict[str, Any] = {}
     reference = None
     for name, config in CONFIGS.items():
