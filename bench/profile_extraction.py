@@ -109,6 +109,8 @@ FROZEN2 = Path(__file__).resolve().parent / "data" / "profile_frozen2.json"
 FROZEN3 = Path(__file__).resolve().parent / "data" / "profile_frozen3.json"
 #: The fourth frozen set, written in session 12 after reading the third set's misses, before the model-pass filters.
 FROZEN4 = Path(__file__).resolve().parent / "data" / "profile_frozen4.json"
+#: The fifth frozen set, written in session 13 before any extraction change of that session.
+FROZEN5 = Path(__file__).resolve().parent / "data" / "profile_frozen5.json"
 #: The development set the extraction is tuned on (written 2026-11-23; its figures measure fit, not understanding).
 DEV = Path(__file__).resolve().parent / "data" / "profile_dev.json"
 #: A second development set, written after the first round of changes (its first reading was out of sample).
@@ -294,6 +296,7 @@ def main() -> None:
     result["frozen2"] = {mode: evaluate_frozen(mode, engine, FROZEN2) for mode in modes}
     result["frozen3"] = {mode: evaluate_frozen(mode, engine, FROZEN3) for mode in modes}
     result["frozen4"] = {mode: evaluate_frozen(mode, engine, FROZEN4) for mode in modes}
+    result["frozen5"] = {mode: evaluate_frozen(mode, engine, FROZEN5) for mode in modes}
     result["dev"] = {mode: evaluate_frozen(mode, engine, DEV) for mode in modes}
     result["dev2"] = {mode: evaluate_frozen(mode, engine, DEV2) for mode in modes}
     result["dev3"] = {mode: evaluate_frozen(mode, engine, DEV3) for mode in modes}
@@ -305,7 +308,7 @@ def main() -> None:
         r = result[mode]
         print(f"{mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} forbidden {r['forbidden_values']} ({r['seconds']} s)")
     for mode in modes:
-        for key, label in (("frozen4", "frozen4"), ("frozen3", "frozen3 (read)"), ("frozen2", "frozen2 (read)"), ("frozen", "frozen (read)"),
+        for key, label in (("frozen5", "frozen5"), ("frozen4", "frozen4 (read)"), ("frozen3", "frozen3 (read)"), ("frozen2", "frozen2 (read)"), ("frozen", "frozen (read)"),
                            ("dev3", "dev3 (fit)"), ("dev2", "dev2 (fit)"), ("dev", "dev (fit)")):
             r = result[key][mode]
             print(f"{label:15} {mode:12} precision {r['precision']:.2f} recall {r['recall']:.2f} stale {r['stale_superseded_shown_as_current']} "

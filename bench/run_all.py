@@ -153,6 +153,7 @@ def tables(
                  "| set | precision | recall | superseded shown as current | traps stored | inverted | time |",
                  "| --- | --- | --- | --- | --- | --- | --- |"]
         frozen_sets = (
+            ("frozen5", "fifth frozen set (written in session 13 before any change; read once)"),
             ("frozen4", "fourth frozen set (session 12; read once, then a clause bug it showed was fixed)"),
             ("frozen3", "third frozen set (written before session 12's second round; read once after it, then its misses)"),
             ("frozen2", "second frozen set (written before session 12's changes; its misses were read after the first round)"),

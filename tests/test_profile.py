@@ -135,6 +135,20 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("I still avoid dairy.", {("health", "avoids", "dairy")}),
         ("I avoid people who are rude.", set()),
         ("I support Real Betis, always have.", {("preferences", "supports", "Real Betis")}),
+        # Session 13: what the fifth frozen set showed missing, in other words than the set's.
+        ("I'm Marta, 29, a nurse in Porto.",
+         {("identity", "name", "Marta"), ("identity", "age", "29"), ("work", "job", "nurse"), ("location", "city", "Porto")}),
+        ("Took up rock climbing over the summer.", {("preferences", "hobby", "rock climbing")}),
+        ("My brother took up running.", set()),
+        ("Took up the offer in the end.", set()),
+        ("I've been learning Japanese since March.", {("preferences", "learning", "japanese")}),
+        ("I've been learning a lot from you.", set()),
+        ("We rescued a whippet, he's called Dash.", {("pets", "dog", "Dash")}),
+        ("My blood pressure is a bit high, apparently.", {("health", "condition", "high blood pressure")}),
+        ("My mum's blood pressure is high.", set()),
+        ("Not doing yoga anymore.", {("preferences", "any", "yoga")}),  # an ending
+        ("Not playing tonight, too tired.", set()),
+        ("We closed the cafe in March.", {("work", "business", "cafe")}),  # an ending
     ],
 )
 def test_rule_extraction(text: str, expected: set) -> None:
@@ -632,4 +646,18 @@ def test_an_ending_meets_the_fact_in_another_form_of_its_word(tmp_path: Path) ->
     ])
     current = _current(profile)
     assert "preferences.hobby" not in current and current["work.job"] == ["lab technician"]
+    conn.close()
+
+
+def test_endings_said_without_an_i_close_the_fact(tmp_path: Path) -> None:
+    """ "Not playing camogie anymore" and "We sold the bakery" end what was learned before; a new pastime taken up
+    in a sentence without its "I" is learned."""
+    conn, profile, _ = _learn_all(tmp_path, [
+        "I play hurling on Saturdays. I run a small bakery in Cork.",
+        "Not playing hurling anymore, my shoulder is gone. We sold the bakery in May.",
+        "Took up sea swimming instead.",
+    ])
+    current = _current(profile)
+    assert "work.business" not in current, current
+    assert current["preferences.hobby"] == ["sea swimming"], current
     conn.close()

@@ -65,7 +65,7 @@ _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|bu
 #: the start of a sentence ("Love is…", "Work is…", "Live music…") are not in the list.
 _DROPPED_I = re.compile(
     rf"^(?:{_OPENERS}[,:!]?\s+)?"
-    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|scrapped|dropped|ditched|shelved|abandoned|stopped)|(been)|"
+    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped)|(been)|"
     r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading))\b",
     re.I,
 )
@@ -93,7 +93,7 @@ _GREETING = r"(?:(?:hi|hello|hey|so|well|yes|yeah|also|anyway|big news|update|go
 _NOT_HOBBIES = frozenset(
     "thinking feeling working looking trying going getting doing having wondering meaning planning waiting struggling dealing "
     "talking saying hoping considering dying telling asking using spending taking making sleeping eating living staying "
-    "coming helping watching listening being sitting keeping putting seeing worrying stressing "
+    "coming helping watching listening being sitting keeping putting seeing worrying stressing learning "
     "missing needing wanting studying applying interviewing searching researching moving packing saving".split()
 )
 
@@ -102,7 +102,9 @@ _NOT_A_NAME = re.compile(
     r"^(?:[A-Z][a-z]+(?:ish|ese)|Dutch|French|Greek|Thai|American|German|Italian|Indian|Korean|Canadian|Mexican|Sorry|Fine|Good|Great|Okay|Ok|Back|Here|Just|So|Not|Still|Also|"
     r"Really|Very|Currently|Now|Done|Ready|Happy|Glad|Tired|Busy|Home|Going|Trying|Looking|Thinking|Doing|Working|Mr|Mrs|Ms|Dr)\b"
 )
-_NOT_NAMES = frozenset({"I", "The", "A", "An", "And", "But", "So", "My", "He", "She", "They", "We", "It"})
+_NOT_NAMES = frozenset({"I", "I'm", "I've", "I'd", "I'll", "The", "A", "An", "And", "But", "So", "My", "He", "She", "They", "We", "It", "It's"})
+
+
 def _listed_names(names: str) -> list[str]:
     """The capitalised names of a list ("Luna, Nico and Pipoca")."""
     return [n for n in re.findall(r"(?-i:[A-Z][\w'-]+)", names) if n not in _NOT_NAMES]
@@ -232,9 +234,13 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # name, or followed by what they do ("I'm Hana, a designer"), so "I'm Dutch." or "I'm Tired." is not one.
             name = m.group(2)
             described = re.match(r",? (?:a|an) (?-i:[a-z]+)", s[m.end(2):]) is not None
+            aged = re.match(r", (\d{1,2}),", s[m.end(2):])  # "I'm Lucia, 34, I run a bakery"
+            described = described or aged is not None
             if name[0].isupper() and (m.group(1) or " " in name or described or greeted) and not _NOT_A_NAME.search(name):
                 add("identity", "name", name)
-                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?: from {PLACE}| (?:in|based in) {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2):]):
+                if aged:
+                    add("identity", "age", aged.group(1))
+                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?: from {PLACE}| (?:in|based in) {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2) + (aged.end() - 1 if aged else 0):]):
                     if JOB_WORDS.search(n.group(1)):
                         add("work", "job", n.group(1))
                     if n.group(2):
@@ -373,6 +379,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi(?: have|'ve got| was diagnosed with| live with) (diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?)\b"
                           r"|\bi(?:'m| am) (diabetic|asthmatic|coeliac|celiac|epileptic)\b", s, re.I):
             add("health", "condition", (m.group(1) or m.group(2)).lower())
+        if m := re.search(r"\bmy (cholesterol|blood pressure|blood sugar|iron) (?:is|was|has been|came back) (?:very |too |really |a bit )?(high|low)\b", s, re.I):
+            add("health", "condition", f"{m.group(2).lower()} {m.group(1).lower()}")
         if m := re.search(r"\bi (?:don'?t|do not|never|no longer) (?:eat|drink) ([a-z]+(?: (?!(?:at|in|on|for|any|anymore|much|now)\b)[a-z]+)?)", s, re.I):
             if not re.match(r"(much|a lot|enough|that|it|this|out|breakfast|lunch|dinner)\b", m.group(1), re.I):
                 add("health", "avoids", m.group(1).lower())
@@ -402,7 +410,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: (?!(?:in|at|on|with|for|every|after|before|when|while)\b)[a-z]+)?)"
                           r"|\bi(?: |'ve |'d | have )(?:(?:started|began) (?:playing|practi[cs]ing|doing)|(?:took|taken) up (?:playing|doing)) (?:the )?"
                           r"([a-z]+(?: (?!(?:last|about|for|since|when|with|again|years?|ago|in|at|on|and|but|as)\b)[a-z]+)?)"
-                          r"|\bi(?: |'ve | have )(?:took|taken) up ([a-z]+ing)\b", s, re.I):
+                          r"|\bi(?: |'ve | have )(?:took|taken) up ((?:(?!(?:a|an|the|my|some)\b)[a-z]+ )?[a-z]+ing)\b", s, re.I):
             played = m.group(1) or m.group(2) or m.group(3)
             if not re.match(r"(a|an|with|around|it|that|this|along|them|him|her|my|some|games? with|on|in|for|to|music for|the role|role)\b", played, re.I):
                 add("preferences", "hobby", _clean(played.lower()))
@@ -434,6 +442,9 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             value = (m.group(1) or m.group(2)).lower()
             if not re.match(r"(a ton|a lot|lots|so much|a bit|more|about|how|that|this|from|what|to be|it|new things)\b", value):
                 add("preferences", "learning" if m.group(1) else "hobby", value)
+        if m := re.search(r"\bi(?:'ve| have) been learning (?:to play |to speak |the )?([a-z][\w'-]*(?: [a-z][\w'-]*)?)(?= for\b| since\b| on\b| at\b|[.,!;]|$)", s, re.I):
+            if not re.match(r"(a|about|how|that|this|more|so|it|to)\b", m.group(1), re.I):
+                add("preferences", "learning", m.group(1).lower())
         if m := re.search(r"\bmy fav(?:ou?rite) ([a-z]+(?: [a-z]+)?) is (?:now |still )?([\w' -][\w' .-]{1,59})", s, re.I):
             add("preferences", f"favourite_{m.group(1).lower()}", m.group(2))
         if m := re.search(r"\bi prefer (short|brief|concise|long|detailed|longer|shorter) (?:answers|replies|responses)"
@@ -539,13 +550,14 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         found[base:] = [c for c in found[base:] if c.kind != "fact" or (c.category, c.attribute) not in filled]
     # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
     usable = " ".join(usable_sentences(text))
-    if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS})\b", usable, re.I):
+    if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS}|{'|'.join(BREEDS)})\b", usable, re.I):
         after = usable[m.end():]
         if n := (re.match(rf"(?:[^.!?]*[.!?]+\s+)?[^.!?]*?\b(?:called|named) (?:(?:him|her|it|them) )?{_NAME}", after)
                  or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I)):
             name = next(g for g in n.groups() if g)
             if name[0].isupper():
-                add("pets", m.group(1).lower().replace(" ", "_"), name)
+                kind = m.group(1).lower()
+                add("pets", BREEDS.get(kind, kind).replace(" ", "_"), name)
     # A message that ends something ("we rehomed our rabbit Mochi") does not also state it as current.
     ended = {c.value.lower() for c in found if c.kind == "end"}
     return _unique(c for c in found if c.kind != "fact" or c.value.lower() not in ended)

@@ -76,7 +76,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "work", "employer", what)
         elif re.search(rf"\b(?:quit|left|resigned from|laid off from|fired from) (?:my job|the (?:{_WORKPLACES}))\b", s, re.I):
             add("end", "work", "employer", "*")
-    if m := re.search(rf"\bi(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?({BUSINESSES})\b", s, re.I):
+    if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?({BUSINESSES})\b", s, re.I):
         add("end", "work", "business", m.group(1))
     if m := re.search(r"\bi (?:no longer|don'?t|do not) (run|swim|climb|paint|draw|play|cycle|bike|dance|sing|knit|cook|write|hike|skate|surf|ski|golf|box|fish)\b(?: any ?more)?"
                       r"(?: (?:the |my |in (?:the |a |my )?)?((?!any ?more\b)[a-z]+))?", s, re.I):
@@ -84,6 +84,10 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             # "I no longer play guitar" ends the guitar, not every pastime that is played.
             verb = m.group(1).lower()
             add("end", "preferences", "any", m.group(2) if m.group(2) and verb == "play" else PASTIMES.get(verb, verb))
+    if m := re.search(r"(?:^|\bi(?:'m| am) )(?:not|no longer) (?:playing|doing|practi[cs]ing) (?:the )?([a-z]+)\b", s, re.I):
+        if re.search(r"\b(no longer|any ?more)\b", s, re.I):
+            # "Not playing camogie anymore, my knee is wrecked."
+            add("end", "preferences", "any", m.group(1).lower())
     if re.search(r"\bi(?:'ve| have)? (?:just )?retired\b|\bi(?:'m| am) (?:now )?retired\b", s, re.I):
         add("end", "work", "employer", "*")
         add("fact", "work", "job", "retired")
