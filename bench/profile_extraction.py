@@ -149,6 +149,11 @@ def _learn(mode: str, engine: Any, sessions: list[tuple[str, list[str]]]) -> tup
     return current, elapsed
 
 
+#: Every set ``evaluate_frozen`` reads, by the key its figures are written under (in this order).
+SETS = {"frozen": FROZEN, "frozen2": FROZEN2, "frozen3": FROZEN3, "frozen4": FROZEN4, "frozen5": FROZEN5,
+        "dev": DEV, "dev2": DEV2, "dev3": DEV3}
+
+
 def evaluate_frozen(mode: str, engine: Any, path: Path = FROZEN) -> dict[str, Any]:
     """The frozen set (see its header for the matching rules): precision, recall, stale, traps, inverted."""
     data = json.loads(path.read_text())
@@ -292,14 +297,8 @@ def main() -> None:
     result["model_file"] = engine.model_path.name
     result["messages"] = sum(len(s) for s in SESSIONS)
     result["truth_facts"] = len(TRUTH_CURRENT)
-    result["frozen"] = {mode: evaluate_frozen(mode, engine) for mode in modes}
-    result["frozen2"] = {mode: evaluate_frozen(mode, engine, FROZEN2) for mode in modes}
-    result["frozen3"] = {mode: evaluate_frozen(mode, engine, FROZEN3) for mode in modes}
-    result["frozen4"] = {mode: evaluate_frozen(mode, engine, FROZEN4) for mode in modes}
-    result["frozen5"] = {mode: evaluate_frozen(mode, engine, FROZEN5) for mode in modes}
-    result["dev"] = {mode: evaluate_frozen(mode, engine, DEV) for mode in modes}
-    result["dev2"] = {mode: evaluate_frozen(mode, engine, DEV2) for mode in modes}
-    result["dev3"] = {mode: evaluate_frozen(mode, engine, DEV3) for mode in modes}
+    for key, path in SETS.items():
+        result[key] = {mode: evaluate_frozen(mode, engine, path) for mode in modes}
     if args.locomo.exists():
         result["locomo"] = {"held_out_5_9": evaluate_locomo(range(5, 10), args.locomo), "tune_0_4": evaluate_locomo(range(0, 5), args.locomo)}
     result["machine"] = machine()

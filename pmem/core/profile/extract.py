@@ -233,14 +233,16 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # A self-introduction: "Hi, I'm Ines Duarte." Capitalised, at the start, after a greeting, as a full
             # name, or followed by what they do ("I'm Hana, a designer"), so "I'm Dutch." or "I'm Tired." is not one.
             name = m.group(2)
-            described = re.match(r",? (?:a|an) (?-i:[a-z]+)", s[m.end(2):]) is not None
-            aged = re.match(r", (\d{1,2}),", s[m.end(2):])  # "I'm Lucia, 34, I run a bakery"
-            described = described or aged is not None
+            rest = s[m.end(2):]
+            aged = re.match(r", (\d{1,2}),", rest)  # "I'm Lucia, 34, I run a bakery"
+            if aged:
+                rest = rest[aged.end() - 1 :]  # what follows the age, from its comma
+            described = aged is not None or re.match(r",? (?:a|an) (?-i:[a-z]+)", rest) is not None
             if name[0].isupper() and (m.group(1) or " " in name or described or greeted) and not _NOT_A_NAME.search(name):
                 add("identity", "name", name)
                 if aged:
                     add("identity", "age", aged.group(1))
-                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?: from {PLACE}| (?:in|based in) {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", s[m.end(2) + (aged.end() - 1 if aged else 0):]):
+                if n := re.match(rf",? (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?: from {PLACE}| (?:in|based in) {PLACE})?(?:[.,!;]|$| and\b| (?:at|in|for|with) )", rest):
                     if JOB_WORDS.search(n.group(1)):
                         add("work", "job", n.group(1))
                     if n.group(2):
