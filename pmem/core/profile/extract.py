@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable
 
 from pmem.core.engine.base import ChatEngine, GenerationParams
+from pmem.core.profile.casing import is_common, restored
 from pmem.core.profile.model import CATEGORIES, Candidate, is_single_valued, slot_of, slug
 from pmem.core.profile.transitions import transition_candidates
 from pmem.core.profile.vocab import BREEDS, BUSINESSES, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
@@ -97,6 +98,9 @@ _NOT_HOBBIES = frozenset(
     "missing needing wanting studying applying interviewing searching researching moving packing saving".split()
 )
 
+#: Words that make a sentence about what has not happened yet.
+_DOUBT_OR_LATER = re.compile(r"\b(will|going to|next|soon|hope|hoping|maybe|might|would|if)\b", re.I)
+
 #: Capitalised words after "I'm" that are not names: nationalities, languages, moods, titles.
 _NOT_A_NAME = re.compile(
     r"^(?:[A-Z][a-z]+(?:ish|ese)|Dutch|French|Greek|Thai|American|German|Italian|Indian|Korean|Canadian|Mexican|Sorry|Fine|Good|Great|Okay|Ok|Back|Here|Just|So|Not|Still|Also|"
@@ -171,6 +175,14 @@ _REPORTED = re.compile(
     r"asked me to|keeps telling me)\b.*$",
     re.I,
 )
+#: A diagnosis the user reports: "My GP has told me I have type 2 diabetes", "the tests showed my iron is low". What
+#: follows is the user's own health, not someone's opinion, so the teller is dropped and the rest is read.
+_DIAGNOSED = re.compile(
+    r"^(?:(?:so|and|well|turns out)[,]?\s+)?(?:my|the|a) (?:new )?(?:doctor|gp|consultant|specialist|cardiologist|dermatologist|neurologist|"
+    r"allergist|dentist|optician|tests?|scans?|results?|blood tests?|bloods|check-?up)(?: results?)? (?:has |have |just |finally )*"
+    r"(?:said|says|told me|tells me|confirmed|showed|show|found|diagnosed)(?: that)?\s+(?=(?:i have|i've got|i'm|i am|my (?:blood|cholesterol|iron|sugar|vitamin|thyroid))\b)",
+    re.I,
+)
 #: Quoted words with a first person in them ("'I'm a doctor,' he joked"): somebody's speech, not a statement.
 _QUOTED = re.compile(r"\"[^\"]*\b(?:I|I'm|my|me)\b[^\"]*\"|“[^”]*\b(?:I|I'm|my|me)\b[^”]*”")
 
@@ -187,7 +199,7 @@ def usable_sentences(text: str) -> list[str]:
     for s in sentences(_QUOTED.sub(" ", text)):
         if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s):
             continue
-        s = _REPORTED.sub("", s).strip()
+        s = _REPORTED.sub("", _DIAGNOSED.sub("", s)).strip()
         if s:
             out.append(s)
     return out
@@ -209,6 +221,7 @@ def _clean(value: str) -> str:
 
 def rule_candidates(text: str, *, origin: str = "extracted", confidence: float = 0.9) -> list[Candidate]:
     """High-precision patterns over the user's own sentences."""
+    text = restored(text)  # "my wife ola" is read as "my wife Ola"
     found: list[Candidate] = []
 
     def add(category: str, attribute: str, value: str) -> None:
@@ -249,11 +262,17 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                         add("identity", "hometown", n.group(2))
                     if n.group(3) and not re.fullmatch(WHEN_WORDS, n.group(3)):
                         add("location", "city", n.group(3))
-        elif m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)", s, re.I):
-            # "Daniel Okafor here." / "Hey, it's Sofia."
-            name = m.group(1) or m.group(2) or m.group(3)
-            if name[0].isupper() and _may_be_name(name):
+        elif m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)"
+                           r"|^((?-i:[A-Z][\w'-]+)) here(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I):
+            # "Daniel Okafor here." / "Hey, it's Sofia." / "Rafa here 👋" (one word alone: not a word of English,
+            # so "Home here." or "Mum here, …" is not a name)
+            name = m.group(1) or m.group(2) or m.group(3) or m.group(4)
+            if name[0].isupper() and _may_be_name(name) and (not m.group(4) or (opening and not is_common(name.lower()))):
                 add("identity", "name", name)
+                if n := re.search(rf"\b(?:living|based|who lives) in\s+{PLACE}", s[m.end():], re.I):
+                    # the rest of the introduction: "Rafa here, Spanish guy living in Berlin"
+                    if not re.fullmatch(WHEN_WORDS, n.group(1)):
+                        add("location", "city", n.group(1))
         if m := re.search(rf"\bi go by {_NAME}", s, re.I):
             if m.group(1)[0].isupper():
                 add("identity", "nickname", m.group(1))
@@ -279,7 +298,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\bi (?:now |directly |currently )*report (?:directly )?to {_NAME}", s, re.I):
             if _may_be_name(m.group(1)):
                 add("people", "manager", m.group(1))
-        if m := re.search(rf"\b(?:our|my) new (?:place|flat|apartment|house|home) (?:is |here )?in\s+(?:the )?{PLACE}", s, re.I):
+        if m := re.search(rf"(?:\b(?:our|my) |^)new (?:place|flat|apartment|house|home) (?:is |here )?in\s+(?:the )?{PLACE}", s, re.I):
             if not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("location", "city", m.group(1))
         if m := re.search(rf"\bi (?:legally |officially )?changed my name to {_NAME}", s, re.I):
@@ -291,8 +310,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             job = m.group(1).lower()
             if is_job(job):
                 add("work", "job", job)
-        if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{ORG}", s, re.I):
+        if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{ORG}(?: in {PLACE})?", s, re.I):
             add("work", "employer", m.group(1))
+            if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
+                add("location", "city", m.group(2))  # "I work at Arup in Leeds"
         if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {ORG})?(?: in {PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
             if JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
                 add("work", "job", m.group(1).lower())
@@ -303,6 +324,12 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi (?:now |still |currently )?teach(?: (\w+)(?: \w+)?)? (?:at|in|to)\b", s, re.I):
             subject = (m.group(1) or "").lower()
             add("work", "job", f"{subject} teacher" if subject and subject not in ("kids", "children", "students", "adults", "there", "here") else "teacher")
+            if n := re.search(rf"\bteach(?: \w+(?: \w+)?)? at {ORG}(?: in {PLACE})?", s, re.I):
+                # "I teach chemistry at Rushey Mead School in Leicester"
+                if not re.fullmatch(WHEN_WORDS, n.group(1)):
+                    add("work", "employer", n.group(1))
+                if n.group(2) and not re.fullmatch(WHEN_WORDS, n.group(2)):
+                    add("location", "city", n.group(2))
         if m := re.search(rf"\bi (?:just |finally |recently )?(?:got (?:a|the) job|got hired|was hired|started (?:a new job|working|a job|a position)|joined|took a (?:job|position) at|started at) (?:as (?:a|an) [a-z -]+? )?(?:at|by|for|with)? ?{ORG}", s, re.I):
             if not re.search(r"\b(will|going to|next)\b", s, re.I) and not re.fullmatch(WHEN_WORDS, m.group(1)):
                 add("work", "employer", m.group(1))
@@ -311,10 +338,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             found.append(Candidate("people", _relation(m.group(1)), m.group(2), confidence, origin, kind="end"))
             if m.group(3) and m.group(3)[0].isupper():
                 add("people", _relation(m.group(1)), m.group(3))
-        for m in re.finditer(rf"\bmy (?:new |old |little |older |younger |big )?({_RELATIONS})(?:'s name)? is (?:now |still )?(?:called |named )?{_NAME}", s, re.I):
+        for m in re.finditer(rf"\b(?:my|our) (?:new |old |little |older |younger |big )?({_RELATIONS})(?:'s name)? is (?:now |still )?(?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("people", _relation(m.group(1)), m.group(2))
-        for m in re.finditer(rf"\bmy (?:little |older |younger |big |new )?({_RELATIONS}),? {_NAME}(?:'s)?(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?=[.,!;:]|$| [a-z])", s, re.I):
+        for m in re.finditer(rf"\b(?:my|our) (?:little |older |younger |big |new )?({_RELATIONS}),? {_NAME}(?:'s)?(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?=[.,!;:]|$| [a-z])", s, re.I):
             # "my sister Clara is a firefighter": the person, and their job when one is given.
             if m.group(2)[0].isupper() and m.group(2).split()[0] not in _NOT_NAMES:
                 job = m.group(3)
@@ -352,11 +379,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("people", "children", f"a {m.group(1).lower()}")
         elif m := re.search(r"\b(?:my|our) (kids|children|sons|daughters|twins|little ones)\b", s, re.I):
             add("people", "children", m.group(1).lower())
+        if m := re.search(rf"\b(?:our|my) (?:(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)[- ](?:year|month|week)[- ]old|newborn|baby|toddler|little one|eldest|youngest)\b[^.!?]*?\b(his|her) name is {_NAME}", s, re.I):
+            # "Our one-year-old is so cute, his name is Kyle!"
+            if m.group(2)[0].isupper() and m.group(2) not in _NOT_NAMES:
+                add("people", "son" if m.group(1).lower() == "his" else "daughter", m.group(2))
         if m := re.search(rf"\bi (?:lost|got laid off from|was laid off from) my job (?:at|with) (?:the )?{ORG}|\bi used to work (?:at|for) {ORG}", s, re.I):
             add("work", "former_employer", m.group(1) or m.group(2))
         if m := re.search(r"\bmy (?:own |new |little )(?:([a-z]+) )?(studio|business|company|shop|bakery|restaurant|startup|café|cafe|clinic|agency|brand|label|podcast|channel)\b", s, re.I):
             add("projects", "business", " ".join(g for g in m.groups() if g).lower())
-        if m := re.search(r"\bi(?:'m| am|'ve been| have been) (?:now |a |an )*(vegetarian|vegan|pescatarian|keto|gluten[- ]free|omnivore)\b", s, re.I):
+        if m := re.search(r"\bi(?:'m| am|'ve been| have been) (?:now |still |also |strictly |fully |a |an )*(vegetarian|vegan|pescatarian|keto|gluten[- ]free|omnivore)\b", s, re.I):
             add("health", "diet", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am| went| have gone|'ve gone| have been|'ve been| eat| keep) (gluten|dairy|lactose|sugar|meat|alcohol)[- ]free\b|\bi (?:cut out|gave up|quit|stopped eating|stopped drinking) (sugar|meat|alcohol|dairy|gluten|caffeine|coffee|booze)\b", s, re.I):
             add("health", "avoids", (m.group(1) or m.group(2)).lower())
@@ -460,7 +491,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("goals", "goal", m.group(1))
         if m := re.search(r"\bi (?:really )?(?:want|would like|'d like|hope|plan) to (learn|become|visit|travel to|move to|run|start|get better at) ([\w' -]{3,50})", s, re.I):
             add("goals", "goal", f"{m.group(1).lower()} {m.group(2)}")
-        if m := re.search(rf"\b[Ii](?:'m| am) (?:currently |now )?(?:reading|re-reading) [\"'“‘]?{_TITLE}", s):
+        if m := re.search(rf"\b[Ii](?:'m| am) (?:currently |now )?(?:reading|re-reading) (?:(?:a|an|this) (?:[a-z]+ ){{0,3}}(?:book|novel|memoir|biography|series),? (?:called|titled) )?[\"'“‘]?{_TITLE}", s):
             add("preferences", "reading", m.group(1))
         if m := re.search(r"\bi(?:'m| am) training for (?:a |an |the )?([\w' -]{3,40})", s, re.I):
             add("goals", "training_for", m.group(1))
@@ -484,8 +515,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             for language in re.findall(r"(?-i:[A-Z][a-z]+)", m.group(1)):
                 if language not in _NOT_NAMES:
                     add("identity", "language", language)
-        if m := re.search(rf"\bi (?:support|root for|cheer for)\s+{ORG}|\bi(?:'m| am) (?:a )?(?:big |huge |lifelong |die-hard |massive )?(?:supporter|fan) of\s+{ORG}", s, re.I):
-            team = m.group(1) or m.group(2)
+        if m := re.search(rf"\bi (?:support|root for|cheer for)\s+{ORG}|\bi(?:'m| am) (?:a )?(?:big |huge |lifelong |die-hard |massive )?(?:supporter|fan) of\s+{ORG}"
+                          rf"|\bi(?:'m| am|'ve been| have been|'ve always been| have always been) (?:always )?an? (?:lifelong |life-long |huge |big |massive |die-hard |diehard |proud |long-suffering )?(?!(?:big|huge|massive|lifelong|proud|real|true|total|good|great|loyal)\b){ORG} (?:supporter|fan)\b", s, re.I):
+            # "I have been a Leicester City supporter all my life", "I'm a huge Taylor Swift fan"
+            team = m.group(1) or m.group(2) or m.group(3)
             if team.split()[0] not in _NOT_NAMES:
                 add("preferences", "supports", team)
         if m := re.search(r"\bi (?:drink|take|have|like) my (coffee|tea)\s+((?:with(?:out)? [a-z]+|black|white|strong|weak|sweet|plain|iced|decaf|unsweetened)(?:,? (?:and |with(?:out)? |no )?(?:[a-z]+))?)", s, re.I):
@@ -531,8 +564,21 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.match(r"not (?:a |really a |much of a |a big |a huge )?fan of\s+([\w' -]{3,40})", s, re.I):
             if not re.match(r"(it|that|this|those|these|the idea|your|you|him|her|them)\b", m.group(1), re.I):
                 add("preferences", "dislikes", m.group(1).lower())
-        if m := re.search(r"\bi(?:'m| am)\b[^.]*?,? (coeliac|celiac|diabetic|asthmatic|epileptic)\b", s, re.I):
+        if m := re.search(r"\bi(?:'m| am)\b[^.]*?,? (?<!borderline )(?<!pre-)(?<!not )(?<!nearly )(?<!almost )(coeliac|celiac|diabetic|asthmatic|epileptic)\b(?!-)", s, re.I):
             add("health", "condition", m.group(1).lower())
+        if m := re.search(r"\b(?:my )?first (?:full )?(?:day|week|month|term|half[- ]term|semester|year|shift|shifts) as (?:a |an |the )?((?-i:(?:[a-z-]+ ){0,3}?[a-z-]+?))(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
+            # "First half term as head of science is done!": the job, said by having done it.
+            if is_job(m.group(1)) and not _DOUBT_OR_LATER.search(s):
+                add("work", "job", m.group(1))
+        if m := re.match(r"(\d{2}) (?:years old|yo|y/o)(?=[.,!;]|$| and\b| now\b| btw\b| today\b)", s, re.I):
+            # "29 years old and my back already hurts": an age said without "I'm"
+            if 16 <= int(m.group(1)) <= 99:
+                add("identity", "age", m.group(1))
+        if m := re.search(r"\bi (sing|play|perform)(?: (?:the |a |my )?\w+)? (?:in|with) (?:a |an |the |our |my )?(?:local |community |church |gospel |chamber |amateur |youth |works? )?(choir|orchestra|band|brass band|quartet)\b", s, re.I):
+            # "I sing alto in a community choir": the pastime is singing in the choir (or playing in the band)
+            verb = "singing" if m.group(1).lower() == "sing" else "playing"
+            if not any(m.group(2).lower() in c.value for c in found if c.category == "preferences"):  # said better above
+                add("preferences", "hobby", f"{verb} in a {m.group(2).lower()}")
 
     for first, said in enumerate(usable_sentences(text)):
         greeted = _greeted(text, said)

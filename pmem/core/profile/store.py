@@ -29,8 +29,9 @@ def _norm(text: str) -> str:
 
 def _matches(value: str, fact: Fact) -> bool:
     """Whether an ending or completion naming ``value`` is about this fact (``*``: any fact of the slot): they
-    share a word, in any of its forms ("teaching" / "chemistry teacher", "run" / "running")."""
-    return value == "*" or bool(stems(value) & stems(fact.value))
+    share a word, in any of its forms ("teaching" / "chemistry teacher", "run" / "running"), or are the same value
+    (a two-letter name, "Mo", has no word long enough to share)."""
+    return value == "*" or bool(stems(value) & stems(fact.value)) or value.strip().lower() == fact.value.strip().lower()
 
 
 #: Words any goal may use; sharing only these does not make two goals the same goal.

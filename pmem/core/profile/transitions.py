@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
+from pmem.core.profile.vocab import BUSINESSES, FOODS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
@@ -59,11 +59,17 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                     add("plan", "work", "employer", m.group(2))
         if m := re.search(rf"\bi(?:'ve| have)? (?:just )?(?:accepted|signed|took|taken) (?:an offer|a (?:job )?offer|the (?:job|offer)|a contract|a job) (?:from|with|at) {ORG}", s, re.I):
             add("plan", "work", "employer", m.group(1))
+        if m := re.search(rf"\bi(?:'ve| have)? (?:just |finally |officially )?accepted (?:the|a|an) (?:new )?((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+)) (?:post|role|position|job) (?:at|with) {ORG}", s, re.I):
+            # "I have accepted the head of science post at Beaumont Leys School, starting in September."
+            if is_job(m.group(1)):
+                add("plan", "work", "job", m.group(1))
+            if not re.fullmatch(WHEN_WORDS, m.group(2)):
+                add("plan", "work", "employer", m.group(2))
     # A plan come true.
     if re.search(r"\b(?:i|we)(?:'ve| have)? (?:finally |just |now )?(?:moved|settled)(?: in)?(?: (?:now|here|there|at last|last \w+|on \w+|fine|well|okay|ok))*(?:[.,!;]|$| and\b)"
                  r"|\b(?:since|after) the move\b|\bthe move (?:went|is done|was)", s, re.I):
         add("confirm", "location", "city", "*")
-    if re.search(r"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\bfirst (?:day|week) at\b", s, re.I):
+    if re.search(r"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\bfirst (?:full )?(?:day|week|month|term|half[- ]term|semester|shift) (?:at|as)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
         add("confirm", "work", "any", "*")
     # Endings.
     if re.search(r"\bi(?:'m| am) (?:eating|having) (?:meat|fish|chicken) again\b|\bi(?:'ve| have)? (?:started|gone back to|went back to) eating meat\b", s, re.I):
@@ -98,6 +104,8 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "work", "employer", m.group(2))
     if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally )?moved (?:out of|away from)\s+{PLACE}", s, re.I):
         add("end", "location", "city", m.group(1))
+    if m := re.search(r"\bi(?:'ve| have)? (?:just |finally )?(?:stepped down from|left|quit) (?:the|my|our) (?:\w+ )?(choir|orchestra|band|book club|club)\b", s, re.I):
+        add("end", "preferences", "any", m.group(1).lower())  # "I have stepped down from the choir"
     if m := re.search(r"\bi(?:'m| am) no longer (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))(?: any ?more)?(?:[.,!;]|$| and\b| but\b)", s, re.I):
         if is_job(m.group(1)):
             add("end", "work", "job", m.group(1))
@@ -150,7 +158,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                       r"|\bi(?:'m| am) (?:not|no longer) (?:learning|training for|doing|working on|writing|building) (?:the |my |a |an )?([\w' -]{3,40}?)(?: any ?more|[.,!;]|$)"
                       r"|\bi (?:dropped|abandoned|stopped|scrapped|ditched|shelved|cancell?ed|canceled) (?:learning |training for |working on |my |the )([\w' -]{3,40})", s, re.I):
         what = next(g for g in m.groups() if g)
-        if not re.match(r"(it|that|this|on it)\b", what, re.I):
+        if not re.match(rf"(it|that|this|on it|(?:{FOODS}))\b", what, re.I):  # "I gave up meat" is a diet (extract.py)
             add("done", "goals", "goal", _cut(what))
             add("end", "preferences", "any", _cut(what))
             add("end", "projects", "any", _cut(what))
