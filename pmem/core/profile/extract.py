@@ -98,9 +98,6 @@ _NOT_HOBBIES = frozenset(
     "missing needing wanting studying applying interviewing searching researching moving packing saving".split()
 )
 
-#: Words that make a sentence about what has not happened yet.
-_DOUBT_OR_LATER = re.compile(r"\b(will|going to|next|soon|hope|hoping|maybe|might|would|if)\b", re.I)
-
 #: Capitalised words after "I'm" that are not names: nationalities, languages, moods, titles.
 _NOT_A_NAME = re.compile(
     r"^(?:[A-Z][a-z]+(?:ish|ese)|Dutch|French|Greek|Thai|American|German|Italian|Indian|Korean|Canadian|Mexican|Sorry|Fine|Good|Great|Okay|Ok|Back|Here|Just|So|Not|Still|Also|"
@@ -568,7 +565,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("health", "condition", m.group(1).lower())
         if m := re.search(r"\b(?:my )?first (?:full )?(?:day|week|month|term|half[- ]term|semester|year|shift|shifts) as (?:a |an |the )?((?-i:(?:[a-z-]+ ){0,3}?[a-z-]+?))(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
             # "First half term as head of science is done!": the job, said by having done it.
-            if is_job(m.group(1)) and not _DOUBT_OR_LATER.search(s):
+            if is_job(m.group(1)) and not _NOT_YET.search(s):
                 add("work", "job", m.group(1))
         if m := re.match(r"(\d{2}) (?:years old|yo|y/o)(?=[.,!;]|$| and\b| now\b| btw\b| today\b)", s, re.I):
             # "29 years old and my back already hurts": an age said without "I'm"

@@ -104,7 +104,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "work", "employer", m.group(2))
     if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally )?moved (?:out of|away from)\s+{PLACE}", s, re.I):
         add("end", "location", "city", m.group(1))
-    if m := re.search(r"\bi(?:'ve| have)? (?:just |finally )?(?:stepped down from|left|quit) (?:the|my|our) (?:\w+ )?(choir|orchestra|band|book club|club)\b", s, re.I):
+    if m := re.search(r"\bi(?:'ve| have)? (?:just |finally )?(?:stepped down from|left|quit) (?:the|my|our) (?:\w+ )?(choir|orchestra|band|book club)\b", s, re.I):
         add("end", "preferences", "any", m.group(1).lower())  # "I have stepped down from the choir"
     if m := re.search(r"\bi(?:'m| am) no longer (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))(?: any ?more)?(?:[.,!;]|$| and\b| but\b)", s, re.I):
         if is_job(m.group(1)):
