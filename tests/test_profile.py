@@ -182,6 +182,8 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("My sister's baby is lovely, her name is Ada.", set()),  # the sister's child
         ("I'm currently reading a memoir called 'Educated'.", {("preferences", "reading", "Educated")}),
         ("I'm reading a book about The Beatles.", set()),
+        ("I don't bake any more.", {("preferences", "any", "baking")}),  # an ending: every pastime verb, one list
+        ("I don't bake.", set()),
     ],
 )
 def test_rule_extraction(text: str, expected: set) -> None:

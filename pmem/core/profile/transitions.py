@@ -18,6 +18,9 @@ _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
 #: Workplaces named by kind, not by name ("I left the hospital"): an ending of whatever employer is current.
 _WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant"
+#: Verbs of pastimes an ending may name ("I don't swim any more"): the profile's pastime verbs, and a few that take an
+#: object ("I no longer play guitar").
+_PASTIME_VERBS = "|".join(sorted(set(PASTIMES) | {"play", "cook", "write", "box"}, key=lambda v: (-len(v), v)))
 _PARTNERS = "|".join(sorted((a for _, a in slot_of("people", "partner")), key=lambda a: (-len(a), a)))
 
 _DOUBT = re.compile(
@@ -84,7 +87,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "work", "employer", "*")
     if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally )?(?:sold|closed|shut down|gave up) (?:the|my|our) (?:\w+ )?({BUSINESSES})\b", s, re.I):
         add("end", "work", "business", m.group(1))
-    if m := re.search(r"\bi (?:no longer|don'?t|do not) (run|swim|climb|paint|draw|play|cycle|bike|dance|sing|knit|cook|write|hike|skate|surf|ski|golf|box|fish)\b(?: any ?more)?"
+    if m := re.search(rf"\bi (?:no longer|don'?t|do not) ({_PASTIME_VERBS})\b(?: any ?more)?"
                       r"(?: (?:the |my |in (?:the |a |my )?)?((?!any ?more\b)[a-z]+))?", s, re.I):
         if re.search(r"\b(no longer|any ?more)\b", s, re.I):
             # "I no longer play guitar" ends the guitar, not every pastime that is played.
