@@ -175,9 +175,9 @@ _REPORTED = re.compile(
 #: A diagnosis the user reports: "My GP has told me I have type 2 diabetes", "the tests showed my iron is low". What
 #: follows is the user's own health, not someone's opinion, so the teller is dropped and the rest is read.
 _DIAGNOSED = re.compile(
-    r"^(?:(?:so|and|well|turns out)[,]?\s+)?(?:my|the|a) (?:new )?(?:doctor|gp|consultant|specialist|cardiologist|dermatologist|neurologist|"
+    r"^(?:(?:so|and|well|turns out)[,]?\s+)?(?:(?:my|the|a) )?(?:new )?(?:doctor|gp|consultant|specialist|cardiologist|dermatologist|neurologist|"
     r"allergist|dentist|optician|tests?|scans?|results?|blood tests?|bloods|check-?up)(?: results?)? (?:has |have |just |finally )*"
-    r"(?:said|says|told me|tells me|confirmed|showed|show|found|diagnosed)(?: that)?\s+(?=(?:i have|i've got|i'm|i am|my (?:blood|cholesterol|iron|sugar|vitamin|thyroid))\b)",
+    r"(?:said|says|say|told me|tells me|confirmed|showed|show|found|diagnosed)(?: that)?\s+(?=(?:i have|i've got|i'm|i am|my (?:blood|cholesterol|iron|sugar|vitamin|thyroid))\b)",
     re.I,
 )
 #: Quoted words with a first person in them ("'I'm a doctor,' he joked"): somebody's speech, not a statement.
@@ -236,10 +236,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "Morning! Olu Adeyemi, nice to e-meet you."
             if _may_be_name(m.group(1)):
                 add("identity", "name", m.group(1))
-        if m := re.search(rf"\b(?:my name is|my name'?s|i'?m called|i am called|call me)\s+{_NAME}", s, re.I):
-            if m.group(1)[0].isupper():
-                add("identity", "name", m.group(1))
-        elif m := re.match(rf"({_HELLO}[,!.]?\s+)?(?:i'm|i am|this is)\s+{_NAME}(?:[,.!]|$| and\b| here\b)", s, re.I):
+        named = re.search(rf"(?:\bmy name is|\bmy name'?s|^name(?: is|'s)|\bi'?m called|\bi am called)\s+{_NAME}", s, re.I)
+        called = re.search(rf"\bcall me\s+{_NAME}", s, re.I)
+        if named and named.group(1)[0].isupper():
+            add("identity", "name", named.group(1))
+        if called and called.group(1)[0].isupper():
+            # "Name is Oleksandr, call me Sasha": the name and what to call them
+            add("identity", "nickname" if named else "name", called.group(1))
+        said_outright = named is not None or called is not None  # the introductions below would find it again
+        if not said_outright and (m := re.match(rf"({_HELLO}[,!.]?\s+)?(?:i'm|i am|this is)\s+{_NAME}(?:[,.!]|$| and\b| here\b)", s, re.I)):
             # A self-introduction: "Hi, I'm Ines Duarte." Capitalised, at the start, after a greeting, as a full
             # name, or followed by what they do ("I'm Hana, a designer"), so "I'm Dutch." or "I'm Tired." is not one.
             name = m.group(2)
@@ -259,8 +264,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                         add("identity", "hometown", n.group(2))
                     if n.group(3) and not re.fullmatch(WHEN_WORDS, n.group(3)):
                         add("location", "city", n.group(3))
-        elif m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)"
-                           r"|^((?-i:[A-Z][\w'-]+)) here(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I):
+        elif not said_outright and (m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)"
+                                                  r"|^((?-i:[A-Z][\w'-]+)) here(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I)):
             # "Daniel Okafor here." / "Hey, it's Sofia." / "Rafa here 👋" (one word alone: not a word of English,
             # so "Home here." or "Mum here, …" is not a name)
             name = m.group(1) or m.group(2) or m.group(3) or m.group(4)
@@ -273,7 +278,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\bi go by {_NAME}", s, re.I):
             if m.group(1)[0].isupper():
                 add("identity", "nickname", m.group(1))
-        if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b| by the way\b| btw\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
+        if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| years| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b| by the way\b| btw\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
             add("identity", "age", m.group(1) or m.group(2) or m.group(3))
         if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:the )?{PLACE}", s, re.I):
             add("location", "city", m.group(1))
@@ -406,7 +411,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("health", "allergy", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am) ([a-z]+) intolerant\b", s, re.I):
             add("health", "intolerance", m.group(1).lower())
-        if m := re.search(r"\bi(?: have|'ve got| was diagnosed with| live with) (diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?)\b"
+        if m := re.search(r"\bi(?: have|'ve got| was diagnosed with| live with) (diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?|"
+                          r"(?:high|low) (?:cholesterol|blood pressure|blood sugar)|hypertension|eczema|psoriasis|ibs|gout|tinnitus|sleep apno?ea|hypothyroidism)\b"
                           r"|\bi(?:'m| am) (diabetic|asthmatic|coeliac|celiac|epileptic)\b", s, re.I):
             add("health", "condition", (m.group(1) or m.group(2)).lower())
         if m := re.search(r"\bmy (cholesterol|blood pressure|blood sugar|iron) (?:is|was|has been|came back) (?:very |too |really |a bit )?(high|low)\b", s, re.I):
@@ -512,7 +518,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             for language in re.findall(r"(?-i:[A-Z][a-z]+)", m.group(1)):
                 if language not in _NOT_NAMES:
                     add("identity", "language", language)
-        if m := re.search(rf"\bi (?:support|root for|cheer for)\s+{ORG}|\bi(?:'m| am) (?:a )?(?:big |huge |lifelong |die-hard |massive )?(?:supporter|fan) of\s+{ORG}"
+        if m := re.search(rf"\bi (?:support|root for|cheer for)\s+(?:the )?{ORG}|\bi(?:'m| am) (?:a )?(?:big |huge |lifelong |die-hard |massive )?(?:supporter|fan) of\s+{ORG}"
                           rf"|\bi(?:'m| am|'ve been| have been|'ve always been| have always been) (?:always )?an? (?:lifelong |life-long |huge |big |massive |die-hard |diehard |proud |long-suffering )?(?!(?:big|huge|massive|lifelong|proud|real|true|total|good|great|loyal)\b){ORG} (?:supporter|fan)\b", s, re.I):
             # "I have been a Leicester City supporter all my life", "I'm a huge Taylor Swift fan"
             team = m.group(1) or m.group(2) or m.group(3)
@@ -567,6 +573,40 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "First half term as head of science is done!": the job, said by having done it.
             if is_job(m.group(1)) and not _NOT_YET.search(s):
                 add("work", "job", m.group(1))
+        terse = s[:1].lower() + s[1:]
+        if m := re.match(rf"({_RELATIONS}),? {_NAME}(?=[.,!;:]|$| (?!(?:are|were)\b)[a-z])", terse):
+            # "Wife Iryna, two sons.", "Son Taras study in Kraków.": a relation with its "my" left out
+            if _may_be_name(m.group(2)):
+                add("people", _relation(m.group(1)), m.group(2))
+        if m := re.match(rf"(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+) (?:at|for|with) {ORG}(?:,\s*{PLACE})?[.!]?$", terse):
+            # "Engineer at Antonov, Kyiv.": a job, its employer and town, said as a label
+            if is_job(m.group(1)) and not re.fullmatch(WHEN_WORDS, m.group(2)):
+                add("work", "job", m.group(1))
+                add("work", "employer", m.group(2))
+                if m.group(3) and not re.fullmatch(WHEN_WORDS, m.group(3)):
+                    add("location", "city", m.group(3))
+        if m := re.match(rf"(?:(?:got|started) (?:a |my )?)?new job (?:at|with) {ORG}(?:,\s*(?:as )?(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+))?[.!]?$", terse):
+            # "New job at PZL Mielec, design engineer."
+            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+                add("work", "employer", m.group(1))
+                if m.group(2) and is_job(m.group(2)):
+                    add("work", "job", m.group(2))
+        if m := re.match(r"(vegetarian|vegan|pescatarian)(?: since \w+| for (?:\w+ )?(?:years|months))?(?: now)?[.!]?$", terse):
+            add("health", "diet", m.group(1))  # "Vegetarian since 2010."
+        if m := re.match(rf"(?:now|currently) (?:living |based )?in {PLACE}(?:,? (?:since|for good|permanently)\b|[.!]?$)", terse):
+            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+                add("location", "city", m.group(1))  # "Now in Warsaw, since spring."
+        if m := re.match(r"(?:i )?play (?:the )?([a-z]+) (?:in (?:my )?(?:free|spare) time|for fun)\b", terse):
+            add("preferences", "hobby", m.group(1))  # "Play accordion in free time."
+        if m := re.search(r"\bi (?:also |still )?do ([a-z]+) (?:once|twice|three times|\d+ times|every) ?(?:a |per )?(?:week|day|morning|evening|weekend)", s, re.I):
+            if m.group(1).lower() not in ("it", "this", "that", "nothing", "something", "laundry", "shopping", "homework", "overtime", "nights"):
+                add("preferences", "hobby", m.group(1).lower())  # "i do pilates twice a week"
+        if m := re.search(r"\bi(?:'ve| have)? (?:just |recently |finally )?started ([a-z]+ing) (?:with|at|in) (?:a |the |my )?(?:club|group|class|team|gym)\b", s, re.I):
+            if m.group(1).lower() not in _NOT_HOBBIES:
+                add("preferences", "hobby", m.group(1).lower())  # "I've started running with a club"
+        if m := re.search(rf"\b(?:i|we) (?:just |finally |recently )?(?:bought|rented|found) (?:a |our )?(?:new )?(?:house|flat|place|apartment|home) in {PLACE}", s, re.I):
+            if re.search(r"\b(moved in|moving in|settled|live|living)\b", s, re.I) and not re.fullmatch(WHEN_WORDS, m.group(1)):
+                add("location", "city", m.group(1))  # "We bought a house in Hamilton and moved in"
         if m := re.match(r"(\d{2}) (?:years old|yo|y/o)(?=[.,!;]|$| and\b| now\b| btw\b| today\b)", s, re.I):
             # "29 years old and my back already hurts": an age said without "I'm"
             if 16 <= int(m.group(1)) <= 99:

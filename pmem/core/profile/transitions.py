@@ -136,7 +136,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "people", "any", name)
     if re.search(rf"\b(?:we|i) (?:broke up|split up|separated|got divorced|are done)\b|\bmy (?:{_PARTNERS}) and i (?:broke up|split up|separated|divorced)\b", s, re.I):
         add("end", "people", "partner", "*")  # the store ends the whole slot
-    for m in re.finditer(rf"\b(?:my (?:{PETS}) |our (?:{PETS}) )?{_NAME} (?:has )?(?:passed away|died|ran away|is no longer with us|crossed the rainbow bridge)"
+    for m in re.finditer(rf"\b(?:my (?:{PETS}) |our (?:{PETS}) )?{_NAME} (?:has )?(?:passed away|died|ran away|is no longer with us|crossed the rainbow bridge|(?:had to be|was|got) put (?:to sleep|down))"
                          rf"|\b(?:we|i) (?:lost|had to put down|had to say goodbye to) (?:my |our )?(?:(?:{PETS}) )?{_NAME}", s, re.I):
         name = m.group(1) or m.group(2)
         if name and name[0].isupper() and name not in ("I", "We", "She", "He", "It"):

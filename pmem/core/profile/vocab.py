@@ -47,6 +47,7 @@ JOB_WORDS = re.compile(
     r"(er|or|ist|ian|ant|ent|eer|ect|nurse|doctor|chef|teacher|student|engineer|designer|developer|scientist|"
     r"lawyer|pilot|farmer|barista|librarian|accountant|architect|artist|writer|journalist|photographer|"
     r"programmer|consultant|analyst|economist|professor|researcher|manager|director|carpenter|electrician|plumber|dev|vet|"
+    r"midwife|surgeon|paramedic|mechanic|physio|nanny|waitress|actress|"
     r"(?:head|director|chief|lead) of [a-z]+(?: [a-z]+)?)$"
 )
 
