@@ -745,6 +745,7 @@ def test_casing_capitalises_only_what_is_not_a_word() -> None:
     assert restored("im 41 and i dont drive") == "I'm 41 and I don't drive"
     assert restored("My wife ola works nights") == "My wife ola works nights"  # not typed in lower case: left alone
     assert restored("a physio in zadar") == "a physio in Zadar"  # after an article, a noun
+    assert restored("👋 hey, ximena here") == "👋 hey, Ximena here"  # a message may open with an emoji
     assert is_common("procrastinating") and is_common("kittens") and is_common("lol") and not is_common("zosia")
 
 

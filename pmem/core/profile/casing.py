@@ -63,7 +63,7 @@ def is_common(word: str) -> bool:
 
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)([A-Za-z])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s|\n)[^\w]*([A-Za-z])")  # after an emoji or a quote, too
 
 
 def _typed_in_lower_case(text: str) -> bool:
