@@ -187,8 +187,12 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         # Session 14, second round: what the seventh frozen set showed missing (a terse register), in other words.
         ("Name is Bogdan, call me Bo.", {("identity", "name", "Bogdan"), ("identity", "nickname", "Bo")}),
         ("Call me Ishmael.", {("identity", "name", "Ishmael")}),
+        ("Call me Monday, I'm busy today.", set()),
         ("Husband Farid, two daughters.", {("people", "husband", "Farid"), ("people", "children", "two daughters")}),
         ("Dad Jokes are the best.", set()),
+        ("Sister Act was on TV last night.", set()),
+        ("Mum, Dad and I went to Rome.", set()),
+        ("Dad, Mark called today.", set()),
         ("Nurse at Karolinska, Stockholm.", {("work", "job", "nurse"), ("work", "employer", "Karolinska"), ("location", "city", "Stockholm")}),
         ("Manager at Tesco was rude to me.", set()),
         ("New job at Vattenfall, data analyst.", {("work", "employer", "Vattenfall"), ("work", "job", "data analyst")}),

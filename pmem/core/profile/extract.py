@@ -240,7 +240,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         called = re.search(rf"\bcall me\s+{_NAME}", s, re.I)
         if named and named.group(1)[0].isupper():
             add("identity", "name", named.group(1))
-        if called and called.group(1)[0].isupper():
+        if called and called.group(1)[0].isupper() and _may_be_name(called.group(1)) and not re.fullmatch(WHEN_WORDS, called.group(1).split()[0]):
             # "Name is Oleksandr, call me Sasha": the name and what to call them
             add("identity", "nickname" if named else "name", called.group(1))
         said_outright = named is not None or called is not None  # the introductions below would find it again
@@ -574,9 +574,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if is_job(m.group(1)) and not _NOT_YET.search(s):
                 add("work", "job", m.group(1))
         terse = s[:1].lower() + s[1:]
-        if m := re.match(rf"({_RELATIONS}),? {_NAME}(?=[.,!;:]|$| (?!(?:are|were)\b)[a-z])", terse):
-            # "Wife Iryna, two sons.", "Son Taras study in Kraków.": a relation with its "my" left out
-            if _may_be_name(m.group(2)):
+        if m := re.match(rf"({_RELATIONS}) {_NAME}(?=[.,!;:]|$| (?!(?:is|was|are|were|has|had)\b)[a-z])", terse):
+            # "Wife Iryna, two sons.", "Son Taras study in Kraków.": a relation with its "my" left out (not a title,
+            # "Sister Act was on", nor a list of relations, "Mum Dad and I")
+            if _may_be_name(m.group(2)) and not re.fullmatch(_RELATIONS, m.group(2).split()[0], re.I):
                 add("people", _relation(m.group(1)), m.group(2))
         if m := re.match(rf"(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+) (?:at|for|with) {ORG}(?:,\s*{PLACE})?[.!]?$", terse):
             # "Engineer at Antonov, Kyiv.": a job, its employer and town, said as a label
