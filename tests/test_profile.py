@@ -155,6 +155,8 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("we got a kitten called pippin", {("pets", "kitten", "Pippin")}),
         ("my son started uni, he loves it", set()),  # common words stay words
         ("im bouldering tonight lol", set()),
+        ("im hangry", set()),  # after "I'm", only a name typed with its capital is a name
+        ("hi im skint this month", set()),
         ("my brother lives in leeds", set()),  # "leeds" is also a word: missed rather than guessed
         ("Our son Tobiah is at nursery now.", {("people", "son", "Tobiah")}),
         ("I gave up alcohol in January.", {("health", "avoids", "alcohol")}),  # a diet, not a goal given up

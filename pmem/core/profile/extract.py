@@ -218,8 +218,14 @@ def _clean(value: str) -> str:
 
 def rule_candidates(text: str, *, origin: str = "extracted", confidence: float = 0.9) -> list[Candidate]:
     """High-precision patterns over the user's own sentences."""
+    typed = text
     text = restored(text)  # "my wife ola" is read as "my wife Ola"
     found: list[Candidate] = []
+
+    def as_typed(name: str) -> bool:
+        """Whether the user wrote this name with its capital: after "I'm", a word given one by ``restored`` is as
+        likely a mood ("im hangry") as a name, so those introductions take only names typed as names."""
+        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", typed) is not None
 
     def add(category: str, attribute: str, value: str) -> None:
         value = _clean(value)
@@ -230,7 +236,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         found.extend(transition_candidates(s))  # endings first: "I quit X and I'm now at Y" must not end Y
         if opening and (m := re.fullmatch(rf"(?:i'm|i am) {_NAME}[.!]?", s, re.I)):
             # A message that opens with "I'm Kenji." alone.
-            if m.group(1)[0].isupper() and not _NOT_A_NAME.search(m.group(1)):
+            if m.group(1)[0].isupper() and not _NOT_A_NAME.search(m.group(1)) and as_typed(m.group(1)):
                 add("identity", "name", m.group(1))
         if opening and (m := re.match(rf"(?:{_HELLO}[!,.]*\s+)?((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)),? (?:nice|pleased|good|great|lovely) to", s, re.I)):
             # "Morning! Olu Adeyemi, nice to e-meet you."
@@ -253,7 +259,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if aged:
                 rest = rest[aged.end() - 1 :]  # what follows the age, from its comma
             described = aged is not None or re.match(r",? (?:a|an) (?-i:[a-z]+)", rest) is not None
-            if name[0].isupper() and (m.group(1) or " " in name or described or greeted) and not _NOT_A_NAME.search(name):
+            if name[0].isupper() and (m.group(1) or " " in name or described or greeted) and not _NOT_A_NAME.search(name) and as_typed(name):
                 add("identity", "name", name)
                 if aged:
                     add("identity", "age", aged.group(1))
