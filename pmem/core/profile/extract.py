@@ -22,7 +22,7 @@ from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.casing import is_common, restored
 from pmem.core.profile.model import CATEGORIES, Candidate, is_single_valued, slot_of, slug
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import BREEDS, BUSINESSES, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
+from pmem.core.profile.vocab import BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -575,7 +575,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("preferences", "dislikes", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am)\b[^.]*?,? (?<!borderline )(?<!pre-)(?<!not )(?<!nearly )(?<!almost )(coeliac|celiac|diabetic|asthmatic|epileptic)\b(?!-)", s, re.I):
             add("health", "condition", m.group(1).lower())
-        if m := re.search(r"\b(?:my )?first (?:full )?(?:day|week|month|term|half[- ]term|semester|year|shift|shifts) as (?:a |an |the )?((?-i:(?:[a-z-]+ ){0,3}?[a-z-]+?))(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
+        if m := re.search(rf"\b(?:my )?{FIRST_STINT} as (?:a |an |the )?((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
             # "First half term as head of science is done!": the job, said by having done it.
             if is_job(m.group(1)) and not _NOT_YET.search(s):
                 add("work", "job", m.group(1))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, FOODS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
+from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
@@ -72,7 +72,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     if re.search(r"\b(?:i|we)(?:'ve| have)? (?:finally |just |now )?(?:moved|settled)(?: in)?(?: (?:now|here|there|at last|last \w+|on \w+|fine|well|okay|ok))*(?:[.,!;]|$| and\b)"
                  r"|\b(?:since|after) the move\b|\bthe move (?:went|is done|was)", s, re.I):
         add("confirm", "location", "city", "*")
-    if re.search(r"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\bfirst (?:full )?(?:day|week|month|term|half[- ]term|semester|shift) (?:at|as)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
+    if re.search(rf"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\b{FIRST_STINT} (?:at|as)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
         add("confirm", "work", "any", "*")
     # Endings.
     if re.search(r"\bi(?:'m| am) (?:eating|having) (?:meat|fish|chicken) again\b|\bi(?:'ve| have)? (?:started|gone back to|went back to) eating meat\b", s, re.I):

@@ -36,6 +36,8 @@ WHEN_WORDS = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter)"
 )
+#: The first stretch of a new job ("first day", "first half term", "first shifts"): said of a job that has begun.
+FIRST_STINT = r"first (?:full )?(?:day|week|month|term|half[- ]term|semester|year|shifts?)"
 #: Words that end like a job ("-er") but name a role or a relation: "as a mother", "I'm no longer a fan".
 NOT_JOBS = re.compile(
     r"\b(mother|father|brother|sister|daughter|member|beginner|lover|fan|teenager|kid|child|parent|mom|dad|friend|"
