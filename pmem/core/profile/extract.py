@@ -22,7 +22,7 @@ from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.casing import is_common, restored
 from pmem.core.profile.model import CATEGORIES, Candidate, is_single_valued, slot_of, slug
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
+from pmem.core.profile.vocab import BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, is_job, is_when
 
 _PRIVATE = re.compile(
     r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
@@ -246,7 +246,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         called = re.search(rf"\bcall me\s+{_NAME}", s, re.I)
         if named and named.group(1)[0].isupper():
             add("identity", "name", named.group(1))
-        if called and called.group(1)[0].isupper() and _may_be_name(called.group(1)) and not re.fullmatch(WHEN_WORDS, called.group(1).split()[0]):
+        if called and called.group(1)[0].isupper() and _may_be_name(called.group(1)) and not is_when(called.group(1).split()[0]):
             # "Name is Oleksandr, call me Sasha": the name and what to call them
             add("identity", "nickname" if named else "name", called.group(1))
         said_outright = named is not None or called is not None  # the introductions below would find it again
@@ -268,7 +268,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                         add("work", "job", n.group(1))
                     if n.group(2):
                         add("identity", "hometown", n.group(2))
-                    if n.group(3) and not re.fullmatch(WHEN_WORDS, n.group(3)):
+                    if n.group(3) and not is_when(n.group(3)):
                         add("location", "city", n.group(3))
         elif not said_outright and (m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)"
                                                   r"|^((?-i:[A-Z][\w'-]+)) here(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I)):
@@ -279,7 +279,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("identity", "name", name)
                 if n := re.search(rf"\b(?:living|based|who lives) in\s+{PLACE}", s[m.end():], re.I):
                     # the rest of the introduction: "Rafa here, Spanish guy living in Berlin"
-                    if not re.fullmatch(WHEN_WORDS, n.group(1)):
+                    if not is_when(n.group(1)):
                         add("location", "city", n.group(1))
         if m := re.search(rf"\bi go by {_NAME}", s, re.I):
             if m.group(1)[0].isupper():
@@ -296,7 +296,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) back (?:home )?in {PLACE}", s, re.I):
             add("location", "city", m.group(1))
         elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:the )?{PLACE}(?: now\b)?", s, re.I):
-            if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not is_when(m.group(1)):
                 add("location", "city", m.group(1))
         if m := re.search(r"\bi(?: got| found| landed| accepted|'ve got| have got) (?:a |my )?(?:new )?job as (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))"
                           r"|\bi(?: got| was| have been|'ve been) promoted to (?:a |an )?((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))", s, re.I):
@@ -307,7 +307,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if _may_be_name(m.group(1)):
                 add("people", "manager", m.group(1))
         if m := re.search(rf"(?:\b(?:our|my) |^)new (?:place|flat|apartment|house|home) (?:is |here )?in\s+(?:the )?{PLACE}", s, re.I):
-            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if not is_when(m.group(1)):
                 add("location", "city", m.group(1))
         if m := re.search(rf"\bi (?:legally |officially )?changed my name to {_NAME}", s, re.I):
             add("identity", "name", m.group(1))
@@ -320,26 +320,26 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("work", "job", job)
         if m := re.search(rf"\bi (?:now |still |currently |also )?work (?:at|for)\s+{ORG}(?: in {PLACE})?", s, re.I):
             add("work", "employer", m.group(1))
-            if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
+            if m.group(2) and not is_when(m.group(2)):
                 add("location", "city", m.group(2))  # "I work at Arup in Leeds"
         if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {ORG})?(?: in {PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
             if JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
                 add("work", "job", m.group(1).lower())
-                if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
+                if m.group(2) and not is_when(m.group(2)):
                     add("work", "employer", m.group(2))
-                if m.group(3) and not re.fullmatch(WHEN_WORDS, m.group(3)):
+                if m.group(3) and not is_when(m.group(3)):
                     add("location", "city", m.group(3))
         if m := re.search(r"\bi (?:now |still |currently )?teach(?: (\w+)(?: \w+)?)? (?:at|in|to)\b", s, re.I):
             subject = (m.group(1) or "").lower()
             add("work", "job", f"{subject} teacher" if subject and subject not in ("kids", "children", "students", "adults", "there", "here") else "teacher")
             if n := re.search(rf"\bteach(?: \w+(?: \w+)?)? at {ORG}(?: in {PLACE})?", s, re.I):
                 # "I teach chemistry at Rushey Mead School in Leicester"
-                if not re.fullmatch(WHEN_WORDS, n.group(1)):
+                if not is_when(n.group(1)):
                     add("work", "employer", n.group(1))
-                if n.group(2) and not re.fullmatch(WHEN_WORDS, n.group(2)):
+                if n.group(2) and not is_when(n.group(2)):
                     add("location", "city", n.group(2))
         if m := re.search(rf"\bi (?:just |finally |recently )?(?:got (?:a|the) job|got hired|was hired|started (?:a new job|working|a job|a position)|joined|took a (?:job|position) at|started at) (?:as (?:a|an) [a-z -]+? )?(?:at|by|for|with)? ?{ORG}", s, re.I):
-            if not re.search(r"\b(will|going to|next)\b", s, re.I) and not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if not re.search(r"\b(will|going to|next)\b", s, re.I) and not is_when(m.group(1)):
                 add("work", "employer", m.group(1))
         if m := re.search(rf"\bmy ({_RELATIONS}) is no longer {_NAME}(?:[,;]? (?:it'?s|now it'?s|they'?re|but) {_NAME})?", s, re.I):
             # "My boss is no longer Karen, it's Paolo now."
@@ -411,7 +411,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("health", "diet", f"no longer {m.group(1).lower()}")
         if m := re.search(rf"\bi (?:now |still )?(?:run|own|co-own|manage) (?:a|an|my own|our|my) (?:small |little |tiny |family |busy )?({BUSINESSES})(?: in {PLACE})?(?:,? called {ORG})?", s, re.I):
             add("work", "business", f"{m.group(1).lower()} {m.group(3)}" if m.group(3) else m.group(1).lower())
-            if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
+            if m.group(2) and not is_when(m.group(2)):
                 add("location", "city", m.group(2))
         if m := re.search(r"\bi(?:'m| am) allergic to ([\w -]+)", s, re.I):
             add("health", "allergy", m.group(1).lower())
@@ -471,7 +471,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if (m := re.search(rf"\bi(?:'m| am) (?:now )?(?:at|with) {ORG}(?: now\b)|\bi(?:'m| am) now (?:at|with) {ORG}", s, re.I)) and re.search(
             r"\b(jobs?|roles?|work|left|quit|company|team|position|hired|switched|joined)\b", text, re.I
         ):
-            if not re.fullmatch(WHEN_WORDS, m.group(1) or m.group(2)):
+            if not is_when(m.group(1) or m.group(2)):
                 add("work", "employer", m.group(1) or m.group(2))
         if m := re.match(r"(?:i'?m )?(?:an? )?([a-z]+(?: [a-z]+)?) by day,? (?:and )?(?:an? )?([a-z]+(?: [a-z]+)?) by night\b", s, re.I):
             # "Software tester by day, amateur astronomer by night."
@@ -512,11 +512,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             found.append(Candidate("location", "city", m.group(1), confidence, origin, kind="end"))
             add("location", "city", m.group(2))
         if m := re.search(rf"\bi (?:grew up|was born(?: and raised)?|was raised) in\s+(?:the )?{PLACE}", s, re.I):
-            if not re.fullmatch(WHEN_WORDS, m.group(1).rstrip(".")):
+            if not is_when(m.group(1).rstrip(".")):
                 add("identity", "hometown", m.group(1))
         for phrasing in _NEW_EMPLOYER:
             # "I joined Takeda as a research pharmacist", "I got a new job at Wise as a senior product designer".
-            if (m := phrasing.search(s)) and not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if (m := phrasing.search(s)) and not is_when(m.group(1)):
                 add("work", "employer", m.group(1))
                 if m.group(2) and is_job(_clean(m.group(2))):
                     add("work", "job", _clean(m.group(2)))
@@ -560,11 +560,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("identity", "age", m.group(2))
                 if m.group(3) and is_job(m.group(3)):
                     add("work", "job", m.group(3))
-                if m.group(4) and not re.fullmatch(WHEN_WORDS, m.group(4)):
+                if m.group(4) and not is_when(m.group(4)):
                     add("location", "city", m.group(4))
         if m := re.search(rf"\bmy ({_RELATIONS}|parents|grandparents|in-laws) (?:both |still |now )?(?:lives?|is living|are living) in\s+(?:the )?{PLACE}", s, re.I):
             # "My mum lives in Leicester": where they live, kept with them, never as the user's own city.
-            if not re.fullmatch(WHEN_WORDS, m.group(2)):
+            if not is_when(m.group(2)):
                 add("people", _relation(m.group(1)), f"lives in {m.group(2)}")
         if m := re.search(r"\bi(?:'m| am) (not )?(?:really )?(?:a|an) (morning|night|evening|early|people|cat|dog|coffee|tea|beach|city|outdoors|indoor) (?:person|people)\b", s, re.I):
             add("preferences", "trait", f"{'not ' if m.group(1) else ''}a {m.group(2).lower()} person")
@@ -587,21 +587,21 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("people", _relation(m.group(1)), m.group(2))
         if m := re.match(rf"(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+) (?:at|for|with) {ORG}(?:,\s*{PLACE})?[.!]?$", terse):
             # "Engineer at Antonov, Kyiv.": a job, its employer and town, said as a label
-            if is_job(m.group(1)) and not re.fullmatch(WHEN_WORDS, m.group(2)):
+            if is_job(m.group(1)) and not is_when(m.group(2)):
                 add("work", "job", m.group(1))
                 add("work", "employer", m.group(2))
-                if m.group(3) and not re.fullmatch(WHEN_WORDS, m.group(3)):
+                if m.group(3) and not is_when(m.group(3)):
                     add("location", "city", m.group(3))
         if m := re.match(rf"(?:(?:got|started) (?:a |my )?)?new job (?:at|with) {ORG}(?:,\s*(?:as )?(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+))?[.!]?$", terse):
             # "New job at PZL Mielec, design engineer."
-            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if not is_when(m.group(1)):
                 add("work", "employer", m.group(1))
                 if m.group(2) and is_job(m.group(2)):
                     add("work", "job", m.group(2))
         if m := re.match(r"(vegetarian|vegan|pescatarian)(?: since \w+| for (?:\w+ )?(?:years|months))?(?: now)?[.!]?$", terse):
             add("health", "diet", m.group(1))  # "Vegetarian since 2010."
         if m := re.match(rf"(?:now|currently) (?:living |based )?in {PLACE}(?:,? (?:since|for good|permanently)\b|[.!]?$)", terse):
-            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if not is_when(m.group(1)):
                 add("location", "city", m.group(1))  # "Now in Warsaw, since spring."
         if m := re.match(r"(?:i )?play (?:the )?([a-z]+) (?:in (?:my )?(?:free|spare) time|for fun)\b", terse):
             add("preferences", "hobby", m.group(1))  # "Play accordion in free time."
@@ -612,7 +612,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if m.group(1).lower() not in _NOT_HOBBIES:
                 add("preferences", "hobby", m.group(1).lower())  # "I've started running with a club"
         if m := re.search(rf"\b(?:i|we) (?:just |finally |recently )?(?:bought|rented|found) (?:a |our )?(?:new )?(?:house|flat|place|apartment|home) in {PLACE}", s, re.I):
-            if re.search(r"\b(moved in|moving in|settled|live|living)\b", s, re.I) and not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if re.search(r"\b(moved in|moving in|settled|live|living)\b", s, re.I) and not is_when(m.group(1)):
                 add("location", "city", m.group(1))  # "We bought a house in Hamilton and moved in"
         if m := re.match(r"(\d{2}) (?:years old|yo|y/o)(?=[.,!;]|$| and\b| now\b| btw\b| today\b)", s, re.I):
             # "29 years old and my back already hurts": an age said without "I'm"

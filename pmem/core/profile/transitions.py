@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job
+from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIMES, PETS, PLACE, is_job, is_when
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
@@ -50,7 +50,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     # Plans: a move or a new job announced for later.
     if not doubtful:
         if m := re.search(rf"\b(?:i|we)(?:'re| are|'m| am|'ll be| will be) (?:finally |officially )?(?:moving|relocating) to\s+(?:the )?{PLACE}", s, re.I):
-            if not re.fullmatch(WHEN_WORDS, m.group(1)):
+            if not is_when(m.group(1)):
                 add("plan", "location", "city", m.group(1))
         elif m := re.search(rf"\b(?:i|we)(?:'ll| will| are going to|'re going to|'m going to) move to\s+(?:the )?{PLACE}", s, re.I):
             add("plan", "location", "city", m.group(1))
@@ -58,7 +58,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             if m.group(1) or m.group(2):
                 if m.group(1) and _FUTURE_TIME.search(s):
                     add("plan", "work", "job", m.group(1).lower())
-                if m.group(2) and not re.fullmatch(WHEN_WORDS, m.group(2)):
+                if m.group(2) and not is_when(m.group(2)):
                     add("plan", "work", "employer", m.group(2))
         if m := re.search(rf"\bi(?:'ve| have)? (?:just )?(?:accepted|signed|took|taken) (?:an offer|a (?:job )?offer|the (?:job|offer)|a contract|a job) (?:from|with|at) {ORG}", s, re.I):
             add("plan", "work", "employer", m.group(1))
@@ -66,7 +66,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             # "I have accepted the head of science post at Beaumont Leys School, starting in September."
             if is_job(m.group(1)):
                 add("plan", "work", "job", m.group(1))
-            if not re.fullmatch(WHEN_WORDS, m.group(2)):
+            if not is_when(m.group(2)):
                 add("plan", "work", "employer", m.group(2))
     # A plan come true.
     if re.search(r"\b(?:i|we)(?:'ve| have)? (?:finally |just |now )?(?:moved|settled)(?: in)?(?: (?:now|here|there|at last|last \w+|on \w+|fine|well|okay|ok))*(?:[.,!;]|$| and\b)"

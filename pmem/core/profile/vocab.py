@@ -38,6 +38,14 @@ WHEN_WORDS = (
 )
 #: The first stretch of a new job ("first day", "first half term", "first shifts"): said of a job that has begun.
 FIRST_STINT = r"first (?:full )?(?:day|week|month|term|half[- ]term|semester|year|shifts?)"
+_WHEN = re.compile(WHEN_WORDS)
+
+
+def is_when(words: str) -> bool:
+    """Whether words a pattern took for a place or an employer are a time ("moving in June", "at Easter")."""
+    return _WHEN.fullmatch(words) is not None
+
+
 #: Words that end like a job ("-er") but name a role or a relation: "as a mother", "I'm no longer a fan".
 NOT_JOBS = re.compile(
     r"\b(mother|father|brother|sister|daughter|member|beginner|lover|fan|teenager|kid|child|parent|mom|dad|friend|"
