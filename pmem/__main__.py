@@ -1,3 +1,3 @@
-from pmem.cli.main import main
+from pmem.cli.entry import main
 
 main()

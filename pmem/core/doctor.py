@@ -74,8 +74,20 @@ def checks() -> list[Check]:
             versions.append(f"{name} missing")
     rows.append(("packages", all("missing" not in v for v in versions), ", ".join(versions)))
     rows.append(("network", os.environ.get("HF_HUB_OFFLINE") == "1", "offline: HF hub, transformers and Chroma telemetry disabled"))
+    rows.append(_freed_memory_row())
 
     return rows
+
+
+def _freed_memory_row() -> Check:
+    """A warning, never a failure: whether forgotten words could survive in index padding (pmem/core/heap.py)."""
+    from pmem.core.heap import glibc, small_blocks_scrubbed
+
+    if not glibc():
+        return ("freed memory", None, "not glibc: Chroma's index files may hold bytes pmem freed (chroma-core/chroma#7688)")
+    if small_blocks_scrubbed():
+        return ("freed memory", True, "overwritten before reuse, small blocks too (glibc M_PERTURB, per-thread cache off)")
+    return ("freed memory", None, "blocks of 1 KB or less are not overwritten before reuse: start pmem with its own command")
 
 
 def _query_adapter_row(settings: Settings) -> Check:

@@ -55,7 +55,7 @@ class VectorStore:
     def client(self) -> Any:
         if self._client is None:
             from pmem.core.memory.chroma_compat import import_chromadb
-            from pmem.core.memory.heap import scrub_reused_memory
+            from pmem.core.heap import scrub_reused_memory
 
             scrub_reused_memory()  # before Chroma allocates the buffers it writes to disk whole (heap.py)
 
