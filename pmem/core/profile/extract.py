@@ -40,6 +40,7 @@ _INSTRUCTION = re.compile(
 )
 _STOP_VALUE = re.compile(
     r"\s+(and|but|because|since|so|who|which|where|with|for|when|while|although|though|more than|rather than|every|"
+    r"before(?!-)|after(?!-)|until|unless|if|"
     r"each|on (?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends)|"
     r"in the (?:mornings?|evenings?|afternoons?|summers?|winters?)|at (?:night|weekends|the weekend)|after work|before work)\b.*$|"
     r"\s+[-\u2013\u2014]+\s.*$",
@@ -56,7 +57,7 @@ _RELATIONS = (
 #: Short forms people type for their relations, and the attribute each is kept under.
 _RELATION_WORDS = {"headteacher": "manager", "head teacher": "manager", "supervisor": "manager", "line manager": "manager", "team lead": "manager", "mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
-_NAME = r"((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))"
+_NAME = r"((?-i:[A-Z][\w'-]+(?: (?!I\b)[A-Z][\w'-]+)?))"  # not "Priya I'm" of an unpunctuated "my name is Priya I'm a nurse"
 _HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
 
 #: Words a chat sentence may open with before its subject ("So I …", "Update: left …", "Now I'm …").
@@ -67,7 +68,7 @@ _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|bu
 _DROPPED_I = re.compile(
     rf"^(?:{_OPENERS}[,:!]?\s+)?"
     r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped)|(been)|"
-    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading))\b",
+    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating))\b",
     re.I,
 )
 
@@ -88,6 +89,13 @@ def _greeted(text: str, sentence: str) -> bool:
     """Whether the message opens with a greeting of its own just before this sentence ("Hello! I'm Hana.")."""
     return re.match(rf"\s*{_HELLO}[!.,]*\s*$", text[: max(text.find(sentence), 0)], re.I) is not None
 
+
+#: Where one lives, before the town it is in: "I live in a bungalow in Ripon".
+_DWELLING = r"(?:a|an|the|our|my) (?:[a-z]+ ){0,2}?(?:house|flat|bungalow|cottage|apartment|studio|houseboat|terrace|room|caravan|farmhouse|condo|loft|village|town|suburb)"
+#: Words before ", 29, …" that describe, not name: "me, 29, nurse", "male, 29, engineer".
+_NOT_INTRODUCED = frozenset("me myself male female man woman guy girl boy dude lady mum mom dad mother father wife husband age update".split())
+#: Jobs people write as their initials, in capitals.
+_ACRONYM_JOBS = r"(?-i:CEO|CTO|CFO|COO|CIO|SRE|SWE|SDE|PM|QA|UX designer|UI designer|GP|HR manager|IT manager|IT consultant)"
 
 _GREETING = r"(?:(?:hi|hello|hey|so|well|yes|yeah|also|anyway|big news|update|good news)(?: there)?[,!:.]?\s+)"
 #: "-ing" words after "I've been" that are not pastimes.
@@ -204,7 +212,8 @@ def usable_sentences(text: str) -> list[str]:
 
 _TRAILING = re.compile(
     r"\s+(anymore|any more|now|again|these days|nowadays|lately|on (the )?weekends|at weekends|every day|"
-    r"a lot|so much|too|as well|by the way|on the side|last (week|month|year)|this (week|month|year)|for now|at all|lol|haha)$",
+    r"a lot|so much|too|as well|by the way|on the side|last (week|month|year)|this (week|month|year)|"
+    r"next (week|month|year|summer|spring|autumn|winter)|for now|at all|lol|haha)$",
     re.I,
 )
 
@@ -286,7 +295,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("identity", "nickname", m.group(1))
         if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| years| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b| by the way\b| btw\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
             add("identity", "age", m.group(1) or m.group(2) or m.group(3))
-        if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:the )?{PLACE}", s, re.I):
+        if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:{_DWELLING} (?:in|near|outside|just outside) )?(?:the )?{PLACE}", s, re.I):
             add("location", "city", m.group(1))
         if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally |also )?(?:moved|relocated)(?: back)? to\s+{PLACE}", s, re.I):
             add("location", "city", m.group(1))
@@ -303,6 +312,17 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             job = _clean(m.group(1) or m.group(2))
             if is_job(job):
                 add("work", "job", job)
+        if m := re.search(r"\bi (?:have |'ve )?(?:just |finally |recently |now |officially )*(?:qualified|graduated) as (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}?[a-z-]+?))"
+                          r"(?= (?:last|this|in|on|at|from|after|so|and|but|now|today|yesterday)\b|[.,!;]|$)"
+                          r"|(?:^|\bi(?:'m| am) )(?:now |finally )?officially (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}?[a-z-]+?))(?= now\b|[.,!;]|$| (?:and|so|but)\b)"
+                          r"|\bi(?:'m| am) \d{1,3}(?: years old)?, (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}?[a-z-]+?))(?=[.,!;]|$| and\b| (?:at|in|for|with|from)\b)", s, re.I):
+            # "I finally qualified as a midwife", "officially a psychologist now", "I am 74, a retired headmaster"
+            job = next(g for g in m.groups() if g)
+            if is_job(job) and not re.search(r"\b(student|vegetarian|vegan)\b", job, re.I) and not _NOT_YET.search(s):
+                add("work", "job", job)
+        if m := re.search(r"\bi (?:fully |really |firmly )?(?:intend|aim|am determined|'m determined) to ((?-i:[a-z]+)[\w' -]{2,60})", s, re.I):
+            if " " in m.group(1).strip() and not re.match(r"(be|do|say|make sure|keep|try|ask|have|get)\b", m.group(1), re.I):
+                add("goals", "goal", m.group(1))  # "I intend to walk the Dales Way next summer"
         if m := re.search(rf"\bi (?:now |directly |currently )*report (?:directly )?to {_NAME}", s, re.I):
             if _may_be_name(m.group(1)):
                 add("people", "manager", m.group(1))
@@ -365,8 +385,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             name = next((g for g in (m.group(1), *m.groups()[3:]) if g and g[0].isupper()), None)
             if name and name not in _NOT_NAMES:
                 add("people", "partner", name)
-        for m in re.finditer(rf"\b(?:i|we) (?:have|'ve got|have got|had) (?:a|an|one) (?:little |baby |young |teenage )?(son|daughter|boy|girl)(?:,? (?:called|named)|,) {_NAME}", s, re.I):
-            if m.group(2)[0].isupper():
+        for m in re.finditer(rf"\b(?:i|we)(?: have|'ve got| have got| had) (?:a|an|one) (?:little |baby |young |teenage )?(son|daughter|boy|girl)(?:,? (?:called|named)|,)? {_NAME}", s, re.I):
+            if m.group(2)[0].isupper() and not is_when(m.group(2).split()[0]):  # not "a girl Friday"
                 add("people", {"boy": "son", "girl": "daughter"}.get(m.group(1).lower(), m.group(1).lower()), m.group(2))
         for m in re.finditer(rf"\bi(?: have|'ve got| have got) an? ({PETS}) (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
@@ -450,9 +470,9 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if not re.match(r"(it|that|this|you|the idea|the way|him|her|them)\b", value, re.I):
                 add("preferences", "likes", value.lower())
         if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: (?!(?:in|at|on|with|for|every|after|before|when|while)\b)[a-z]+)?)"
-                          r"|\bi(?: |'ve |'d | have )(?:(?:started|began) (?:playing|practi[cs]ing|doing)|(?:took|taken) up (?:playing|doing)) (?:the )?"
+                          r"|\bi(?: |'ve |'d | have )(?:(?:recently|just|finally|also) )?(?:(?:started|began) (?:playing|practi[cs]ing|doing)|(?:took|taken) up (?:playing|doing)) (?:the )?"
                           r"([a-z]+(?: (?!(?:last|about|for|since|when|with|again|years?|ago|in|at|on|and|but|as)\b)[a-z]+)?)"
-                          r"|\bi(?: |'ve | have )(?:took|taken) up ((?:(?!(?:a|an|the|my|some)\b)[a-z]+ )?[a-z]+ing)\b", s, re.I):
+                          r"|\bi(?: |'ve | have )(?:(?:recently|just|finally|also) )?(?:took|taken) up ((?:(?!(?:a|an|the|my|some)\b)[a-z]+ )?[a-z]+ing)\b", s, re.I):
             played = m.group(1) or m.group(2) or m.group(3)
             if not re.match(r"(a|an|with|around|it|that|this|along|them|him|her|my|some|games? with|on|in|for|to|music for|the role|role)\b", played, re.I):
                 add("preferences", "hobby", _clean(played.lower()))
@@ -465,7 +485,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("style", "format", next(g for g in m.groups() if g).lower())
         if m := re.match(r"(?:i'?m )?([a-z]+ing) is my (?:way|thing|passion|hobby|escape|therapy|happy place)\b", s, re.I):
             add("preferences", "hobby", m.group(1).lower())
-        if m := re.search(r"\bi (?:now |also |still )?work (?:part-time |full-time |part time |full time )?at (?:a|an|the) ((?-i:[a-z]+(?: [a-z]+)?))\b", s, re.I):
+        if m := re.search(r"\bi (?:now |also |still )?work (?:part-time |full-time |part time |full time )?at (?:a|an|the) ((?-i:[a-z]+(?: (?!(?:to|and|but|so|in|on|for|with|near|as|because|since|while|when)\b)[a-z]+)?))\b", s, re.I):
             if not re.match(r"(moment|time|weekend|same|home|end)\b", m.group(1)):
                 add("work", "employer", m.group(1))
         if (m := re.search(rf"\bi(?:'m| am) (?:now )?(?:at|with) {ORG}(?: now\b)|\bi(?:'m| am) now (?:at|with) {ORG}", s, re.I)) and re.search(
@@ -487,7 +507,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi(?:'ve| have) been learning (?:to play |to speak |the )?([a-z][\w'-]*(?: [a-z][\w'-]*)?)(?= for\b| since\b| on\b| at\b|[.,!;]|$)", s, re.I):
             if not re.match(r"(a|about|how|that|this|more|so|it|to)\b", m.group(1), re.I):
                 add("preferences", "learning", m.group(1).lower())
-        if m := re.search(r"\bmy fav(?:ou?rite) ([a-z]+(?: [a-z]+)?) is (?:now |still )?([\w' -][\w' .-]{1,59})", s, re.I):
+        if m := re.search(r"(?:\bmy |^)fav(?:ou?rite)? ([a-z]+(?: [a-z]+)?) is (?:now |still )?([\w' -][\w' .-]{1,59})", s, re.I):
             add("preferences", f"favourite_{m.group(1).lower()}", m.group(2))
         if m := re.search(r"\bi prefer (short|brief|concise|long|detailed|longer|shorter) (?:answers|replies|responses)"
                           r"|\b(?:keep|make) (?:your |the |all )?(?:answers|replies|responses) (short|brief|concise|long|longer|detailed|shorter)"
@@ -562,6 +582,18 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                     add("work", "job", m.group(3))
                 if m.group(4) and not is_when(m.group(4)):
                     add("location", "city", m.group(4))
+        elif opening and (m := re.match(rf"(?:{_HELLO}[!,.]*\s+)?((?-i:[a-z][a-z'-]{{1,20}})),\s*(\d{{2}}),\s*(?:an? )?([a-z]+(?: [a-z]+){{0,2}}?)"
+                                        rf"(?: (?:at|for|with) (?:an? |the )?[\w&' -]+?)?(?: (?:in|from|based in) {PLACE})?[.!]?$", s, re.I)):
+            # "kai, 29, backend dev at a fintech startup in berlin": typed in lower case, a name known by its place
+            # in a name, an age and a job (so "nurse, 29, …" or "me, 29, …" is not one)
+            name, job = m.group(1), m.group(3).lower()
+            if (is_job(job) and not is_job(name) and not re.fullmatch(_HELLO, name, re.I) and 16 <= int(m.group(2)) <= 99
+                    and name not in _NOT_INTRODUCED):
+                add("identity", "name", name.capitalize())
+                add("identity", "age", m.group(2))
+                add("work", "job", job)
+                if m.group(4) and not is_when(m.group(4)):
+                    add("location", "city", m.group(4))
         if m := re.search(rf"\bmy ({_RELATIONS}|parents|grandparents|in-laws) (?:both |still |now )?(?:lives?|is living|are living) in\s+(?:the )?{PLACE}", s, re.I):
             # "My mum lives in Leicester": where they live, kept with them, never as the user's own city.
             if not is_when(m.group(2)):
@@ -579,15 +611,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "First half term as head of science is done!": the job, said by having done it.
             if is_job(m.group(1)) and not _NOT_YET.search(s):
                 add("work", "job", m.group(1))
-        terse = s[:1].lower() + s[1:]
+        terse = s[:1].lower() + s[1:] if s[1:2].islower() else s  # "SRE at Zalando" keeps its capitals
         if m := re.match(rf"({_RELATIONS}) {_NAME}(?=[.,!;:]|$| (?!(?:is|was|are|were|has|had)\b)[a-z])", terse):
             # "Wife Iryna, two sons.", "Son Taras study in Kraków.": a relation with its "my" left out (not a title,
             # "Sister Act was on", nor a list of relations, "Mum Dad and I")
             if _may_be_name(m.group(2)) and not re.fullmatch(_RELATIONS, m.group(2).split()[0], re.I):
                 add("people", _relation(m.group(1)), m.group(2))
-        if m := re.match(rf"(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+) (?:at|for|with) {ORG}(?:,\s*{PLACE})?[.!]?$", terse):
+        if m := re.match(rf"(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+|{_ACRONYM_JOBS}(?: [a-z-]+)?) (?:at|for|with) {ORG}(?:,\s*{PLACE})?(?:,\s*(?:started|starting|since) [\w ]+)?[.!]?$", terse):
             # "Engineer at Antonov, Kyiv.": a job, its employer and town, said as a label
-            if is_job(m.group(1)) and not is_when(m.group(2)):
+            if (is_job(m.group(1)) or re.match(_ACRONYM_JOBS, m.group(1))) and not is_when(m.group(2)):
                 add("work", "job", m.group(1))
                 add("work", "employer", m.group(2))
                 if m.group(3) and not is_when(m.group(3)):
