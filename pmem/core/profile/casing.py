@@ -3,9 +3,9 @@
 The patterns find names, places and employers by their capital letters ("my wife Ola", "in Sopot"). Many people
 type in lower case ("my wife ola works nights"), and then every name is missed. In a message typed in lower case
 (no capital at the start of a sentence, "i" for "I"), a word that is not a common English word ("ola", "zosia",
-"sopot") is given its capital; a common word stays as it is, so "my wife works nights" still has no name in it. A
-common word that is also a name ("anna", "berlin") is missed rather than guessed: a wrong fact is worse than a
-missing one. Apostrophes left out of the first person ("im", "ive", "dont") are put back in any message.
+"sopot") is given its capital; a common word stays as it is, so "my wife works nights" still has no name in it. The
+list of common words leaves out what a dictionary has only as a name ("lena", "leeds"; see its header). A word that
+is also a name ("anna", "nice", "reading") is missed rather than guessed: a wrong fact is worse than a missing one. Apostrophes left out of the first person ("im", "ive", "dont") are put back in any message.
 """
 
 from __future__ import annotations
