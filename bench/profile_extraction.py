@@ -1,4 +1,4 @@
-"""Profile extraction: seven frozen conversation sets, three development sets, LoCoMo's observations, and an old
+"""Profile extraction: eight frozen conversation sets, three development sets, LoCoMo's observations, and an old
 scripted conversation with updates and contradictions.
 
 Each user message goes through pmem's real pipeline (ProfileService.learn: pattern rules, then the model with
