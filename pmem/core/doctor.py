@@ -61,7 +61,13 @@ def checks() -> list[Check]:
         except PmemError as exc:
             rows.append(("chat model", False, str(exc)))
         try:
-            rows.append(("embedder", True, f"{settings.embedder.name} ({settings.embedder.backend}): {resolve_embedder(settings.embedder.path)}"))
+            path = resolve_embedder(settings.embedder.path)
+            runs = settings.embedder.backend
+            if runs == "onnx":
+                from pmem.core.memory.onnx_encoder import supported
+
+                runs += f", {settings.embedder.precision if supported(path) else 'float32'}"
+            rows.append(("embedder", True, f"{settings.embedder.name} ({runs}): {path}"))
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
         rows.append(_query_adapter_row(settings))

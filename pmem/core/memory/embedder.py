@@ -20,7 +20,7 @@ class Embedder:
 
     def __init__(
         self, name: str, path: Path, *, device: str = "cpu", threads: int | None = None,
-        backend: str = "onnx", export_dir: Path | None = None,
+        backend: str = "onnx", export_dir: Path | None = None, precision: str = "float32",
     ) -> None:
         self.name = name
         self.path = Path(path)
@@ -28,11 +28,23 @@ class Embedder:
         self.threads = threads
         self.backend = backend
         self.export_dir = export_dir
+        self.precision = precision if precision == "int8" and self._onnx_covers() else "float32"
+        """"int8" only where ONNX Runtime runs the model; sentence-transformers is always float32."""
         self.runs_on = ""
         """"onnx" or "sentence-transformers" once loaded."""
         self._model: Any = None
         self._lock = threading.Lock()
         self._loader: threading.Thread | None = None
+
+    def _onnx_covers(self) -> bool:
+        from pmem.core.memory import onnx_encoder
+
+        return self.backend == "onnx" and self.export_dir is not None and onnx_encoder.supported(self.path)
+
+    @property
+    def identity(self) -> str:
+        """What an index records it was built with: the name, and the precision when it is not float32."""
+        return self.name if self.precision == "float32" else f"{self.name}+{self.precision}"
 
     @property
     def loaded(self) -> bool:
@@ -45,6 +57,8 @@ class Embedder:
 
                 if onnx_encoder.supported(self.path):
                     exported = onnx_encoder.export(self.path, onnx_encoder.export_dir(self.path, self.export_dir))
+                    if self.precision == "int8":
+                        exported = onnx_encoder.quantized(exported)
                     try:
                         self._model = onnx_encoder.OnnxEncoder(exported, threads=self.threads)
                     except Exception as exc:  # noqa: BLE001 - a damaged export: one line, not a traceback
@@ -109,9 +123,11 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def embedder_from_settings(settings: Any, paths: Any, path: Path) -> Embedder:
-    """The embedder the settings describe (one place, for the memory layer and the benchmarks)."""
+def embedder_from_settings(settings: Any, paths: Any, path: Path, *, precision: str | None = None) -> Embedder:
+    """The embedder the settings describe (one place, for the memory layer and the benchmarks); ``precision``
+    overrides the configured one (an index built in another precision is searched in its own)."""
     from pmem.core.config import resolved_threads
 
     export = Path(settings.embedder.export_dir).expanduser() if settings.embedder.export_dir else paths.cache_dir / "embedders"
-    return Embedder(settings.embedder.name, path, threads=resolved_threads(settings), backend=settings.embedder.backend, export_dir=export)
+    return Embedder(settings.embedder.name, path, threads=resolved_threads(settings), backend=settings.embedder.backend,
+                    export_dir=export, precision=precision or settings.embedder.precision)

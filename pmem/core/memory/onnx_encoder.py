@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -115,6 +116,38 @@ def _export(source: Path, target: Path) -> Path:
                 raise
     except Exception as exc:
         raise ModelError(f"cannot export the embedder to ONNX in {target.parent}: {exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def quantized(exported: Path) -> Path:
+    """The int8 twin of an export, beside it (made once): each weight matrix quantised per output channel by ONNX
+    Runtime's dynamic quantisation. Per channel, because one scale per tensor (ONNX Runtime's default) moved the
+    vectors to cosine 0.95 of float32's and cost a point of recall; per channel keeps 0.99 and the recall."""
+    target = exported.with_name(f"{exported.name}-int8")
+    if (target / "model.onnx").is_file():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix=".quantize-", dir=str(exported.parent)))
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        for item in exported.iterdir():
+            if item.is_file() and item.name != "model.onnx":
+                shutil.copyfile(item, staging / item.name)
+        quiet = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # its advice to pre-process the graph, on the root logger: not the user's business
+        try:
+            quantize_dynamic(str(exported / "model.onnx"), str(staging / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.disable(quiet)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not (target / "model.onnx").is_file():
+                raise
+    except Exception as exc:
+        raise ModelError(f"cannot quantise the embedder in {exported.parent}: {exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

@@ -42,8 +42,14 @@ class MemoryService:
         self.paths = paths
         self.conn = conn
         self.episodes = EpisodeTable(conn)
-        self.embedder = embedder or embedder_from_settings(settings, paths, resolve_embedder(settings.embedder.path))
-        self.vectors = VectorStore(settings, paths, settings.embedder.name)
+        self._own_embedder = embedder is None
+        self.embedder = embedder or embedder_from_settings(
+            settings, paths, resolve_embedder(settings.embedder.path), precision=self._built_precision(conn, settings.embedder.name)
+        )
+        self.vectors = VectorStore(settings, paths, self.embedder.identity)
+        if conn.execute("SELECT 1 FROM meta WHERE key = 'embedder'").fetchone() is None and not self.episodes.count(indexed=True):
+            with transaction(conn):  # a new index: what it is built with, known before its first vector
+                conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.identity,))
         self.retriever = Retriever(conn, self.vectors, self.embedder, query_adapter=query_adapter_for(settings))
         self.last_hits: list[Hit] = []
         self.notice: str | None = None
@@ -53,6 +59,17 @@ class MemoryService:
         self._indexer: _Indexer | None = None
         self.write_lock = threading.Lock()
         """Held by every write on ``conn`` (the chat's thread, a face's worker and forgetting share it)."""
+
+    @staticmethod
+    def _built_precision(conn: sqlite3.Connection, name: str) -> str | None:
+        """The precision this data dir's index was built in, so it is searched in it until a reindex: what the
+        index recorded, float32 for an index made before precisions were recorded, None for one not yet made (the
+        configured precision applies, and is recorded now)."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
+        if row is not None:
+            built = str(row[0])
+            return "float32" if built == name else built.split("+", 1)[1] if built.startswith(f"{name}+") else None
+        return "float32" if EpisodeTable(conn).count(indexed=True) else None
 
     # ------------------------------------------------------------------ the chat service's view (Recall)
 
@@ -225,14 +242,21 @@ class MemoryService:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vectors_agreed', ?)", (self._agreement(conn),))
 
     def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder)."""
+        """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder),
+        in the configured precision."""
+        if self._own_embedder and self.embedder.precision != self.settings.embedder.precision:
+            old = self.embedder
+            self.embedder = embedder_from_settings(self.settings, self.paths, old.path)
+            self.retriever.embedder = self.embedder
+            self.vectors.embedder_name = self.embedder.identity
+            old.close()
         self.vectors.reset()
         with self.write_lock, transaction(self.conn):
             self.conn.execute("DELETE FROM episodes")
             Journal(self.conn).rebuild_index()
             sessions = [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
             self.episodes.sync_sessions(sessions)
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.name,))
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.identity,))
         return self.index_pending(progress=progress)
 
     @contextmanager
@@ -274,7 +298,7 @@ class MemoryService:
             "indexed": self.episodes.count(indexed=True),
             "pending": self.episodes.count(indexed=False),
             "vectors": self.vectors.count(),
-            "embedder": self.embedder.name,
+            "embedder": self.embedder.identity,
             "vector_store": self.vectors.where,
             "database_bytes": self.paths.database.stat().st_size if self.paths.database.exists() else 0,
         }
