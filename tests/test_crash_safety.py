@@ -151,7 +151,7 @@ def _indexed(memory) -> set[str]:  # type: ignore[no-untyped-def]
     return memory.vectors.episode_ids()
 
 
-def _verify(home: Path, acks: list[list], embedder) -> None:  # type: ignore[no-untyped-def]
+def _verify(home: Path, acks: list[list]) -> None:
     from pmem.core.config import Settings, resolve_paths
     from pmem.core.distill.store import AdapterStore
     from pmem.core.memory.service import MemoryService
@@ -191,7 +191,10 @@ def _verify(home: Path, acks: list[list], embedder) -> None:  # type: ignore[no-
         if paths.adapters_dir.exists():
             assert not [p for p in paths.adapters_dir.iterdir() if p.name.endswith(".tmp")], "a half-written adapter survived a sweep"
         ProfileStore(conn).current()
-        memory = MemoryService(Settings(), paths, conn, embedder=embedder)
+        settings = Settings()
+        settings.embedder.export_dir = os.environ["PMEM_EMBEDDER_EXPORT_DIR"]
+        # Its own embedder, in the precision the child's index was built in (the default), as the next start has it.
+        memory = MemoryService(settings, paths, conn)
         memory.reconcile()  # what the next start does
         memory.index_pending()
         assert memory.episodes.stale_sessions() == []
@@ -255,7 +258,7 @@ def _kill_at(mode: str, event: str, occurrence: int, home: Path, ack_path: Path,
             child.wait()
 
 
-def test_sigkill_at_every_stage_loses_nothing_acknowledged(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_at_every_stage_loses_nothing_acknowledged(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]  # embedder: the shared export made once
     rng = random.Random(SEED)
     home = tmp_path / "home"
     ack_path = tmp_path / "acks.jsonl"
@@ -264,7 +267,7 @@ def test_sigkill_at_every_stage_loses_nothing_acknowledged(tmp_path: Path, embed
         _kill_at(mode, event, occurrence, home, ack_path, SEED + kill, tmp_path / f"child-{kill}.log")
         landed[f"{mode}:{event}"] += 1
         acks = [json.loads(line) for line in ack_path.read_text().splitlines()] if ack_path.exists() else []
-        _verify(home, acks, embedder)
+        _verify(home, acks)
     acks = [json.loads(line) for line in ack_path.read_text().splitlines()]
     kinds = Counter(a[0] for a in acks)
     report = ", ".join(f"{stage} {n}" for stage, n in sorted(landed.items()))

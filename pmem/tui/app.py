@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SuspendNotSupported, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown
 
@@ -394,7 +395,10 @@ class PmemApp(FeedbackActions, App[None]):
         values["adapter"] = bool(engine is not None and engine.adapter_id)
         values["private"] = self.runtime.private
         self._status = Status(**values)
-        self.query_one(StatusBar).status = self._status
+        try:
+            self.query_one(StatusBar).status = self._status
+        except (NoMatches, ScreenStackError):  # the app is exiting: its once-a-second tick landed after its screen went
+            pass
 
     def on_core_done(self, message: CoreDone) -> None:
         if message.notice:
