@@ -370,6 +370,27 @@ def test_cli_import_search_forget_transcript(pmem_home: Path, tmp_path: Path) ->
     assert_one_line_error(missing, "no memory with id m-doesnotexist")
 
 
+def test_doctor_says_an_upgraded_index_runs_in_float32_until_a_reindex(pmem_home: Path, tmp_path: Path) -> None:
+    """A data dir indexed in float32 (as before int8 was the default) keeps float32, so the doctor says what
+    ``pmem memory reindex`` would change; after it the warning is gone and stats name the int8 embedder."""
+    data = {"sessions": [{"id": "s", "started_at": "2024-05-02T09:00:00Z", "turns": [
+        {"role": "user", "content": "I am allergic to peanuts."}, {"role": "assistant", "content": "Noted."}]}]}
+    f = tmp_path / "sessions.json"
+    f.write_text(json.dumps(data))
+    assert run_pmem("import", str(f), home=pmem_home, env={"PMEM_EMBEDDER_PRECISION": "float32"}).returncode == 0
+    before = run_pmem("doctor", home=pmem_home)
+    row = next(line for line in before.stdout.splitlines() if line.startswith("memory index"))
+    assert "warn" in row and "built in float32" in row and "rebuilds it in int8" in row, before.stdout
+    assert json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)["embedder"] == "all-MiniLM-L6-v2"
+    reindexed = run_pmem("memory", "reindex", home=pmem_home)
+    assert reindexed.returncode == 0, reindexed.stderr
+    after = run_pmem("doctor", home=pmem_home)
+    assert "memory index" not in after.stdout, after.stdout
+    assert json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)["embedder"] == "all-MiniLM-L6-v2+int8"
+    found = json.loads(run_pmem("memory", "search", "--json", "-k", "1", "food allergy", home=pmem_home).stdout)
+    assert "peanuts" in found[0]["text"]
+
+
 def test_embedder_mismatch_is_reported(home: Home) -> None:
     from pmem.core.errors import StorageError
     from pmem.core.memory.vectors import VectorStore

@@ -11,6 +11,7 @@ import platform
 import stat
 import sys
 from importlib import metadata
+from pathlib import Path
 
 from pmem import __version__
 from pmem.core.config import Settings, load_settings, resolve_paths
@@ -71,6 +72,8 @@ def checks() -> list[Check]:
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
         rows.append(_query_adapter_row(settings))
+        if (index := _index_row(settings, paths.database)) is not None:
+            rows.append(index)
         rows.append(("parametric memory", True, _distill_line(settings)))
     versions = []
     for name in PACKAGES:
@@ -94,6 +97,29 @@ def _freed_memory_row() -> Check:
     if small_blocks_scrubbed():
         return ("freed memory", True, "overwritten before reuse, small blocks too (glibc M_PERTURB, per-thread cache off)")
     return ("freed memory", None, "blocks of 1 KB or less are not overwritten before reuse: start pmem with its own command")
+
+
+def _index_row(settings: Settings, database: Path) -> Check | None:
+    """A warning when the memory index runs in another precision than the configured one (an upgrade: it keeps
+    its own until a reindex); None before there is an index. Read-only: the doctor changes nothing."""
+    import sqlite3
+
+    from pmem.core.memory.service import MemoryService
+
+    if not database.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            built = MemoryService.built_precision(conn, settings.embedder.name)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # a data dir of a version without the tables: the next start migrates it
+    wanted = settings.embedder.precision if settings.embedder.backend == "onnx" else "float32"
+    if built is None or built == wanted:
+        return None
+    return ("memory index", None, f"built in {built}, so searched in {built}; 'pmem memory reindex' rebuilds it in {wanted}")
 
 
 def _query_adapter_row(settings: Settings) -> Check:

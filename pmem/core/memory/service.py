@@ -44,7 +44,7 @@ class MemoryService:
         self.episodes = EpisodeTable(conn)
         self._own_embedder = embedder is None
         self.embedder = embedder or embedder_from_settings(
-            settings, paths, resolve_embedder(settings.embedder.path), precision=self._built_precision(conn, settings.embedder.name)
+            settings, paths, resolve_embedder(settings.embedder.path), precision=self.built_precision(conn, settings.embedder.name)
         )
         self.vectors = VectorStore(settings, paths, self.embedder.identity)
         if conn.execute("SELECT 1 FROM meta WHERE key = 'embedder'").fetchone() is None and not self.episodes.count(indexed=True):
@@ -61,7 +61,7 @@ class MemoryService:
         """Held by every write on ``conn`` (the chat's thread, a face's worker and forgetting share it)."""
 
     @staticmethod
-    def _built_precision(conn: sqlite3.Connection, name: str) -> str | None:
+    def built_precision(conn: sqlite3.Connection, name: str) -> str | None:
         """The precision this data dir's index was built in, so it is searched in it until a reindex: what the
         index recorded, float32 for an index made before precisions were recorded, None for one not yet made (the
         configured precision applies, and is recorded now)."""
