@@ -17,6 +17,8 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +93,7 @@ def _export(source: Path, target: Path) -> Path:
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=str(target.parent)))
-    try:
+    with _made_whole(target, "cannot export the embedder to ONNX", prefix=".export-") as staging:
         sample = torch.ones((2, 8), dtype=torch.long)
         axes = {"batch": 0, "tokens": 1}
         dynamic = {name: {i: n for n, i in axes.items()} for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")}
@@ -109,16 +109,26 @@ def _export(source: Path, target: Path) -> Path:
             "do_lower_case": bool(settings.get("do_lower_case", False)),
             "source": str(source), "export_version": EXPORT_VERSION,
         }))
+    return target
+
+
+@contextmanager
+def _made_whole(target: Path, failure: str, *, prefix: str) -> Iterator[Path]:
+    """A model directory written in a temporary sibling and renamed into place, so a crash or a second process
+    never leaves a half one where a whole one is expected; any failure is one ``ModelError`` line."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=str(target.parent)))
+    try:
+        yield staging
         try:
             os.rename(staging, target)
         except OSError:
-            if not (target / "model.onnx").is_file():  # not another process's finished export: a real failure
+            if not (target / "model.onnx").is_file():  # not another process's finished one: a real failure
                 raise
     except Exception as exc:
-        raise ModelError(f"cannot export the embedder to ONNX in {target.parent}: {exc}") from None
+        raise ModelError(f"{failure} in {target.parent}: {exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def quantized(exported: Path) -> Path:
@@ -128,8 +138,7 @@ def quantized(exported: Path) -> Path:
     target = exported.with_name(f"{exported.name}-int8")
     if (target / "model.onnx").is_file():
         return target
-    staging = Path(tempfile.mkdtemp(prefix=".quantize-", dir=str(exported.parent)))
-    try:
+    with _made_whole(target, "cannot quantise the embedder", prefix=".quantize-") as staging:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         for item in exported.iterdir():
@@ -141,15 +150,6 @@ def quantized(exported: Path) -> Path:
             quantize_dynamic(str(exported / "model.onnx"), str(staging / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
         finally:
             logging.disable(quiet)
-        try:
-            os.rename(staging, target)
-        except OSError:
-            if not (target / "model.onnx").is_file():
-                raise
-    except Exception as exc:
-        raise ModelError(f"cannot quantise the embedder in {exported.parent}: {exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
