@@ -62,18 +62,17 @@ def checks() -> list[Check]:
         except PmemError as exc:
             rows.append(("chat model", False, str(exc)))
         try:
-            path = resolve_embedder(settings.embedder.path)
-            runs = settings.embedder.backend
-            if runs == "onnx":
-                from pmem.core.memory.onnx_encoder import supported
+            from pmem.core.memory.embedder import embedder_from_settings
 
-                runs += f", {settings.embedder.precision if supported(path) else 'float32'}"
+            path = resolve_embedder(settings.embedder.path)
+            wanted = embedder_from_settings(settings, paths, path).precision  # as the memory layer decides it; loads nothing
+            runs = f"{settings.embedder.backend}, {wanted}" if settings.embedder.backend == "onnx" else settings.embedder.backend
             rows.append(("embedder", True, f"{settings.embedder.name} ({runs}): {path}"))
+            if (index := _index_row(settings.embedder.name, wanted, paths.database)) is not None:
+                rows.append(index)
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
         rows.append(_query_adapter_row(settings))
-        if (index := _index_row(settings, paths.database)) is not None:
-            rows.append(index)
         rows.append(("parametric memory", True, _distill_line(settings)))
     versions = []
     for name in PACKAGES:
@@ -99,7 +98,7 @@ def _freed_memory_row() -> Check:
     return ("freed memory", None, "blocks of 1 KB or less are not overwritten before reuse: start pmem with its own command")
 
 
-def _index_row(settings: Settings, database: Path) -> Check | None:
+def _index_row(name: str, wanted: str, database: Path) -> Check | None:
     """A warning when the memory index runs in another precision than the configured one (an upgrade: it keeps
     its own until a reindex); None before there is an index. Read-only: the doctor changes nothing."""
     import sqlite3
@@ -111,12 +110,11 @@ def _index_row(settings: Settings, database: Path) -> Check | None:
     try:
         conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         try:
-            built = MemoryService.built_precision(conn, settings.embedder.name)
+            built = MemoryService.built_precision(conn, name)
         finally:
             conn.close()
     except sqlite3.Error:
         return None  # a data dir of a version without the tables: the next start migrates it
-    wanted = settings.embedder.precision if settings.embedder.backend == "onnx" else "float32"
     if built is None or built == wanted:
         return None
     return ("memory index", None, f"built in {built}, so searched in {built}; 'pmem memory reindex' rebuilds it in {wanted}")

@@ -43,12 +43,11 @@ class MemoryService:
         self.conn = conn
         self.episodes = EpisodeTable(conn)
         self._own_embedder = embedder is None
-        self.embedder = embedder or embedder_from_settings(
-            settings, paths, resolve_embedder(settings.embedder.path), precision=self.built_precision(conn, settings.embedder.name)
-        )
+        built = self.built_precision(conn, settings.embedder.name)
+        self.embedder = embedder or embedder_from_settings(settings, paths, resolve_embedder(settings.embedder.path), precision=built)
         self.vectors = VectorStore(settings, paths, self.embedder.identity)
-        if conn.execute("SELECT 1 FROM meta WHERE key = 'embedder'").fetchone() is None and not self.episodes.count(indexed=True):
-            with transaction(conn):  # a new index: what it is built with, known before its first vector
+        if built is None:  # a new index (or another embedder's, which keeps its record): known before its first vector
+            with transaction(conn):
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.identity,))
         self.retriever = Retriever(conn, self.vectors, self.embedder, query_adapter=query_adapter_for(settings))
         self.last_hits: list[Hit] = []
