@@ -28,18 +28,17 @@ class Embedder:
         self.threads = threads
         self.backend = backend
         self.export_dir = export_dir
-        self.precision = precision if precision == "int8" and self._onnx_covers() else "float32"
+        from pmem.core.memory import onnx_encoder
+
+        self._onnx = backend == "onnx" and export_dir is not None and onnx_encoder.supported(self.path)
+        """Whether ONNX Runtime runs this model (else sentence-transformers does); read from its files once."""
+        self.precision = precision if precision == "int8" and self._onnx else "float32"
         """"int8" only where ONNX Runtime runs the model; sentence-transformers is always float32."""
         self.runs_on = ""
         """"onnx" or "sentence-transformers" once loaded."""
         self._model: Any = None
         self._lock = threading.Lock()
         self._loader: threading.Thread | None = None
-
-    def _onnx_covers(self) -> bool:
-        from pmem.core.memory import onnx_encoder
-
-        return self.backend == "onnx" and self.export_dir is not None and onnx_encoder.supported(self.path)
 
     @property
     def identity(self) -> str:
@@ -52,18 +51,18 @@ class Embedder:
 
     def load(self) -> Any:
         with self._lock:
-            if self._model is None and self.backend == "onnx" and self.export_dir is not None:
+            if self._model is None and self._onnx:
                 from pmem.core.memory import onnx_encoder
 
-                if onnx_encoder.supported(self.path):
-                    exported = onnx_encoder.export(self.path, onnx_encoder.export_dir(self.path, self.export_dir))
-                    if self.precision == "int8":
-                        exported = onnx_encoder.quantized(exported)
-                    try:
-                        self._model = onnx_encoder.OnnxEncoder(exported, threads=self.threads)
-                    except Exception as exc:  # noqa: BLE001 - a damaged export: one line, not a traceback
-                        raise ModelError(f"cannot load the ONNX embedder from {exported}: {exc}; delete it to export again") from None
-                    self.runs_on = "onnx"
+                assert self.export_dir is not None  # part of self._onnx
+                exported = onnx_encoder.export(self.path, onnx_encoder.export_dir(self.path, self.export_dir))
+                if self.precision == "int8":
+                    exported = onnx_encoder.quantized(exported)
+                try:
+                    self._model = onnx_encoder.OnnxEncoder(exported, threads=self.threads)
+                except Exception as exc:  # noqa: BLE001 - a damaged export: one line, not a traceback
+                    raise ModelError(f"cannot load the ONNX embedder from {exported}: {exc}; delete it to export again") from None
+                self.runs_on = "onnx"
             if self._model is None:
                 import torch
 
