@@ -64,11 +64,12 @@ _HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|ho
 _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|but|still)"
 #: A chat sentence often drops its "I": "Left Monzo last month.", "Turned 38 on Saturday.", "Been married for six
 #: years." Such an opening verb gets its subject back before the patterns run. Verbs that are also common nouns at
-#: the start of a sentence ("Love is…", "Work is…", "Live music…") are not in the list.
+#: the start of a sentence ("Love is…", "Work is…", "Live music…") are not in the list, but "live in" is ("live in
+#: Stockholm with my partner", an item of a list about oneself).
 _DROPPED_I = re.compile(
     rf"^(?:{_OPENERS}[,:!]?\s+)?"
-    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped)|(been)|"
-    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating))\b",
+    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped|live(?= in\b)|signed(?= up\b))|(been)|"
+    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating|leaving|joining))\b",
     re.I,
 )
 
@@ -91,9 +92,14 @@ def _greeted(text: str, sentence: str) -> bool:
 
 
 #: Where one lives, before the town it is in: "I live in a bungalow in Ripon".
-_DWELLING = r"(?:a|an|the|our|my) (?:[a-z]+ ){0,2}?(?:house|flat|bungalow|cottage|apartment|studio|houseboat|terrace|room|caravan|farmhouse|condo|loft|village|town|suburb)"
+_DWELLING = r"(?:a|an|the|our|my) (?:[a-z]+ ){0,2}?(?:house|flat|bungalow|cottage|apartment|studio|houseboat|terrace|room|caravan|farmhouse|condo|loft|village|town|suburb|place|home)"
 #: Words before ", 29, …" that describe, not name: "me, 29, nurse", "male, 29, engineer".
 _NOT_INTRODUCED = frozenset("me myself male female man woman guy girl boy dude lady mum mom dad mother father wife husband age update".split())
+#: Conditions a person lives with, as an alternation (no group: callers wrap it).
+_CONDITIONS = (
+    r"diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?|"
+    r"(?:high|low) (?:cholesterol|blood pressure|blood sugar)|hypertension|eczema|psoriasis|ibs|gout|tinnitus|sleep apno?ea|hypothyroidism"
+)
 #: Jobs people write as their initials, in capitals.
 _ACRONYM_JOBS = r"(?-i:CEO|CTO|CFO|COO|CIO|SRE|SWE|SDE|PM|QA|UX designer|UI designer|GP|HR manager|IT manager|IT consultant)"
 
@@ -140,12 +146,50 @@ _TITLE = r"((?:The |A |An )?[A-Z][\w'-]+(?: (?:(?:of|the|and|in|on|a|to|for) )*[
 _NO_BREAK = re.compile(r"(?:(?<![\w'])(?-i:[A-HJ-Z])|\b(?:Dr|Mr|Mrs|Ms|Mx|Mt|St|Prof|Jr|Sr|vs))\.$", re.I)
 
 
+#: The marker of a list item: "- ", "* ", "• ", "1) ", "2. " at the start of a line, or "2) " inside one ("Goals: 1)
+#: run a 5k 2) pass N3").
+_BULLET = re.compile(r"^\s*(?:[-*\u2022\u2013]|\d{1,2}[.)])\s+")
+_INLINE_ITEM = re.compile(r"(?:^|(?<=\s))\d{1,2}\)\s+")
+
+
+#: A list of facts about the user, whose first item is read as a message's first sentence ("Hana Sato, 31").
+_INTRO_LIST = re.compile(r"\b(?:about me|about myself|quick intro|intro|introduction|me in (?:brief|short|a nutshell))\b[^\n]*:[ \t]*\n\s*(?:[-*\u2022\u2013]|\d{1,2}[.)])\s+([^\n]+)", re.I)
+#: The heading of a list of goals: "Goals for spring: 1) … 2) …", "My resolutions for 2025:" and lines of items.
+_GOALS_HEADING = re.compile(r"^\s*(?:(?:my|our) )?(?:new year'?s? )?(?:goals?|resolutions?|targets?|aims?)(?: (?:for|this|in|of) [\w' ]{1,30})?\s*:\s*(.*)$", re.I)
+
+
+def _listed_goals(text: str) -> list[str]:
+    """The items of a list headed as goals, inline ("Goals: 1) run a 5k 2) pass N3") or one per line below the
+    heading; questions and hypotheticals among them are not goals."""
+    lines = text.split("\n")
+    goals: list[str] = []
+    for i, line in enumerate(lines):
+        if not (m := _GOALS_HEADING.match(line)):
+            continue
+        rest = m.group(1).strip()
+        items = _INLINE_ITEM.split(rest) if len(_INLINE_ITEM.findall(rest)) >= 2 else [rest] if rest else []
+        for below in lines[i + 1 :]:
+            if not _BULLET.match(below):
+                break
+            items.append(_BULLET.sub("", below))
+        for item in items:
+            item = _clean(item)
+            if " " in item and len(item) <= 60 and not item.endswith("?") and not _HYPOTHETICAL.search(item):
+                goals.append(item)
+    return goals
+
+
 def sentences(text: str) -> list[str]:
-    """The sentences of a message; a line break always ends one, an initial or a title never does."""
+    """The sentences of a message; a line break always ends one, an initial or a title never does; each item of a
+    list is a sentence of its own, without its marker."""
     out: list[str] = []
     for line in re.split(r"\n+", text):
-        for piece in re.split(r"(?<=[.!?])\s+", line):
-            if out and out[-1] and _NO_BREAK.search(out[-1]) and piece[:1].isupper():
+        line = _BULLET.sub("", line)
+        items = _INLINE_ITEM.split(line) if len(_INLINE_ITEM.findall(line)) >= 2 else [line]
+        for piece in (piece for item in items for piece in [*re.split(r"(?<=[.!?])\s+", item), ""]):
+            if not piece:
+                out.append("")  # an item of a list ends a sentence
+            elif out and out[-1] and _NO_BREAK.search(out[-1]) and piece[:1].isupper():
                 out[-1] = f"{out[-1]} {piece}"
             else:
                 out.append(piece)
@@ -188,6 +232,8 @@ _DIAGNOSED = re.compile(
     r"(?:said|says|say|told me|tells me|confirmed|showed|show|found|diagnosed)(?: that)?\s+(?=(?:i have|i've got|i'm|i am|my (?:blood|cholesterol|iron|sugar|vitamin|thyroid))\b)",
     re.I,
 )
+#: A person or pet the user names as theirs ("our cat Mochi", "my sister Ana"), kept from reported speech.
+_POSSESSED = re.compile(rf"\b(?:my|our) (?:[a-z-]+ )?(?:{PETS}|{_RELATIONS}),? (?-i:[A-Z][\w'-]+)", re.I)
 #: Quoted words with a first person in them ("'I'm a doctor,' he joked"): somebody's speech, not a statement.
 _QUOTED = re.compile(r"\"[^\"]*\b(?:I|I'm|my|me)\b[^\"]*\"|“[^”]*\b(?:I|I'm|my|me)\b[^”]*”")
 
@@ -204,7 +250,12 @@ def usable_sentences(text: str) -> list[str]:
     for s in sentences(_QUOTED.sub(" ", text)):
         if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s):
             continue
-        s = _REPORTED.sub("", _DIAGNOSED.sub("", s)).strip()
+        s = _DIAGNOSED.sub("", s)
+        if reported := _REPORTED.search(s):
+            s = s[: reported.start()].strip()
+            # Someone's claim is cut away, but whom the user names as theirs stays theirs: "Erik's mum is a vet, she
+            # says our cat Mochi is overweight" still says the cat is ours.
+            out.extend(m.group(0) for m in _POSSESSED.finditer(reported.group(0)))
         if s:
             out.append(s)
     return out
@@ -297,14 +348,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("identity", "age", m.group(1) or m.group(2) or m.group(3))
         if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:{_DWELLING} (?:in|near|outside|just outside) )?(?:the )?{PLACE}", s, re.I):
             add("location", "city", m.group(1))
-        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally |also )?(?:moved|relocated)(?: back)? to\s+{PLACE}", s, re.I):
+        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally |also )?(?:moved|relocated)(?: back)? to\s+(?:{_DWELLING} (?:in|near|outside|just outside) )?{PLACE}", s, re.I):
+            # "I moved to a smaller place in Matosinhos"
             add("location", "city", m.group(1))
         if m := re.search(rf"(?:^(?:now |finally |all |just )?|\b(?:i|we)(?:'m| am|'ve| have|'re| are)? (?:now |finally |all |currently |still |been )*)(?:settled|based|living) in\s+(?:the )?{PLACE}", s, re.I):
             if not re.search(r"\b(will|going to|plan|hope|want)\b", s, re.I):
                 add("location", "city", m.group(1))
         if m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) back (?:home )?in {PLACE}", s, re.I):
             add("location", "city", m.group(1))
-        elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:the )?{PLACE}(?: now\b)?", s, re.I):
+        elif m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) (?:now )?(?:in|over in) (?:{_DWELLING} (?:in|near|outside|just outside) |the )?{PLACE}(?: now\b)?", s, re.I):
             if (m.group(0).endswith("now") or re.search(r"\b(moved|move|moving house|settled|relocated)\b", s, re.I)) and not is_when(m.group(1)):
                 add("location", "city", m.group(1))
         if m := re.search(r"\bi(?: got| found| landed| accepted|'ve got| have got) (?:a |my )?(?:new )?job as (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}[a-z-]+))"
@@ -421,7 +473,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("health", "avoids", (m.group(1) or m.group(2)).lower())
         if m := re.search(r"\bi (?:switched|changed|moved|converted) to (?:a |an )?(vegetarian|vegan|pescatarian|keto|gluten[- ]free|paleo)\b|\bi(?: went| turned| became| have gone|'ve gone) (vegetarian|vegan|pescatarian|keto)\b", s, re.I):
             add("health", "diet", (m.group(1) or m.group(2)).lower())
-        if m := re.search(r"\bi (?:started|eat|now eat|do eat) (?:eating )?(?:(\w+) and )?(meat|fish|chicken|seafood)(?: and (meat|fish|chicken|seafood|eggs))? (?:again|now|these days)(?=[.,!;]|$| too\b)", s, re.I):
+        if m := re.search(r"\bi(?: started| eat| now eat| do eat|'m eating| am eating|'m now eating) (?:eating )?(?:(\w+) and )?(meat|fish|chicken|seafood)(?: and (meat|fish|chicken|seafood|eggs))? (?:again|now|these days)(?=[.,!;]|$| too\b| since\b)", s, re.I):
             # "eats meat" says the diet; a named diet in the same sentence ("so I'm pescatarian") says it better.
             eaten = [w.lower() for w in m.groups() if w and w.lower() in ("meat", "fish", "chicken", "seafood", "eggs")]
             if not re.search(r"\bi(?:'m| am|'ve been| have been) (?:now |a |an )*(vegetarian|vegan|pescatarian|keto)\b", s, re.I):
@@ -437,8 +489,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("health", "allergy", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am) ([a-z]+) intolerant\b", s, re.I):
             add("health", "intolerance", m.group(1).lower())
-        if m := re.search(r"\bi(?: have|'ve got| was diagnosed with| live with) (diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?|"
-                          r"(?:high|low) (?:cholesterol|blood pressure|blood sugar)|hypertension|eczema|psoriasis|ibs|gout|tinnitus|sleep apno?ea|hypothyroidism)\b"
+        if m := re.search(rf"\bi(?: have|'ve got| was diagnosed with| live with) ({_CONDITIONS})\b"
                           r"|\bi(?:'m| am) (diabetic|asthmatic|coeliac|celiac|epileptic)\b", s, re.I):
             add("health", "condition", (m.group(1) or m.group(2)).lower())
         if m := re.search(r"\bmy (cholesterol|blood pressure|blood sugar|iron) (?:is|was|has been|came back) (?:very |too |really |a bit )?(high|low)\b", s, re.I):
@@ -469,7 +520,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             value = next(g for g in m.groups() if g)
             if not re.match(r"(it|that|this|you|the idea|the way|him|her|them)\b", value, re.I):
                 add("preferences", "likes", value.lower())
-        if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?: (?!(?:in|at|on|with|for|every|after|before|when|while)\b)[a-z]+)?)"
+        if m := re.search(r"\bi (?:also |still |often |regularly |usually )?(?:play|practi[cs]e) (?:the )?([a-z]+(?:-[a-z]+)*(?: (?!(?:in|at|on|with|for|every|after|before|when|while)\b)[a-z]+)?)"
                           r"|\bi(?: |'ve |'d | have )(?:(?:recently|just|finally|also) )?(?:(?:started|began) (?:playing|practi[cs]ing|doing)|(?:took|taken) up (?:playing|doing)) (?:the )?"
                           r"([a-z]+(?: (?!(?:last|about|for|since|when|with|again|years?|ago|in|at|on|and|but|as)\b)[a-z]+)?)"
                           r"|\bi(?: |'ve | have )(?:(?:recently|just|finally|also) )?(?:took|taken) up ((?:(?!(?:a|an|the|my|some)\b)[a-z]+ )?[a-z]+ing)\b", s, re.I):
@@ -607,9 +658,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("preferences", "dislikes", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am)\b[^.]*?,? (?<!borderline )(?<!pre-)(?<!not )(?<!nearly )(?<!almost )(coeliac|celiac|diabetic|asthmatic|epileptic)\b(?!-)", s, re.I):
             add("health", "condition", m.group(1).lower())
-        if m := re.search(rf"\b(?:my )?{FIRST_STINT} as (?:a |an |the )?((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
-            # "First half term as head of science is done!": the job, said by having done it.
-            if is_job(m.group(1)) and not _NOT_YET.search(s):
+        if m := re.search(rf"\b(?:my )?{FIRST_STINT} as (?:a |an |the )?((?-i:(?:head|director|chief|lead) of [A-Za-z]+|(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
+            # "First half term as head of science is done!", "First month as head of English done": the job, said by
+            # having done it.
+            if is_job(m.group(1).lower()) and not _NOT_YET.search(s):
                 add("work", "job", m.group(1))
         terse = s[:1].lower() + s[1:] if s[1:2].islower() else s  # "SRE at Zalando" keeps its capitals
         if m := re.match(rf"({_RELATIONS}) {_NAME}(?=[.,!;:]|$| (?!(?:is|was|are|were|has|had)\b)[a-z])", terse):
@@ -655,11 +707,50 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             verb = "singing" if m.group(1).lower() == "sing" else "playing"
             if not any(m.group(2).lower() in c.value for c in found if c.category == "preferences"):  # said better above
                 add("preferences", "hobby", f"{verb} in a {m.group(2).lower()}")
+        if m := re.match(r"(?:and |but |so )?at (\d{2}),? (?:i|i'm|i've|i'd|my)\b", s, re.I):
+            # "At 38 I finally have a hobby that isn't marking."
+            if 16 <= int(m.group(1)) <= 99:
+                add("identity", "age", m.group(1))
+        if m := re.search(rf"\bsign(?: (?:it|this|them|the (?:email|letter|card|note|message)))?(?: off)? (?:from|as|with)\s+{_NAME}", s, re.I):
+            # "Sign it from Tomás Ferreira, flat 3B.": who writes is the user
+            if _may_be_name(m.group(1)) and not re.fullmatch(_RELATIONS, m.group(1).split()[0], re.I):
+                add("identity", "name", m.group(1))
+        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ({'|'.join(sorted(set(PASTIMES.values())))})\b", s, re.I):
+            add("preferences", "hobby", m.group(1).lower())  # "I started surfing in March and I'm hooked"
+        if m := re.search(r"\b(?:i )?(?:went to|had|did|tried|loved|survived) my (?:very )?first (?:(?:weekly|weekend|evening|local|online|beginners?'?) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:class|lesson|session|workshop)\b"
+                          r"|\bi(?:'ve| have)? (?:just |recently |finally )?(?:signed up for|joined|started|enrolled (?:in|on)) (?:a |an |some |this |that |the )?(?:(?:new|weekly|weekend|evening|local|online|little|free|beginners?'?|morning) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:classes|class|lessons|course)\b", s, re.I):
+            # "Went to my first pottery class on Saturday and I'm obsessed", "I've joined a salsa class"
+            what = m.group(1) or m.group(2)
+            if not re.match(r"(new|online|evening|night|weekly|free|local|business|economy|first|cooking and|driving|antenatal|parenting|maths?|english|history)\b", what):
+                add("preferences", "hobby", what)
+        if m := re.search(rf"\b(?:doctor|gp|consultant|specialist|tests?|results?|scans?|biopsy|bloods)\b(?: has| have| just| finally)* (?:confirmed|showed|found)(?: that)? (?:it'?s|it is|it was|i have|i've got) ({_CONDITIONS})\b", s, re.I):
+            add("health", "condition", m.group(1).lower())  # "Doctor confirmed it's coeliac disease"
+        if m := re.search(r"\bi(?:'m| am) (?:much |far |definitely |totally |very much |more of |much more of |100% )*(?:a|an) (cat|dog) (?:person|lady|guy|man|woman)\b", s, re.I):
+            if not any(c.attribute == "trait" for c in found):
+                add("preferences", "trait", f"a {m.group(1).lower()} person")  # "I'm more of a cat person, honestly"
+        if m := re.search(r"\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me)? in (british|american|australian|canadian|plain|simple|us|uk) (english|spelling)\b"
+                          r"|\buse (british|american|australian|us|uk) (english|spelling)\b", s, re.I):
+            variety = (m.group(1) or m.group(3)).lower()
+            kind = (m.group(2) or m.group(4)).lower()
+            add("style", "language", f"{variety.upper() if variety in ('us', 'uk') else variety.capitalize()} {'English' if kind == 'english' else kind}")
+        if m := re.search(r"\b(?:keep|make) (?:your |the |all |my )?(?:answers|replies|responses|messages) (?:under|below|within|to|less than|shorter than) (\d+ (?:words|lines|sentences)|a paragraph|one paragraph|a few lines)", s, re.I):
+            add("style", "reply_length", f"under {m.group(1).lower()}")  # "Pls keep replies under 100 words."
+        if m := re.search(r"\bi(?: (?:really )?(?:want|would like|hope)|'d (?:really )?like) to (publish|write|build|open|finish|complete|climb|qualify as|compete in) ((?:my own |a |an |the )?[\w' -]{3,50})", s, re.I):
+            # "I want to publish my own cookbook one day"
+            if not re.match(r"(it|that|this|something|anything|more|down|back|up|out)\b", m.group(2), re.I):
+                what = _clean(re.sub(r" (?:one day|someday|some day|eventually|in the future)\b.*$", "", m.group(2), flags=re.I))
+                add("goals", "goal", f"{m.group(1).lower()} {what}")
+        if m := re.match(rf"{_NAME} (?i:and i (?:celebrated|had|marked)|(?:surprised|spoiled|spoilt|took|treated) me)\b[^.!?]*\b(?i:our (?:\w+ )?(?:wedding )?anniversary)\b", s):
+            # "Chidi surprised me with tickets … for our anniversary!": who shares the anniversary is the partner
+            if _may_be_name(m.group(1)) and " " not in m.group(1) and not is_common(m.group(1).lower()):
+                add("people", "partner", m.group(1))
 
+    introduced = _INTRO_LIST.search(text)  # "About me:\n- Hana Sato, 31\n- …": the first item opens like a message
     for first, said in enumerate(usable_sentences(text)):
         greeted = _greeted(text, said)
         whole = _with_subject(said)
-        scan(whole, first == 0 or (first == 1 and greeted), greeted)
+        opening = first == 0 or (first == 1 and greeted) or (introduced is not None and said == introduced.group(1).strip())
+        scan(whole, opening, greeted)
         base = len(found)
         mine = re.match(rf"(?:{_OPENERS}[,:!]?\s+)*(?:i|i'm|i've|i'd|we|we're|we've)\b", whole, re.I)
         for clause in clauses(said):
@@ -672,6 +763,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         # longer vegetarian, I eat meat again" is "eats meat", not the first clause's "no longer vegetarian").
         filled = {slot for c in found[:base] if c.kind == "fact" and is_single_valued(c.category, c.attribute) for slot in slot_of(c.category, c.attribute)}
         found[base:] = [c for c in found[base:] if c.kind != "fact" or (c.category, c.attribute) not in filled]
+    for goal in _listed_goals(text):
+        add("goals", "goal", goal)
     # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
     usable = " ".join(usable_sentences(text))
     if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS}|{'|'.join(BREEDS)})\b", usable, re.I):

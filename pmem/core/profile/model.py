@@ -59,6 +59,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("goals", "training_for"): "is training for {value}",
     ("projects", "project"): "is working on {value}",
     ("style", "reply_length"): "prefers {value} replies",
+    ("style", "language"): "wants replies in {value}",
     ("identity", "language"): "speaks {value}",
     ("preferences", "supports"): "supports {value}",
     ("preferences", "trait"): "is {value}",
@@ -72,6 +73,8 @@ def slug(text: str) -> str:
 
 def statement_for(category: str, attribute: str, value: str) -> str:
     template = TEMPLATES.get((category, attribute))
+    if (category, attribute) == ("style", "reply_length") and value.startswith("under "):
+        return f"prefers replies {value}"  # "under 100 words"
     if template:
         return template.format(value=value)
     if attribute.startswith("favourite_"):

@@ -30,8 +30,12 @@ def _norm(text: str) -> str:
 def _matches(value: str, fact: Fact) -> bool:
     """Whether an ending or completion naming ``value`` is about this fact (``*``: any fact of the slot): they
     share a word, in any of its forms ("teaching" / "chemistry teacher", "run" / "running"), or are the same value
-    (a two-letter name, "Mo", has no word long enough to share)."""
-    return value == "*" or bool(stems(value) & stems(fact.value)) or value.strip().lower() == fact.value.strip().lower()
+    (a two-letter name, "Mo", has no word long enough to share), or share a short word with a digit in it ("5k goal
+    done" and "run a sub-25 5k")."""
+    if value == "*" or bool(stems(value) & stems(fact.value)) or value.strip().lower() == fact.value.strip().lower():
+        return True
+    short = {w for w in re.findall(r"\w+", value.lower()) if len(w) <= 2 and any(c.isdigit() for c in w) and not w.isdigit()}
+    return bool(short & set(re.findall(r"\w+", fact.value.lower())))
 
 
 #: Words any goal may use; sharing only these does not make two goals the same goal.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIMES, PETS, PLACE, is_job, is_when
+from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job, is_when
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
@@ -68,11 +68,31 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                 add("plan", "work", "job", m.group(1))
             if not is_when(m.group(2)):
                 add("plan", "work", "employer", m.group(2))
+        if m := re.search(rf"\bi(?:'m| am|'ll be| will be) (?:officially )?joining {ORG}(?: as (?:a|an|the|their) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?)))?(?= (?:in|on|next|from|this|after)\b|[.,!]|$)", s, re.I):
+            # "joining Spotify as a senior data engineer in October" (its "I'm" put back)
+            if not is_when(m.group(1)):
+                add("plan", "work", "employer", m.group(1))
+            if m.group(2) and is_job(m.group(2)):
+                add("plan", "work", "job", m.group(2).lower())
+        if m := re.search(rf"\b(?:from|in|starting|as of) (?:{WHEN_WORDS}|next (?:week|month|year|term)|the new year|september|january)\b,? i(?:'ll| will) be (?:the |a |an |their )?((?-i:(?:head|director|chief|lead) of [A-Za-z]+|(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:at|with|for) {ORG}"
+                          rf"|\bi(?:'ll| will) be (?:the |a |an |their )?((?-i:(?:head|director|chief|lead) of [A-Za-z]+|(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:at|with|for) {ORG},? (?:from|starting|as of) ", s, re.I):
+            # "From January I'll be head of English at St Mary's."
+            job, org = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            if is_job(job.lower()):
+                add("plan", "work", "job", job)
+                if not is_when(org):
+                    add("plan", "work", "employer", org)
+        if m := re.search(rf"\bi (?:just |finally )?(?:got|landed|was offered|accepted) the ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:job|role|position|post) (?:at|with) {ORG}", s, re.I):
+            # "I got the head chef job at Cantina Norte! Starting on the 1st.": a job not yet begun
+            if is_job(m.group(1)) and not is_when(m.group(2)):
+                add("plan", "work", "job", m.group(1))
+                add("plan", "work", "employer", m.group(2))
     # A plan come true.
     if re.search(r"\b(?:i|we)(?:'ve| have)? (?:finally |just |now )?(?:moved|settled)(?: in)?(?: (?:now|here|there|at last|last \w+|on \w+|fine|well|okay|ok))*(?:[.,!;]|$| and\b)"
                  r"|\b(?:since|after) the move\b|\bthe move (?:went|is done|was)", s, re.I):
         add("confirm", "location", "city", "*")
-    if re.search(rf"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\b{FIRST_STINT} (?:at|as)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
+    if re.search(rf"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\b{FIRST_STINT} (?:at|as|in the (?:new )?(?:job|role)|on the job|running|leading|managing|in charge)\b"
+                 r"|\b(?:\w+|a few|a couple of) (?:days|weeks|months) in (?:at|as)\b|\b(?:\w+|a few|a couple of) (?:weeks|months) into (?:the|my) (?:new )?(?:job|role)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
         add("confirm", "work", "any", "*")
     # Endings.
     if re.search(r"\bi(?:'m| am) (?:eating|having) (?:meat|fish|chicken) again\b|\bi(?:'ve| have)? (?:started|gone back to|went back to) eating meat\b", s, re.I):
@@ -142,6 +162,8 @@ def transition_candidates(sentence: str) -> list[Candidate]:
         if name and name[0].isupper() and name not in ("I", "We", "She", "He", "It"):
             add("end", "pets", "any", name)
             add("end", "people", "any", name)
+    if m := re.search(r"\bi(?:'ve| have)? (?:stopped|quit|given up|gave up|dropped|left) (?:the |my |going to (?:the |my )?)?([a-z]+) (?:class|classes|lessons|course|club|group)\b", s, re.I):
+        add("end", "preferences", "any", m.group(1).lower())  # "I've stopped the pottery class, no time"
     # A pastime stopped: "I've stopped swimming", "I stopped singing in the choir".
     if m := re.search(r"\bi(?:'ve| have)? (?:stopped|quit|given up|gave up) ((?!being\b|working\b)[a-z]+ing)\b", s, re.I):
         add("end", "preferences", "any", m.group(1))
@@ -157,6 +179,10 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("done", "goals", "goal", _cut(m.group(1)))
             if re.match(r"\bi (?:finally |just |actually )?finished\b", s[m.start():], re.I):
                 add("end", "preferences", "reading", _cut(m.group(1)))  # "I finished Sapiens": no longer reading it
+    if m := re.search(r"\b((?:[\w'-]+ ){0,2}[\w'-]+) goal (?:is |was )?(?:done|achieved|reached|completed?|smashed|hit|ticked off|accomplished|nailed)\b", s, re.I):
+        what = re.sub(r"^(?:my|the|that|this|one|first|second|big|main)\s+", "", m.group(1), flags=re.I)
+        if not re.fullmatch(r"(?:my|the|that|this|one|a|another|first|second|big|main)", what, re.I):
+            add("done", "goals", "goal", what)  # "5k goal done ✅"
     if m := re.search(r"\bi(?:'ve| have)? (?:gave|given) up (?:on )?(?:learning |trying to |the idea of )?([\w' -]{3,40})"
                       r"|\bi(?:'m| am) (?:not|no longer) (?:learning|training for|doing|working on|writing|building) (?:the |my |a |an )?([\w' -]{3,40}?)(?: any ?more|[.,!;]|$)"
                       r"|\bi (?:dropped|abandoned|stopped|scrapped|ditched|shelved|cancell?ed|canceled) (?:learning |training for |working on |my |the )([\w' -]{3,40})", s, re.I):
