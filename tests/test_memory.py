@@ -384,6 +384,7 @@ def test_doctor_says_an_upgraded_index_runs_in_float32_until_a_reindex(pmem_home
     assert json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)["embedder"] == "all-MiniLM-L6-v2"
     reindexed = run_pmem("memory", "reindex", home=pmem_home)
     assert reindexed.returncode == 0, reindexed.stderr
+    assert reindexed.stdout.splitlines()[-1] == "reindexed 1 memory with all-MiniLM-L6-v2 (int8)", reindexed.stdout
     after = run_pmem("doctor", home=pmem_home)
     assert "memory index" not in after.stdout, after.stdout
     assert json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)["embedder"] == "all-MiniLM-L6-v2+int8"

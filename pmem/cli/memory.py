@@ -143,7 +143,8 @@ def reindex() -> None:
 
     with runtime() as rt, progress_bar("Indexing memories") as update:
         count = assistant(rt).reindex(progress=update)
-    typer.echo(f"reindexed {count} memories with {rt.settings.embedder.name}")
+        embedder = rt.memory.embedder
+    typer.echo(f"reindexed {count} {'memory' if count == 1 else 'memories'} with {embedder.name} ({embedder.precision})")
 
 
 @app.command("export")

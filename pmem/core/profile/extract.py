@@ -33,6 +33,8 @@ _HYPOTHETICAL = re.compile(
     r"|\b(pretend|hypothetically|imagine that|role-?play|in (?:this|the|my|a|your) story|my character|as if|as though|if i were|i wish)\b",
     re.I,
 )
+#: A sentence that says the opposite of what it means: "Oh I just LOVE getting up at 5am, said no one ever."
+_SARCASM = re.compile(r"\bsaid no(?: ?one| ?body)(?: ever)?\b|\byeah,? right\b|\s/s\s*$|\bnot!\s*$", re.I)
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget) (all |any |the )?(previous|prior|above|earlier) (instructions|messages|rules)\b"
     r"|\bsystem prompt\b|\byou are now\b|\bnew instructions\b|\breveal\b.*\b(prompt|secret|password)",
@@ -86,6 +88,26 @@ def _with_subject(sentence: str) -> str:
     return lead + rest[0].lower() + rest[1:]
 
 
+#: "I've" or "we've" before a verb that is not "been", "got" or "had": the patterns read the simple past, so the
+#: sentence is read a second time in it ("I've cut out sugar" as "I cut out sugar").
+_PERFECT = re.compile(
+    r"\b(i|we)(?:'ve| have) (?:(just|finally|recently|also|now|already) )?(?!been\b|got\b|had\b|to\b|no\b|not\b|never\b)"
+    r"((?!(?:need|used|finished|achieved|completed|reached)\b)[a-z]+ed|cut|put|set|quit|left|made|found|bought|sold|taken|given|gone|begun|seen|written|eaten|driven|become|"
+    r"run|won|lost|kept|met|built|split|broken)\b",
+    re.I,
+)
+_PARTICIPLES = {"taken": "took", "given": "gave", "gone": "went", "begun": "began", "seen": "saw", "written": "wrote",
+                "eaten": "ate", "driven": "drove", "become": "became", "broken": "broke"}
+#: "Lotte and me are not together", "me and Tom broke up": "me" as a subject, read as "I".
+_ME_AND = re.compile(r"\b((?-i:[A-Z][\w'-]+)) and me\b(?= (?:are|were|have|had|got|broke|split|went|moved|live|lived|'re|'ve|aren't)\b)|^me and ((?-i:[A-Z][\w'-]+))\b", re.I)
+
+
+def _plain(sentence: str) -> str:
+    """The sentence with its present perfect as the simple past and a subject "me" as "I" (see ``_PERFECT``)."""
+    out = _PERFECT.sub(lambda m: f"{m.group(1)} {m.group(2) + ' ' if m.group(2) else ''}{_PARTICIPLES.get(m.group(3).lower(), m.group(3))}", sentence)
+    return _ME_AND.sub(lambda m: f"{m.group(1) or m.group(2)} and I", out)
+
+
 def _greeted(text: str, sentence: str) -> bool:
     """Whether the message opens with a greeting of its own just before this sentence ("Hello! I'm Hana.")."""
     return re.match(rf"\s*{_HELLO}[!.,]*\s*$", text[: max(text.find(sentence), 0)], re.I) is not None
@@ -100,6 +122,12 @@ _CONDITIONS = (
     r"diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?|"
     r"(?:high|low) (?:cholesterol|blood pressure|blood sugar)|hypertension|eczema|psoriasis|ibs|gout|tinnitus|sleep apno?ea|hypothyroidism"
 )
+#: Sports played in a team or league ("joined a netball team"); a team at work is not a pastime.
+_TEAM_SPORTS = frozenset(
+    "football soccer rugby cricket hockey netball basketball volleyball softball baseball handball water polo rowing "
+    "darts quiz pub quiz bowling tennis badminton squash hurling camogie lacrosse ultimate frisbee dodgeball korfball".split()
+) | {"water polo", "pub quiz", "ultimate frisbee"}
+_SMALL_NUMBERS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"
 #: Jobs people write as their initials, in capitals.
 _ACRONYM_JOBS = r"(?-i:CEO|CTO|CFO|COO|CIO|SRE|SWE|SDE|PM|QA|UX designer|UI designer|GP|HR manager|IT manager|IT consultant)"
 
@@ -248,7 +276,7 @@ def usable_sentences(text: str) -> list[str]:
         return []
     out = []
     for s in sentences(_QUOTED.sub(" ", text)):
-        if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s):
+        if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s) or _SARCASM.search(s):
             continue
         s = _DIAGNOSED.sub("", s)
         if reported := _REPORTED.search(s):
@@ -331,7 +359,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                     if n.group(3) and not is_when(n.group(3)):
                         add("location", "city", n.group(3))
         elif not said_outright and (m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)"
-                                                  r"|^((?-i:[A-Z][\w'-]+)) here(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I)):
+                                                  r"|^((?-i:[A-Z][\w'-]+)) here(?: again)?(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I)):
             # "Daniel Okafor here." / "Hey, it's Sofia." / "Rafa here 👋" (one word alone: not a word of English,
             # so "Home here." or "Mum here, …" is not a name)
             name = m.group(1) or m.group(2) or m.group(3) or m.group(4)
@@ -443,7 +471,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         for m in re.finditer(rf"\bi(?: have|'ve got| have got) an? ({PETS}) (?:called|named) {_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("pets", m.group(1).lower().replace(" ", "_"), m.group(2))
-        if re.search(r"\b(?:i|we)(?:'ve| have)? (?:also |just |finally |recently )?(?:have|has|got|adopted|rescued|own|bought|brought home)\b", s, re.I):
+        if re.search(r"\b(?:i|we)(?:'ve| have)? (?:also |just |finally |recently )?(?:have|has|got|adopted|rescued|own|bought|brought home)\b"
+                     r"|\b(?:i|we) (?:now |still )?(?:live|am living|'m living|share (?:a|my|the|our) (?:flat|house|home|place))\b[^.!?]*\bwith\b", s, re.I):
             # "I have a rabbit named Mochi and a very old dog, Bento."
             for m in re.finditer(rf"\b(?:a|an|our|my|two|second) (?:[\w-]+ ){{0,3}}?({PETS})(?: (?:called|named)|,) {_NAME}", s, re.I):
                 if m.group(2)[0].isupper() and m.group(2) not in _NOT_NAMES:
@@ -566,7 +595,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             value = next(g for g in m.groups() if g).lower()
             add("style", "reply_length", {"more detail": "detailed", "at length": "long", "less detail": "short", "briefly": "short", "concisely": "concise"}.get(value, value))
         if m := re.search(r"\bi(?:'m| am) (?:currently )?(?:working on|building|writing) (?:a |an |my )?([\w' -]{3,50})", s, re.I):
-            add("projects", "project", m.group(1))
+            if not re.match(r"(something|anything|it|that|this|them|stuff|things)\b", m.group(1), re.I):
+                add("projects", "project", m.group(1))
         if m := re.search(r"\bmy (?:new |main |big |biggest |current |next )?goal(?: now| for now)?(?: (?:this|for this|for the) (?:year|month|summer|spring|autumn|winter))? is (?:now |still )?to ([\w' -]{3,60})", s, re.I):
             add("goals", "goal", m.group(1))
         if m := re.search(r"\bi (?:really )?(?:want|would like|'d like|hope|plan) to (learn|become|visit|travel to|move to|run|start|get better at) ([\w' -]{3,50})", s, re.I):
@@ -707,6 +737,20 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             verb = "singing" if m.group(1).lower() == "sing" else "playing"
             if not any(m.group(2).lower() in c.value for c in found if c.category == "preferences"):  # said better above
                 add("preferences", "hobby", f"{verb} in a {m.group(2).lower()}")
+        if m := re.search(r"\bi (?:also |still )?do ([a-z]+ing|[a-z]+) (?:with|at|in) (?:my|a|the|our) (?:local |running |cycling )?(?:club|team|group|class)\b"
+                          r"|^(?:every|each) (?:weekend|week|morning|evening|day|saturday|sunday|monday|tuesday|wednesday|thursday|friday),? i (?:also |still )?do ([a-z]+ing)\b", s, re.I):
+            # "Every weekend I do cycling with my club"
+            add("preferences", "hobby", (m.group(1) or m.group(2)).lower())
+        if m := re.search(r"\bi(?:'ve| have)? (?:just |recently |finally |also )?joined (?:a|an|the|my|our) (?:local |work |office |company |new |village |amateur )?((?-i:[a-z][\w-]+(?: [a-z]+)?)) (team|league|club|choir|band|orchestra)\b", s, re.I):
+            # "Joined a five-a-side team at work", "I joined a running club"
+            what, kind = m.group(1).lower(), m.group(2).lower()
+            if kind in ("team", "league") and (re.search(r"-", what) or what in _TEAM_SPORTS):
+                add("preferences", "hobby", what)  # a sports team, not a team at work ("the data team")
+            elif kind not in ("team", "league") and what not in ("new", "good", "great", "small", "big", "gym", "fan"):
+                add("preferences", "hobby", f"{what} {kind}")
+        if m := re.search(rf"\b(?:my|our|the) (?:new |own )?({BUSINESSES}) (?:is|'s) (?:now |finally |officially )?(?:open|opened|up and running|launched)\b[^.!?]*?\b(?:it'?s|it is|is) called ((?-i:[A-Z][\w'.-]*(?: (?:& )?[A-Z][\w'.-]*){{0,3}}))", s, re.I):
+            # "The shop is open now, it is called Bram & Jens Fietsen"
+            add("work", "business", f"{m.group(1).lower()} {m.group(2)}")
         if m := re.match(r"(?:and |but |so )?at (\d{2}),? (?:i|i'm|i've|i'd|my)\b", s, re.I):
             # "At 38 I finally have a hobby that isn't marking."
             if 16 <= int(m.group(1)) <= 99:
@@ -715,7 +759,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "Sign it from Tomás Ferreira, flat 3B.": who writes is the user
             if _may_be_name(m.group(1)) and not re.fullmatch(_RELATIONS, m.group(1).split()[0], re.I):
                 add("identity", "name", m.group(1))
-        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ({'|'.join(sorted(set(PASTIMES.values())))})\b", s, re.I):
+        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ((?:(?:sea|open[- ]water|wild|indoor|outdoor|trail|road|mountain|rock|ice|cold[- ]water) )?(?:{'|'.join(sorted(set(PASTIMES.values())))}))\b", s, re.I):
             add("preferences", "hobby", m.group(1).lower())  # "I started surfing in March and I'm hooked"
         if m := re.search(r"\b(?:i )?(?:went to|had|did|tried|loved|survived) my (?:very )?first (?:(?:weekly|weekend|evening|local|online|beginners?'?) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:class|lesson|session|workshop)\b"
                           r"|\bi(?:'ve| have)? (?:just |recently |finally )?(?:signed up for|joined|started|enrolled (?:in|on)) (?:a |an |some |this |that |the )?(?:(?:new|weekly|weekend|evening|local|online|little|free|beginners?'?|morning) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:classes|class|lessons|course)\b", s, re.I):
@@ -728,11 +772,16 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi(?:'m| am) (?:much |far |definitely |totally |very much |more of |much more of |100% )*(?:a|an) (cat|dog) (?:person|lady|guy|man|woman)\b", s, re.I):
             if not any(c.attribute == "trait" for c in found):
                 add("preferences", "trait", f"a {m.group(1).lower()} person")  # "I'm more of a cat person, honestly"
-        if m := re.search(r"\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me)? in (british|american|australian|canadian|plain|simple|us|uk) (english|spelling)\b"
+        if m := re.search(r"\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me| me)? in (british|american|australian|canadian|plain|simple|us|uk) (english|spelling)\b"
                           r"|\buse (british|american|australian|us|uk) (english|spelling)\b", s, re.I):
             variety = (m.group(1) or m.group(3)).lower()
             kind = (m.group(2) or m.group(4)).lower()
             add("style", "language", f"{variety.upper() if variety in ('us', 'uk') else variety.capitalize()} {'English' if kind == 'english' else kind}")
+        if m := re.match(r"(?:please |pls |and )?(short|brief|concise|shorter|long|detailed|longer) (?:answers|replies|responses)(?: please| pls| only| from now on)?(?:[.!,]|$)", s, re.I):
+            add("style", "reply_length", m.group(1).lower())  # "Short answers please, I read these in the car park."
+        if m := re.search(r"\b(?:explain|show|teach|answer)(?: me)?(?: things| stuff| it| everything)? (?:with|using) (code examples|code samples|examples|code|diagrams|analogies)\b", s, re.I):
+            if re.search(r"\b(please|pls|always|from now on|i learn|i prefer|better that way)\b", s, re.I):
+                add("style", "format", m.group(1).lower())  # "Explain things with code examples please"
         if m := re.search(r"\b(?:keep|make) (?:your |the |all |my )?(?:answers|replies|responses|messages) (?:under|below|within|to|less than|shorter than) (\d+ (?:words|lines|sentences)|a paragraph|one paragraph|a few lines)", s, re.I):
             add("style", "reply_length", f"under {m.group(1).lower()}")  # "Pls keep replies under 100 words."
         if m := re.search(r"\bi(?: (?:really )?(?:want|would like|hope)|'d (?:really )?like) to (publish|write|build|open|finish|complete|climb|qualify as|compete in) ((?:my own |a |an |the )?[\w' -]{3,50})", s, re.I):
@@ -751,6 +800,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         whole = _with_subject(said)
         opening = first == 0 or (first == 1 and greeted) or (introduced is not None and said == introduced.group(1).strip())
         scan(whole, opening, greeted)
+        if (plain := _plain(whole)) != whole:
+            scan(plain, opening, greeted)  # "I've cut out sugar" read also as "I cut out sugar"
         base = len(found)
         mine = re.match(rf"(?:{_OPENERS}[,:!]?\s+)*(?:i|i'm|i've|i'd|we|we're|we've)\b", whole, re.I)
         for clause in clauses(said):
@@ -765,9 +816,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         found[base:] = [c for c in found[base:] if c.kind != "fact" or (c.category, c.attribute) not in filled]
     for goal in _listed_goals(text):
         add("goals", "goal", goal)
-    # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
     usable = " ".join(usable_sentences(text))
-    if m := re.search(rf"\b(?:i|we) (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS}|{'|'.join(BREEDS)})\b", usable, re.I):
+    if re.search(r"\b(?:kids|children|boys|girls|sons|daughters|twins|little ones)\b", usable, re.I):
+        # "Three kids under seven. Cian is six, Niamh is four and baby Rory is ten months."
+        for m in re.finditer(rf"(?:^|[.,;:!]\s+|\band (?:baby )?|\bbaby ){_NAME} is (?:only |just |nearly |almost )?(?:\d{{1,2}}|{_SMALL_NUMBERS})"
+                             r"(?: (?:years? old|months?(?: old)?|weeks? old|and a half))?(?=[.,!;]|$| and\b)", usable):
+            if _may_be_name(m.group(1)) and " " not in m.group(1) and as_typed(m.group(1)) and not is_when(m.group(1)):
+                add("people", "child", m.group(1))
+    # A pet named in the sentence after its adoption: "I adopted a cat today! I named her Mochi."
+    if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS}|{'|'.join(BREEDS)})\b", usable, re.I):
         after = usable[m.end():]
         if n := (re.match(rf"(?:[^.!?]*[.!?]+\s+)?[^.!?]*?\b(?:called|named) (?:(?:him|her|it|them) )?{_NAME}", after)
                  or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I)):

@@ -21,6 +21,8 @@ _WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store
 #: Verbs of pastimes an ending may name ("I don't swim any more"): the profile's pastime verbs, and a few that take an
 #: object ("I no longer play guitar").
 _PASTIME_VERBS = "|".join(sorted(set(PASTIMES) | {"play", "cook", "write", "box"}, key=lambda v: (-len(v), v)))
+#: Pastimes as "-ing" words ("I'm not climbing anymore").
+_PASTIME_GERUNDS = "|".join(sorted(set(PASTIMES.values()) | {"climbing", "walking"}))
 _PARTNERS = "|".join(sorted((a for _, a in slot_of("people", "partner")), key=lambda a: (-len(a), a)))
 
 _DOUBT = re.compile(
@@ -30,7 +32,7 @@ _DOUBT = re.compile(
 )
 _FUTURE_TIME = re.compile(
     r"\b(next (?:week|month|year|spring|summer|autumn|fall|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
-    r"tomorrow|soon|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d+\w*)|"
+    r"tomorrow|soon|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d+\w*|\d{1,2}(?:st|nd|rd|th)? (?:january|february|march|april|may|june|july|august|september|october|november|december))|"
     r"in (?:january|february|march|april|may|june|july|august|september|october|november|december|a (?:few )?(?:week|month)s?|\d+ (?:days|weeks|months)))\b",
     re.I,
 )
@@ -49,7 +51,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     doubtful = bool(_DOUBT.search(s))
     # Plans: a move or a new job announced for later.
     if not doubtful:
-        if m := re.search(rf"\b(?:i|we)(?:'re| are|'m| am|'ll be| will be) (?:finally |officially )?(?:moving|relocating) to\s+(?:the )?{PLACE}", s, re.I):
+        if m := re.search(rf"\b(?:i|we)(?:'re| are|'m| am|'ll be| will be) (?:finally |officially )?(?:moving|relocating)(?: back)? to\s+(?:the )?{PLACE}", s, re.I):
             if not is_when(m.group(1)):
                 add("plan", "location", "city", m.group(1))
         elif m := re.search(rf"\b(?:i|we)(?:'ll| will| are going to|'re going to|'m going to) move to\s+(?:the )?{PLACE}", s, re.I):
@@ -60,6 +62,12 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                     add("plan", "work", "job", m.group(1).lower())
                 if m.group(2) and not is_when(m.group(2)):
                     add("plan", "work", "employer", m.group(2))
+        if m := re.search(rf"\bi(?:'m| am|'ll be| will be)? ?(?:starting|start|'ll start| will start) (?:at|with) {ORG} as (?:a|an|the) ((?-i:(?:[A-Z]{{2,4}} )?(?:[a-z-]+ ){{0,2}}[a-z-]+?))(?= (?:in|on|next|from|this)\b|[.,!]|$)", s, re.I):
+            # "Starting at Wayve as an ML engineer on 2 September."
+            if _FUTURE_TIME.search(s) and not is_when(m.group(1)):
+                add("plan", "work", "employer", m.group(1))
+                if is_job(m.group(2).lower()):
+                    add("plan", "work", "job", m.group(2))
         if m := re.search(rf"\bi(?:'ve| have)? (?:just )?(?:accepted|signed|took|taken) (?:an offer|a (?:job )?offer|the (?:job|offer)|a contract|a job) (?:from|with|at) {ORG}", s, re.I):
             add("plan", "work", "employer", m.group(1))
         if m := re.search(rf"\bi(?:'ve| have)? (?:just |finally |officially )?accepted (?:the|a|an) (?:new )?((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+)) (?:post|role|position|job) (?:at|with) {ORG}", s, re.I):
@@ -92,7 +100,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                  r"|\b(?:since|after) the move\b|\bthe move (?:went|is done|was)", s, re.I):
         add("confirm", "location", "city", "*")
     if re.search(rf"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\b{FIRST_STINT} (?:at|as|in the (?:new )?(?:job|role)|on the job|running|leading|managing|in charge)\b"
-                 r"|\b(?:\w+|a few|a couple of) (?:days|weeks|months) in (?:at|as)\b|\b(?:\w+|a few|a couple of) (?:weeks|months) into (?:the|my) (?:new )?(?:job|role)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
+                 r"|\b(?:\w+|a few|a couple of) (?:days|weeks|months) (?:in )?(?:at|as) (?-i:[A-Z])|\b(?:\w+|a few|a couple of) (?:weeks|months) into (?:the|my) (?:new )?(?:job|role)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
         add("confirm", "work", "any", "*")
     # Endings.
     if re.search(r"\bi(?:'m| am) (?:eating|having) (?:meat|fish|chicken) again\b|\bi(?:'ve| have)? (?:started|gone back to|went back to) eating meat\b", s, re.I):
@@ -113,6 +121,9 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             # "I no longer play guitar" ends the guitar, not every pastime that is played.
             verb = m.group(1).lower()
             add("end", "preferences", "any", m.group(2) if m.group(2) and verb == "play" else PASTIMES.get(verb, verb))
+    if m := re.search(rf"(?:^|\bi(?:'m| am) )(?:not|no longer) ({_PASTIME_GERUNDS})\b", s, re.I):
+        if re.search(r"\b(no longer|any ?more)\b", s, re.I):
+            add("end", "preferences", "any", m.group(1).lower())  # "I'm not climbing anymore, my shoulder is wrecked."
     if m := re.search(r"(?:^|\bi(?:'m| am) )(?:not|no longer) (?:playing|doing|practi[cs]ing) (?:the )?([a-z]+)\b", s, re.I):
         if re.search(r"\b(no longer|any ?more)\b", s, re.I):
             # "Not playing camogie anymore, my knee is wrecked."
@@ -149,7 +160,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "pets", "any", m.group(1))
     # Names in endings may be typed in lower case ("mateo and i are done"): an ending only closes a fact whose
     # value it names, so a word that is not a name closes nothing.
-    for m in re.finditer(r"\b(\w[\w'-]+) and i (?:have )?(?:broke up|split up|separated|divorced|are done|are no longer together|aren'?t together any ?more)\b"
+    for m in re.finditer(r"\b(\w[\w'-]+) and i (?:have )?(?:broke up|split up|separated|divorced|are done|are no longer together|aren'?t together any ?more|are not together(?: any ?more)?)\b"
                          rf"|\bi (?:broke up|split up|separated) (?:with|from) (?:my (?:{_PARTNERS}),? )?{_NAME}", s, re.I):
         name = m.group(1) or m.group(2)
         if name and name.lower() not in ("i", "we", "she", "he", "it", "they", "me", "and"):
@@ -175,7 +186,7 @@ def transition_candidates(sentence: str) -> list[Candidate]:
         add("end", "people", "manager", "*")
     # Goals reached or dropped.
     if m := re.search(r"\bi (?:finally |just |actually )?(?:ran|finished|completed|passed|achieved|reached|hit|climbed|did) (?:the |my |a |an )?([\w' -]{3,40})", s, re.I):
-        if not re.match(r"(it|that|this|nothing|something|some|them|not)\b", m.group(1), re.I):
+        if not re.match(r"(it|that|this|nothing|something|some|them|not|and|but|so|or|how|what|when|few|lots|a lot)\b", m.group(1), re.I):
             add("done", "goals", "goal", _cut(m.group(1)))
             if re.match(r"\bi (?:finally |just |actually )?finished\b", s[m.start():], re.I):
                 add("end", "preferences", "reading", _cut(m.group(1)))  # "I finished Sapiens": no longer reading it
@@ -196,5 +207,5 @@ def transition_candidates(sentence: str) -> list[Candidate]:
 
 def _cut(value: str) -> str:
     """The thing itself: "the half marathon on Sunday" -> "half marathon"."""
-    value = re.split(r"\s+(?:on|in|at|last|this|yesterday|today|with|and|but|because|after|before|any ?more|finally)\b", value, maxsplit=1, flags=re.I)[0]
+    value = re.split(r"\s+(?:on|in|at|last|this|yesterday|today|with|and|but|because|after|before|any ?more|finally|so far|(?:a )?(?:few|couple of|\w+) (?:days|weeks|months|years) ago)\b", value, maxsplit=1, flags=re.I)[0]
     return value.strip(" .,;:!\"'")
