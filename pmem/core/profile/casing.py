@@ -6,6 +6,9 @@ type in lower case ("my wife ola works nights"), and then every name is missed. 
 "sopot") is given its capital; a common word stays as it is, so "my wife works nights" still has no name in it. The
 list of common words leaves out what a dictionary has only as a name ("lena", "leeds"; see its header). A word that
 is also a name ("anna", "nice", "reading") is missed rather than guessed: a wrong fact is worse than a missing one. Apostrophes left out of the first person ("im", "ive", "dont") are put back in any message.
+
+A message typed wholly in capitals ("MY NAME IS HAROLD AND I LIVE IN SWANSEA") is read as if typed in lower case,
+so the same rule gives its names their capitals back and leaves its common words alone.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ _CONTRACTIONS = {
     "isnt": "isn't", "wasnt": "wasn't", "havent": "haven't", "hasnt": "hasn't", "couldnt": "couldn't",
     "wouldnt": "wouldn't", "shouldnt": "shouldn't", "thats": "that's", "whats": "what's", "youre": "you're",
     "theyre": "they're", "weve": "we've", "theres": "there's",
+    "wanna": "want to", "gonna": "going to",  # chat forms the patterns read in full
 }
 #: Rare in books, common in chat, never a name.
 _CHAT_WORDS = frozenset(
@@ -73,9 +77,18 @@ def _typed_in_lower_case(text: str) -> bool:
     return bool(starts) and all(c.islower() for c in starts) and re.search(r"\bI\b", text) is None
 
 
+def _typed_in_capitals(text: str) -> bool:
+    """Whether the message is shouted: at least three words and four in five of its words of two letters or more
+    written in capitals (an acronym or two, "I work at IBM", is not that)."""
+    words = [w for w in re.findall(r"[A-Za-z]{2,}", text)]
+    return len(words) >= 3 and sum(w.isupper() for w in words) >= 0.8 * len(words)
+
+
 def restored(text: str) -> str:
-    """The message with the apostrophes of "im"/"ive"/"dont" put back, and, when it was typed wholly in lower case,
-    its uncommon words capitalised (see the module's docstring)."""
+    """The message with the apostrophes of "im"/"ive"/"dont" put back, and, when it was typed wholly in lower case
+    (or wholly in capitals, read as lower case), its uncommon words capitalised (see the module's docstring)."""
+    if _typed_in_capitals(text):
+        text = text.lower()
     lower = _typed_in_lower_case(text)
     out: list[str] = []
     last = 0

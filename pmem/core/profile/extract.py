@@ -71,7 +71,7 @@ _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|bu
 _DROPPED_I = re.compile(
     rf"^(?:{_OPENERS}[,:!]?\s+)?"
     r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped|live(?= in\b)|signed(?= up\b))|(been)|"
-    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating|leaving|joining))\b",
+    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating|leaving|joining|studying))\b",
     re.I,
 )
 
@@ -120,7 +120,9 @@ _NOT_INTRODUCED = frozenset("me myself male female man woman guy girl boy dude l
 #: Conditions a person lives with, as an alternation (no group: callers wrap it).
 _CONDITIONS = (
     r"diabetes|type \d diabetes|asthma|celiac disease|coeliac disease|adhd|migraines|epilepsy|arthritis|crohn'?s(?: disease)?|"
-    r"(?:high|low) (?:cholesterol|blood pressure|blood sugar)|hypertension|eczema|psoriasis|ibs|gout|tinnitus|sleep apno?ea|hypothyroidism"
+    r"(?:high|low) (?:cholesterol|blood pressure|blood sugar)|hypertension|eczema|psoriasis|ibs|gout|tinnitus|sleep apno?ea|hypothyroidism|"
+    r"atrial fibrillation|afib|angina|copd|osteoporosis|osteoarthritis|glaucoma|anaemia|anemia|endometriosis|pcos|fibromyalgia|lupus|"
+    r"multiple sclerosis|parkinson'?s(?: disease)?|heart failure|a heart condition|long covid"
 )
 #: Sports played in a team or league ("joined a netball team"); a team at work is not a pastime.
 _TEAM_SPORTS = frozenset(
@@ -266,6 +268,27 @@ _POSSESSED = re.compile(rf"\b(?:my|our) (?:[a-z-]+ )?(?:{PETS}|{_RELATIONS}),? (
 _QUOTED = re.compile(r"\"[^\"]*\b(?:I|I'm|my|me)\b[^\"]*\"|“[^”]*\b(?:I|I'm|my|me)\b[^”]*”")
 
 
+#: A request about how to answer, asked as a question: read as the instruction it is.
+_STYLE_REQUEST = re.compile(r"^(?:could|can|would|will) you (?:please |kindly )?(?:always |from now on )?((?:format|keep|make|write|use|answer|reply|respond|explain)\b)", re.I)
+#: An aside in parentheses, or a name set off by dashes after a relation ("my partner — Tiago, for the record —").
+_ASIDE = re.compile(rf"\s*\(([^()]{{1,80}})\)|\b((?:my|our) (?:{_RELATIONS})) [\u2014\u2013-]+ ((?-i:[A-Z][\w'-]+)),?[^\u2014\u2013]{{0,40}}[\u2014\u2013]", re.I)
+
+
+def _without_asides(text: str) -> str:
+    """The message with each aside in parentheses moved to a line of its own at the end ("a landscape architect
+    (mostly public parks) based in Lisbon" is read without it, "(coeliac, diagnosed at 25)" on its own), and "my
+    partner — Tiago, for the record — teaches" read as "my partner Tiago teaches"."""
+    asides: list[str] = []
+
+    def put(m: re.Match[str]) -> str:
+        if m.group(2):
+            return f"{m.group(2)} {m.group(3)}"
+        asides.append(m.group(1))
+        return ""
+
+    return "\n".join([_ASIDE.sub(put, text), *asides])
+
+
 def usable_sentences(text: str) -> list[str]:
     """The sentences facts may come from: not questions, hypotheticals, role-play or instructions; quoted speech
     and what follows "she said…" / "my mum thinks…" are cut away.
@@ -275,7 +298,9 @@ def usable_sentences(text: str) -> list[str]:
     if _PRIVATE.search(text) or _INSTRUCTION.search(text):
         return []
     out = []
-    for s in sentences(_QUOTED.sub(" ", text)):
+    for s in sentences(_without_asides(_QUOTED.sub(" ", text))):
+        if (request := _STYLE_REQUEST.match(s)) and s.endswith("?"):
+            s = f"Please {request.group(1)}{s[request.end():-1]}."  # "Could you format answers as bullet points?"
         if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s) or _SARCASM.search(s):
             continue
         s = _DIAGNOSED.sub("", s)
@@ -320,6 +345,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if value and len(value) <= 80 and value.lower() not in _FILLER:
             found.append(Candidate(category, attribute, value, confidence, origin))
 
+    position = [0]  # which sentence of the message is read: "omg first week done!! zoe here btw" introduces, too
+
     def scan(s: str, opening: bool, greeted: bool) -> None:
         found.extend(transition_candidates(s))  # endings first: "I quit X and I'm now at Y" must not end Y
         if opening and (m := re.fullmatch(rf"(?:i'm|i am) {_NAME}[.!]?", s, re.I)):
@@ -359,11 +386,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                     if n.group(3) and not is_when(n.group(3)):
                         add("location", "city", n.group(3))
         elif not said_outright and (m := re.match(rf"{_HELLO}(?: all| everyone)?[,!.]?\s+{_NAME} here(?:[,.!]|$| and\b)|^((?-i:[A-Z][\w'-]+ [A-Z][\w'-]+)) here(?:[,.!]|$)|{_HELLO}[,!.]?\s+it'?s {_NAME}(?:[,.!]|$| here\b)"
-                                                  r"|^((?-i:[A-Z][\w'-]+)) here(?: again)?(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I)):
+                                                  r"|^((?-i:[A-Z][\w'-]+)) here(?: again| btw| by the way)?(?:[,.!:;]|\s*$|\s+[^\w\s])", s, re.I)):
             # "Daniel Okafor here." / "Hey, it's Sofia." / "Rafa here 👋" (one word alone: not a word of English,
             # so "Home here." or "Mum here, …" is not a name)
             name = m.group(1) or m.group(2) or m.group(3) or m.group(4)
-            if name[0].isupper() and _may_be_name(name) and (not m.group(4) or (opening and not is_common(name.lower()))):
+            if name[0].isupper() and _may_be_name(name) and (not m.group(4) or ((opening or position[0] <= 1) and not is_common(name.lower()))):
                 add("identity", "name", name)
                 if n := re.search(rf"\b(?:living|based|who lives) in\s+{PLACE}", s[m.end():], re.I):
                     # the rest of the introduction: "Rafa here, Spanish guy living in Berlin"
@@ -372,7 +399,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\bi go by {_NAME}", s, re.I):
             if m.group(1)[0].isupper():
                 add("identity", "nickname", m.group(1))
-        if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| years| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b| by the way\b| btw\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
+        if m := re.search(r"\bi(?:'m| am) (?:now |already )?(\d{1,3})(?: years old| years of age| years| yo|-years-old)?(?= now\b|[.,!;]|$| and\b| this year\b| years old\b| as of\b| since\b| today\b| by the way\b| btw\b)|\bi (?:just |recently )?turned (\d{1,3})\b|\bi (?:just )?(?:had|celebrated) my (\d{1,3})(?:st|nd|rd|th) birthday\b", s, re.I):
             add("identity", "age", m.group(1) or m.group(2) or m.group(3))
         if m := re.search(rf"\b(?:i|we) (?:now |still |currently |both )?(?:live|am living|'m living|are living|'re living) in\s+(?:{_DWELLING} (?:in|near|outside|just outside) )?(?:the )?{PLACE}", s, re.I):
             add("location", "city", m.group(1))
@@ -422,11 +449,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("work", "employer", m.group(1))
             if m.group(2) and not is_when(m.group(2)):
                 add("location", "city", m.group(2))  # "I work at Arup in Leeds"
-        if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {ORG})?(?: in {PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
-            if JOB_WORDS.search(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
+        if m := re.search(rf"(?:\bi(?:'m| am| (?:now |still |currently )?work as)|^(?:{_GREETING})?(?:i'?m|i am)\b.*?,? (?:currently |now )?working as) (?:now |currently |still |also )?(?:a|an) ((?-i:(?:[a-z-]+ ){{0,2}}?[a-z-]+?))(?: (?:at|for) {ORG})?(?: (?:in|based in|based out of) {PLACE})?(?:[.,!;]|$| and\b| now\b| (?:at|in|for|with) (?:a|an|the) [a-z])", s, re.I):
+            if is_job(m.group(1).lower()) and not re.search(r"\b(fan|bit|lot|big|huge)\b", m.group(1), re.I):
                 add("work", "job", m.group(1).lower())
                 if m.group(2) and not is_when(m.group(2)):
-                    add("work", "employer", m.group(2))
+                    add("work", "school" if m.group(1).lower().endswith("student") else "employer", m.group(2))
                 if m.group(3) and not is_when(m.group(3)):
                     add("location", "city", m.group(3))
         if m := re.search(r"\bi (?:now |still |currently )?teach(?: (\w+)(?: \w+)?)? (?:at|in|to)\b", s, re.I):
@@ -595,7 +622,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             value = next(g for g in m.groups() if g).lower()
             add("style", "reply_length", {"more detail": "detailed", "at length": "long", "less detail": "short", "briefly": "short", "concisely": "concise"}.get(value, value))
         if m := re.search(r"\bi(?:'m| am) (?:currently )?(?:working on|building|writing) (?:a |an |my )?([\w' -]{3,50})", s, re.I):
-            if not re.match(r"(something|anything|it|that|this|them|stuff|things)\b", m.group(1), re.I):
+            if not re.match(r"(something|anything|it|that|them|stuff|things)\b", m.group(1), re.I):
                 add("projects", "project", m.group(1))
         if m := re.search(r"\bmy (?:new |main |big |biggest |current |next )?goal(?: now| for now)?(?: (?:this|for this|for the) (?:year|month|summer|spring|autumn|winter))? is (?:now |still )?to ([\w' -]{3,60})", s, re.I):
             add("goals", "goal", m.group(1))
@@ -732,7 +759,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "29 years old and my back already hurts": an age said without "I'm"
             if 16 <= int(m.group(1)) <= 99:
                 add("identity", "age", m.group(1))
-        if m := re.search(r"\bi (sing|play|perform)(?: (?:the |a |my )?\w+)? (?:in|with) (?:a |an |the |our |my )?(?:local |community |church |gospel |chamber |amateur |youth |works? )?(choir|orchestra|band|brass band|quartet)\b", s, re.I):
+        if m := re.search(r"\bi (sing|play|perform)(?: (?:the |a |my )?\w+)? (?:in|with) (?:a |an |the |our |my )?(?:local |community |church |gospel |chamber |amateur |youth |works? |male voice |female voice |village |symphony )?(choir|orchestra|band|brass band|quartet)\b", s, re.I):
             # "I sing alto in a community choir": the pastime is singing in the choir (or playing in the band)
             verb = "singing" if m.group(1).lower() == "sing" else "playing"
             if not any(m.group(2).lower() in c.value for c in found if c.category == "preferences"):  # said better above
@@ -751,6 +778,44 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\b(?:my|our|the) (?:new |own )?({BUSINESSES}) (?:is|'s) (?:now |finally |officially )?(?:open|opened|up and running|launched)\b[^.!?]*?\b(?:it'?s|it is|is) called ((?-i:[A-Z][\w'.-]*(?: (?:& )?[A-Z][\w'.-]*){{0,3}}))", s, re.I):
             # "The shop is open now, it is called Bram & Jens Fietsen"
             add("work", "business", f"{m.group(1).lower()} {m.group(2)}")
+        if m := re.search(rf"\bi(?:'m| am)? (?:currently |now )?(?:studying|study|doing a degree in|doing a masters in|doing a phd in) ((?-i:[a-z]+(?: [a-z]+){{0,2}})) (?:at|in) {ORG}", s, re.I):
+            # "studying marine biology at Plymouth" (its "I'm" put back)
+            if not is_when(m.group(2)) and m.group(1).lower() not in ("hard", "late", "abroad", "online", "for", "with"):
+                add("work", "subject", m.group(1).lower())
+                add("work", "school", m.group(2))
+        elif m := re.search(rf"\bi(?:'m| am) (?:a |an )(?:first[- ]year |second[- ]year |third[- ]year |final[- ]year |mature |phd |grad |graduate |postgrad |part-time |full-time )?((?-i:[a-z]+ )?)student (?:at|in) {ORG}", s, re.I):
+            if not is_when(m.group(2)):
+                add("work", "school", m.group(2))  # "I'm a second-year law student at Leeds"
+        if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally )?moved into (?:halls|student halls|a dorm|the dorms|{_DWELLING}) (?:in|near|at) {PLACE}", s, re.I):
+            if not is_when(m.group(1)):
+                add("location", "city", m.group(1))  # "moved into halls in Plymouth"
+        if m := re.search(rf"\b{_NAME} and i (?:are|'re) (?:now |finally |officially )*(?:official|together|dating|a couple|an item|engaged)(?: now)?\b", s, re.I):
+            if m.group(1)[0].isupper() and m.group(1) not in _NOT_NAMES:
+                add("people", "partner", m.group(1))  # "me and Jake are official now" (read as "Jake and I")
+        if m := re.search(r"\bi(?: (?:really )?(?:want|hope|plan)|'d (?:really )?like| would like) to (?:do|get|start|finish|complete) (?:a |an |my )?((?:masters?|master's|phd|doctorate|degree|mba|diploma|apprenticeship|pgce)(?: (?:in|on) (?:[\w-]+ ){0,3}[\w-]+)?)", s, re.I):
+            add("goals", "goal", f"do a {re.sub(r' (?:eventually|one day|someday|some day|next year)$', '', m.group(1))}")  # "i wanna do a masters in oceanography"
+        if m := re.search(r"\b(?:please |pls |plz )?use (simple|plain|simpler|easy|short|shorter|big|bigger|large) (words|language|sentences|text|letters|print)\b", s, re.I):
+            add("style", "wording", f"{m.group(1).lower()} {m.group(2).lower()}")  # "PLEASE USE SHORT SENTENCES"
+        if m := re.search(r"\bformat (?:your |the |all |my )?(?:answers|replies|responses) (?:as|in|with) (bullet points|bullets|lists|numbered lists|tables|markdown)", s, re.I):
+            add("style", "format", m.group(1).lower())  # "Could you format answers as bullet points?"
+        if m := re.match(r"(?:not|no longer) (?:a )?(vegetarian|vegan|pescatarian)(?: any ?more)?\b", s, re.I):
+            if re.search(r"\b(no longer|any ?more)\b", s, re.I):
+                add("health", "diet", f"no longer {m.group(1).lower()}")  # "not vegan anymore, cheese won", as "I'm no longer vegan"
+        if m := re.search(r"\bi (?:just |finally )?got (?:a|the) (?:new |part-time |weekend )?job (?:at|in) (?:the|a) ((?-i:[a-z]+(?: (?!(?:and|but|so|for|with|on|in|at)\b)[a-z]+)?))(?=[.,!;]|$| [a-z])", s, re.I):
+            # "got a job at the campus cafe!!"; one not yet begun is a plan ("…, starting in october!!")
+            later = re.search(r"\b(?:starting|start|will|going to|next)\b", s, re.I)
+            found.append(Candidate("work", "employer", _clean(m.group(1)), confidence, origin, kind="plan" if later else "fact"))
+        if re.search(r"\b(?:i|we) (?:have|rent|got|grow [\w ]+? (?:on|at)|work) (?:an|my|our) allotment\b", s, re.I):
+            add("preferences", "hobby", "allotment")
+        if m := re.search(r"\bi(?:'ve| have)? been (?:headhunted|hired|poached|recruited|taken on|snapped up) by " + ORG, s, re.I):
+            # "I've been headhunted by Nuvem Studio; I start in January."
+            if not is_when(m.group(1)):
+                kind = "plan" if re.search(r"\b(?:i start|starting|i'll start|i will start|from (?:next|january|february|march|april|may|june|july|august|september|october|november|december))\b", text, re.I) else "fact"
+                found.append(Candidate("work", "employer", m.group(1), confidence, origin, kind=kind))
+        if m := re.search(r"\bmy (?:(?:first|second|new|current) )?(novel|memoir|thesis|dissertation|screenplay|album|podcast)(?:-in-progress| in progress)\b", s, re.I):
+            add("projects", "project", m.group(1).lower())  # "In my novel-in-progress the heroine is …"
+        if m := re.match(r"(coeliac|celiac|diabetic|asthmatic|epileptic|type [12] diabetic)(?:,? (?:diagnosed|since) [\w ]+)?[.!]?$", s, re.I):
+            add("health", "condition", m.group(1).lower())  # an aside: "(coeliac, diagnosed at 25)"
         if m := re.match(r"(?:and |but |so )?at (\d{2}),? (?:i|i'm|i've|i'd|my)\b", s, re.I):
             # "At 38 I finally have a hobby that isn't marking."
             if 16 <= int(m.group(1)) <= 99:
@@ -796,6 +861,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
 
     introduced = _INTRO_LIST.search(text)  # "About me:\n- Hana Sato, 31\n- …": the first item opens like a message
     for first, said in enumerate(usable_sentences(text)):
+        position[0] = first
         greeted = _greeted(text, said)
         whole = _with_subject(said)
         opening = first == 0 or (first == 1 and greeted) or (introduced is not None and said == introduced.group(1).strip())

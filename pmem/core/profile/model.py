@@ -60,6 +60,8 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("projects", "project"): "is working on {value}",
     ("style", "reply_length"): "prefers {value} replies",
     ("style", "language"): "wants replies in {value}",
+    ("style", "wording"): "wants {value}",
+    ("work", "subject"): "studies {value}",
     ("identity", "language"): "speaks {value}",
     ("preferences", "supports"): "supports {value}",
     ("preferences", "trait"): "is {value}",

@@ -17,7 +17,7 @@ from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIME
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
 #: Workplaces named by kind, not by name ("I left the hospital"): an ending of whatever employer is current.
-_WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant"
+_WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant|cafe|café|pub|bar|hotel|pharmacy|warehouse|factory|nursery|supermarket|call centre|salon|gym"
 #: Verbs of pastimes an ending may name ("I don't swim any more"): the profile's pastime verbs, and a few that take an
 #: object ("I no longer play guitar").
 _PASTIME_VERBS = "|".join(sorted(set(PASTIMES) | {"play", "cook", "write", "box"}, key=lambda v: (-len(v), v)))
@@ -175,6 +175,9 @@ def transition_candidates(sentence: str) -> list[Candidate]:
             add("end", "people", "any", name)
     if m := re.search(r"\bi(?:'ve| have)? (?:stopped|quit|given up|gave up|dropped|left) (?:the |my |going to (?:the |my )?)?([a-z]+) (?:class|classes|lessons|course|club|group)\b", s, re.I):
         add("end", "preferences", "any", m.group(1).lower())  # "I've stopped the pottery class, no time"
+    if m := re.search(r"\bi (?:had to|have had to|'ve had to) (?:give up|stop|quit|leave) (?:the |my |our )?([a-z]+)\b", s, re.I):
+        if m.group(1).lower() not in ("it", "that", "this", "work", "my", "job"):
+            add("end", "preferences", "any", m.group(1).lower())  # "I had to give up the allotment"
     # A pastime stopped: "I've stopped swimming", "I stopped singing in the choir".
     if m := re.search(r"\bi(?:'ve| have)? (?:stopped|quit|given up|gave up) ((?!being\b|working\b)[a-z]+ing)\b", s, re.I):
         add("end", "preferences", "any", m.group(1))
