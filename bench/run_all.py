@@ -153,6 +153,8 @@ def tables(
                  "| set | precision | recall | superseded shown as current | traps stored | inverted | time |",
                  "| --- | --- | --- | --- | --- | --- | --- |"]
         frozen_sets = (
+            ("frozen11", "eleventh frozen set (session 16, after its second round; read once: rules 0.75 / 0.39 / 3 stale, 0.73 / 0.35 / 3 before the session's rounds; then its misses: fit)"),
+            ("frozen10", "tenth frozen set (session 16, after its first round; read once: rules 0.78 / 0.47 / 3 stale, the same without that round; then its misses: fit)"),
             ("frozen9", "ninth frozen set (session 16; read once before any change: rules 0.55 / 0.20 / 2 stale; then its misses: fit)"),
             ("frozen8", "eighth frozen set (session 15; read once before any change: rules 0.78 / 0.47 / 3 stale; then its misses: fit)"),
             ("frozen7", "seventh frozen set (session 14, after its first round; read once: rules 0.72 / 0.43 / 3 stale, 0.64 / 0.23 / 2 without that round; then its misses: fit)"),

@@ -60,7 +60,7 @@ _RELATIONS = (
 _RELATION_WORDS = {"headteacher": "manager", "head teacher": "manager", "supervisor": "manager", "line manager": "manager", "team lead": "manager", "mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: (?!I\b)[A-Z][\w'-]+)?))"  # not "Priya I'm" of an unpunctuated "my name is Priya I'm a nurse"
-_HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|hallo|salut|hej|hei|moin|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
+_HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|coucou|hallo|hoi|salut|hej|hei|moin|olá|ola|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
 
 #: Words a chat sentence may open with before its subject ("So I …", "Update: left …", "Now I'm …").
 _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|but|still)"
@@ -70,7 +70,7 @@ _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|bu
 #: Stockholm with my partner", an item of a list about oneself).
 _DROPPED_I = re.compile(
     rf"^(?:{_OPENERS}[,:!]?\s+)?"
-    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped|live(?= in\b)|signed(?= up\b))|(been)|"
+    r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped|live(?= in\b)|signed(?= up\b)|want(?= to\b))|(been)|"
     r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating|leaving|joining|studying))\b",
     re.I,
 )
@@ -188,6 +188,14 @@ _INTRO_LIST = re.compile(r"\b(?:about me|about myself|quick intro|intro|introduc
 _GOALS_HEADING = re.compile(r"^\s*(?:(?:my|our) )?(?:new year'?s? )?(?:goals?|resolutions?|targets?|aims?)(?: (?:for|this|in|of) [\w' ]{1,30})?\s*:\s*(.*)$", re.I)
 
 
+#: The signature of a message written as a letter: a closing ("Best regards,", "Cheers,") and a name on the last line.
+_SIGNED = re.compile(
+    r"(?:^|\n)[ \t]*(?:(?:best|kind|warm|warmest|many)(?: regards| wishes| thanks)?|regards|cheers|thanks|thank you|all the best|best wishes|sincerely|"
+    r"yours(?: sincerely| truly)?|love|take care)[,.!]?[ \t]*(?:\n[ \t]*|[ \t]+)((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))[ \t.!]*$",
+    re.I,
+)
+
+
 def _listed_goals(text: str) -> list[str]:
     """The items of a list headed as goals, inline ("Goals: 1) run a 5k 2) pass N3") or one per line below the
     heading; questions and hypotheticals among them are not goals."""
@@ -274,6 +282,30 @@ _STYLE_REQUEST = re.compile(r"^(?:could|can|would|will) you (?:please |kindly )?
 _ASIDE = re.compile(rf"\s*\(([^()]{{1,80}})\)|\b((?:my|our) (?:{_RELATIONS})) [\u2014\u2013-]+ ((?-i:[A-Z][\w'-]+)),?[^\u2014\u2013]{{0,40}}[\u2014\u2013]", re.I)
 
 
+#: Where a question begins after what the user tells first: "im a uber driver in Accra, whats the best way …?"
+_ASKING = re.compile(
+    r"(?:,|;|\s[\u2014\u2013-]+)\s+(?=(?:so |and |but )?(?:what|whats|what's|how|which|where|when|why|who|is|are|can|could|should|would|do|does|did|"
+    r"will|any|anyone|is it|it's|any tips|any ideas|thoughts|recommendations)\b)",
+    re.I,
+)
+#: How a question may open with who asks it: "As a Chelsea fan is it normal …", "As someone with hypothyroidism, …".
+_AS_ASKER = re.compile(r"^as (?:an? |someone |somebody )((?:with |who has )?[\w' -]{2,40}?)(?:,| (?=(?:is|are|should|can|could|do|does|would|what|how|which|when|where)\b))", re.I)
+
+
+def _told_before_asking(question: str) -> str:
+    """What a question tells about the one asking before it asks: the statement before the question ("im a uber
+    driver in Accra, whats the best way …?" -> "im a uber driver in Accra"), or who asks it ("As a Chelsea fan is it
+    normal …?" -> "I'm a Chelsea fan"; "As someone with hypothyroidism, should I …?" -> "I have hypothyroidism").
+    Only first-person statements; a question alone tells nothing."""
+    if m := _AS_ASKER.match(question):
+        who = m.group(1).strip()
+        return f"I have {who.split(' ', 1)[1]}." if re.match(r"(?:with|who has) ", who) else f"I'm {question[3:m.start(1)].strip()} {who}."
+    parts = _ASKING.split(question, maxsplit=1)
+    if len(parts) == 2 and re.search(r"\b(?:i|i'm|im|i've|my|we|we're|our)\b", parts[0], re.I) and len(parts[0].split()) >= 3:
+        return parts[0].strip(" ,;")
+    return ""
+
+
 def _without_asides(text: str) -> str:
     """The message with each aside in parentheses moved to a line of its own at the end ("a landscape architect
     (mostly public parks) based in Lisbon" is read without it, "(coeliac, diagnosed at 25)" on its own), and "my
@@ -301,6 +333,10 @@ def usable_sentences(text: str) -> list[str]:
     for s in sentences(_without_asides(_QUOTED.sub(" ", text))):
         if (request := _STYLE_REQUEST.match(s)) and s.endswith("?"):
             s = f"Please {request.group(1)}{s[request.end():-1]}."  # "Could you format answers as bullet points?"
+        elif (s.endswith("?") or ((asker := _AS_ASKER.match(s)) and not asker.group(0).endswith(","))) and not _HYPOTHETICAL.search(s) and (said := _told_before_asking(s)):
+            out.append(said)  # "im a uber driver in Accra, whats the best way to save on fuel?"
+            if not s.endswith("?"):
+                continue  # "as a Chelsea fan is it normal to feel this much pain lol": a question without its mark
         if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s) or _SARCASM.search(s):
             continue
         s = _DIAGNOSED.sub("", s)
@@ -406,7 +442,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |recently |finally |also )?(?:moved|relocated)(?: back)? to\s+(?:{_DWELLING} (?:in|near|outside|just outside) )?{PLACE}", s, re.I):
             # "I moved to a smaller place in Matosinhos"
             add("location", "city", m.group(1))
-        if m := re.search(rf"(?:^(?:now |finally |all |just )?|\b(?:i|we)(?:'m| am|'ve| have|'re| are)? (?:now |finally |all |currently |still |been )*)(?:settled|based|living) in\s+(?:the )?{PLACE}", s, re.I):
+        if m := re.search(rf"(?:^(?:now |finally |all |just )?|\b(?:i|we)(?:'m| am|'ve| have|'re| are)? (?:now |finally |all |currently |still |been )*)(?:settled|based|living|unpacked) in\s+(?:the )?{PLACE}", s, re.I):
             if not re.search(r"\b(will|going to|plan|hope|want)\b", s, re.I):
                 add("location", "city", m.group(1))
         if m := re.search(rf"\b(?:i|we)(?:'m| am|'re| are) back (?:home )?in {PLACE}", s, re.I):
@@ -440,7 +476,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("identity", "name", m.group(1))
         if m := re.search(rf"\bi(?:'m| am) (?:originally |actually |also )?from\s+{PLACE}|\bmy home ?(?:town|country)(?:,| is| of)\s+{PLACE}", s, re.I):
             add("identity", "hometown", m.group(1) or m.group(2))
-        if m := re.match(r"(?:and |but |so )?as an? ((?-i:[a-z]+(?: [a-z]+)?)),? (?:i|my|i'm|i've|i'd|me)\b", s, re.I):
+        if m := re.match(rf"(?:and |but |so )?as an? ((?-i:[a-z]+(?: [a-z]+)?)|{_ACRONYM_JOBS})(?: (?:working|based|living) in {PLACE})?,? (?:i|my|i'm|i've|i'd|me)\b", s, re.I):
+            if m.group(2) and not is_when(m.group(2)) and (is_job(m.group(1).lower()) or re.fullmatch(_ACRONYM_JOBS, m.group(1))):
+                add("location", "city", m.group(2))  # "As a GP working in Tromsø, I often …"
+            if re.fullmatch(_ACRONYM_JOBS, m.group(1)):
+                add("work", "job", m.group(1))
             # "As a writer, my laptop is half my lifeline." (not "as a mother" or "as a kid": a role, not a job)
             job = m.group(1).lower()
             if is_job(job):
@@ -816,6 +856,19 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("projects", "project", m.group(1).lower())  # "In my novel-in-progress the heroine is …"
         if m := re.match(r"(coeliac|celiac|diabetic|asthmatic|epileptic|type [12] diabetic)(?:,? (?:diagnosed|since) [\w ]+)?[.!]?$", s, re.I):
             add("health", "condition", m.group(1).lower())  # an aside: "(coeliac, diagnosed at 25)"
+        if m := re.search(r"(?:^|[,;]\s*)(?:just |finally )?turned (\d{2})(?= (?:last|this|yesterday|today|on|and)\b|[.,!;]|$)", s, re.I):
+            if 16 <= int(m.group(1)) <= 99:
+                add("identity", "age", m.group(1))  # "got it for my birthday, turned 26 last week"
+        if m := re.search(r"\bi(?:'m| am) (?:now |currently |also )?(?:training|studying|retraining|learning) (?:to be|to become|as) (?:a|an) ((?-i:(?:[a-z-]+ ){0,2}?[a-z-]+))(?= now\b|[.,!;]|$| (?:at|in|with|and|but|so)\b)", s, re.I):
+            if is_job(m.group(1)) or re.search(r"(sommelier|chef|nurse|doctor|midwife|pilot|barista|vet|yoga teacher)$", m.group(1)):
+                add("goals", "goal", f"become {_article(m.group(1))}")  # "I'm training to be a sommelier now"
+        if greeted and (m := re.fullmatch(rf"it'?s {_NAME}(?: here)?[.!]*", s, re.I)):
+            if _may_be_name(m.group(1)) and as_typed(m.group(1)) and not is_when(m.group(1)):
+                add("identity", "name", m.group(1))  # "Coucou! It's Margot."
+        if m := re.match(rf"i(?:'m| am) (?:a |an )({_ACRONYM_JOBS})(?: (?:working|based) in {PLACE})?(?=[.,!;]|$| and\b| at\b| in\b)", s, re.I):
+            add("work", "job", m.group(1))  # "I'm a GP working in Tromsø" (read from "As a GP working in Tromsø, …?")
+            if m.group(2) and not is_when(m.group(2)):
+                add("location", "city", m.group(2))
         if m := re.match(r"(?:and |but |so )?at (\d{2}),? (?:i|i'm|i've|i'd|my)\b", s, re.I):
             # "At 38 I finally have a hobby that isn't marking."
             if 16 <= int(m.group(1)) <= 99:
@@ -824,7 +877,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "Sign it from Tomás Ferreira, flat 3B.": who writes is the user
             if _may_be_name(m.group(1)) and not re.fullmatch(_RELATIONS, m.group(1).split()[0], re.I):
                 add("identity", "name", m.group(1))
-        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ((?:(?:sea|open[- ]water|wild|indoor|outdoor|trail|road|mountain|rock|ice|cold[- ]water) )?(?:{'|'.join(sorted(set(PASTIMES.values())))}))\b", s, re.I):
+        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ((?:(?:sea|open[- ]water|wild|indoor|outdoor|trail|road|mountain|rock|ice|cold[- ]water|cross[- ]country|downhill|alpine|backcountry|nordic) )?(?:{'|'.join(sorted(set(PASTIMES.values())))}))\b", s, re.I):
             add("preferences", "hobby", m.group(1).lower())  # "I started surfing in March and I'm hooked"
         if m := re.search(r"\b(?:i )?(?:went to|had|did|tried|loved|survived) my (?:very )?first (?:(?:weekly|weekend|evening|local|online|beginners?'?) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:class|lesson|session|workshop)\b"
                           r"|\bi(?:'ve| have)? (?:just |recently |finally )?(?:signed up for|joined|started|enrolled (?:in|on)) (?:a |an |some |this |that |the )?(?:(?:new|weekly|weekend|evening|local|online|little|free|beginners?'?|morning) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:classes|class|lessons|course)\b", s, re.I):
@@ -837,6 +890,8 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi(?:'m| am) (?:much |far |definitely |totally |very much |more of |much more of |100% )*(?:a|an) (cat|dog) (?:person|lady|guy|man|woman)\b", s, re.I):
             if not any(c.attribute == "trait" for c in found):
                 add("preferences", "trait", f"a {m.group(1).lower()} person")  # "I'm more of a cat person, honestly"
+        if m := re.search(r"\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me| me)? in ((?-i:French|Spanish|German|Italian|Portuguese|Dutch|Polish|Swedish|Norwegian|Danish|Finnish|Greek|Turkish|Arabic|Hindi|Japanese|Chinese|Korean|Ukrainian|Russian|Welsh|Irish|Catalan))\b(?! (?:food|class|lessons?|style|toast|fries)\b)", s, re.I):
+            add("style", "language", m.group(1))  # "Please answer in French from now on"
         if m := re.search(r"\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me| me)? in (british|american|australian|canadian|plain|simple|us|uk) (english|spelling)\b"
                           r"|\buse (british|american|australian|us|uk) (english|spelling)\b", s, re.I):
             variety = (m.group(1) or m.group(3)).lower()
@@ -847,8 +902,9 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\b(?:explain|show|teach|answer)(?: me)?(?: things| stuff| it| everything)? (?:with|using) (code examples|code samples|examples|code|diagrams|analogies)\b", s, re.I):
             if re.search(r"\b(please|pls|always|from now on|i learn|i prefer|better that way)\b", s, re.I):
                 add("style", "format", m.group(1).lower())  # "Explain things with code examples please"
-        if m := re.search(r"\b(?:keep|make) (?:your |the |all |my )?(?:answers|replies|responses|messages) (?:under|below|within|to|less than|shorter than) (\d+ (?:words|lines|sentences)|a paragraph|one paragraph|a few lines)", s, re.I):
-            add("style", "reply_length", f"under {m.group(1).lower()}")  # "Pls keep replies under 100 words."
+        if m := re.search(r"\b(?:keep|make) (?:your |the |all |my )?(?:answers|replies|responses|messages) (?:under|below|within|to|less than|shorter than) (\d+ (?:words|lines|sentences)|a paragraph|one paragraph|a few (?:lines|sentences)|a couple of (?:lines|sentences)|(?:one|two|three) (?:lines|sentences))", s, re.I):
+            length = m.group(1).lower()
+            add("style", "reply_length", f"under {length}" if length[0].isdigit() else length)  # "keep your replies to a few sentences"  # "Pls keep replies under 100 words."
         if m := re.search(r"\bi(?: (?:really )?(?:want|would like|hope)|'d (?:really )?like) to (publish|write|build|open|finish|complete|climb|qualify as|compete in) ((?:my own |a |an |the )?[\w' -]{3,50})", s, re.I):
             # "I want to publish my own cookbook one day"
             if not re.match(r"(it|that|this|something|anything|more|down|back|up|out)\b", m.group(2), re.I):
@@ -882,6 +938,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         found[base:] = [c for c in found[base:] if c.kind != "fact" or (c.category, c.attribute) not in filled]
     for goal in _listed_goals(text):
         add("goals", "goal", goal)
+    if m := _SIGNED.search(text):
+        # A letter signed with a name: "Dear assistant, … Kind regards,\nIngrid"
+        if _may_be_name(m.group(1)) and as_typed(m.group(1)) and not re.fullmatch(_RELATIONS, m.group(1), re.I) and m.group(1) not in ("Me", "Us", "All"):
+            add("identity", "name", m.group(1))
     usable = " ".join(usable_sentences(text))
     if re.search(r"\b(?:kids|children|boys|girls|sons|daughters|twins|little ones)\b", usable, re.I):
         # "Three kids under seven. Cian is six, Niamh is four and baby Rory is ten months."

@@ -17,7 +17,7 @@ from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIME
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
 #: Workplaces named by kind, not by name ("I left the hospital"): an ending of whatever employer is current.
-_WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant|cafe|café|pub|bar|hotel|pharmacy|warehouse|factory|nursery|supermarket|call centre|salon|gym"
+_WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store|restaurant|cafe|café|pub|bar|hotel|pharmacy|warehouse|factory|nursery|supermarket|call centre|salon|gym|practice|surgery|garage"
 #: Verbs of pastimes an ending may name ("I don't swim any more"): the profile's pastime verbs, and a few that take an
 #: object ("I no longer play guitar").
 _PASTIME_VERBS = "|".join(sorted(set(PASTIMES) | {"play", "cook", "write", "box"}, key=lambda v: (-len(v), v)))
@@ -90,6 +90,11 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                 add("plan", "work", "job", job)
                 if not is_when(org):
                     add("plan", "work", "employer", org)
+        if m := re.search(rf"\bi (?:just |finally )?(?:got hired|was hired|have been hired|'ve been hired|got taken on) as (?:a|an) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:at|by|with) {ORG}", s, re.I):
+            # "got hired as a junior developer at Hubtel, start monday": a job not yet begun
+            if not is_when(m.group(2)) and re.search(r"\b(?:start|starting|from)\b", s, re.I):  # hired as: a job
+                add("plan", "work", "job", m.group(1))
+                add("plan", "work", "employer", m.group(2))
         if m := re.search(rf"\bi (?:just |finally )?(?:got|landed|was offered|accepted) the ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:job|role|position|post) (?:at|with) {ORG}", s, re.I):
             # "I got the head chef job at Cantina Norte! Starting on the 1st.": a job not yet begun
             if is_job(m.group(1)) and not is_when(m.group(2)):
@@ -178,6 +183,10 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     if m := re.search(r"\bi (?:had to|have had to|'ve had to) (?:give up|stop|quit|leave) (?:the |my |our )?([a-z]+)\b", s, re.I):
         if m.group(1).lower() not in ("it", "that", "this", "work", "my", "job"):
             add("end", "preferences", "any", m.group(1).lower())  # "I had to give up the allotment"
+    if m := re.search(r"\bno more ([a-z]+ing)\b(?! for)", s, re.I):
+        if m.group(1).lower() not in ("nothing", "something", "everything", "morning", "evening"):
+            add("end", "work", "job", m.group(1).lower())  # "start monday, no more driving 🙌" ends "uber driver"
+            add("end", "preferences", "any", m.group(1).lower())  # "no more running for me, my knee is gone"
     # A pastime stopped: "I've stopped swimming", "I stopped singing in the choir".
     if m := re.search(r"\bi(?:'ve| have)? (?:stopped|quit|given up|gave up) ((?!being\b|working\b)[a-z]+ing)\b", s, re.I):
         add("end", "preferences", "any", m.group(1))

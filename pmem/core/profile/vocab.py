@@ -50,7 +50,8 @@ def is_when(words: str) -> bool:
 NOT_JOBS = re.compile(
     r"\b(mother|father|brother|sister|daughter|member|beginner|lover|fan|teenager|kid|child|parent|mom|dad|friend|"
     r"person|result|matter|reminder|newcomer|outsider|foreigner|survivor|leader|partner|owner|player|reader|viewer|"
-    r"listener|runner|follower|supporter|believer|user|customer|consumer|voter|speaker|learner|introvert|extrovert)$"
+    r"listener|runner|follower|supporter|believer|user|customer|consumer|voter|speaker|learner|introvert|extrovert|"
+    r"vegetarian|pescatarian|christian|pedestrian|civilian|libertarian|octogenarian|nonagenarian|septuagenarian)$"
 )
 #: A job: a word ending like one ("-er", "-ist", "-ian") or a common job title. Search the last word.
 JOB_WORDS = re.compile(
