@@ -21,25 +21,10 @@ from collections.abc import Iterable
 from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.casing import is_common, restored
 from pmem.core.profile.model import CATEGORIES, Candidate, is_single_valued, slot_of, slug
+from pmem.core.profile.reading import INSTRUCTION, INTRO_LIST, SIGNED, clauses, listed_goals, usable_sentences
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, is_job, is_when
+from pmem.core.profile.vocab import BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, RELATIONS, is_job, is_when
 
-_PRIVATE = re.compile(
-    r"\b(don'?t|do not|never) (remember|save|store|record|memori[sz]e)\b|\boff the record\b|\bkeep (this|that|it) (private|between us|out of (your )?memory)\b",
-    re.I,
-)
-_HYPOTHETICAL = re.compile(
-    r"^\s*(if|suppose|supposing|imagine|what if|let'?s say|pretend|hypothetically|in a story|write a story|as a character)\b"
-    r"|\b(pretend|hypothetically|imagine that|role-?play|in (?:this|the|my|a|your) story|my character|as if|as though|if i were|i wish)\b",
-    re.I,
-)
-#: A sentence that says the opposite of what it means: "Oh I just LOVE getting up at 5am, said no one ever."
-_SARCASM = re.compile(r"\bsaid no(?: ?one| ?body)(?: ever)?\b|\byeah,? right\b|\s/s\s*$|\bnot!\s*$", re.I)
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget) (all |any |the )?(previous|prior|above|earlier) (instructions|messages|rules)\b"
-    r"|\bsystem prompt\b|\byou are now\b|\bnew instructions\b|\breveal\b.*\b(prompt|secret|password)",
-    re.I,
-)
 _STOP_VALUE = re.compile(
     r"\s+(and|but|because|since|so|who|which|where|with|for|when|while|although|though|more than|rather than|every|"
     r"before(?!-)|after(?!-)|until|unless|if|"
@@ -49,13 +34,6 @@ _STOP_VALUE = re.compile(
     re.I,
 )
 
-_RELATIONS = (
-    "(?:sister|brother|mother|father|son|daughter)-in-law|step-?(?:sister|brother|mother|father|mum|mom|dad|son|daughter)|"
-    "half-(?:sister|brother)|headteacher|head teacher|line manager|supervisor|team lead|niece|nephew|grandson|granddaughter|godson|goddaughter|godmother|godfather|"
-    "sister|brother|mother|mum|mom|father|dad|wife|husband|partner|girlfriend|boyfriend|fiancee?|son|daughter|"
-    "boss|manager|best friend|friend|colleague|roommate|flatmate|grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin|"
-    "bf|gf|hubby|wifey"
-)
 #: Short forms people type for their relations, and the attribute each is kept under.
 _RELATION_WORDS = {"headteacher": "manager", "head teacher": "manager", "supervisor": "manager", "line manager": "manager", "team lead": "manager", "mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
@@ -172,182 +150,6 @@ def _may_be_name(words: str) -> bool:
 _TITLE = r"((?:The |A |An )?[A-Z][\w'-]+(?: (?:(?:of|the|and|in|on|a|to|for) )*[A-Z][\w'-]+)*)"
 
 
-#: A full stop that does not end a sentence: an initial ("Ursula K. Le Guin") or a title ("Dr. Mori").
-_NO_BREAK = re.compile(r"(?:(?<![\w'])(?-i:[A-HJ-Z])|\b(?:Dr|Mr|Mrs|Ms|Mx|Mt|St|Prof|Jr|Sr|vs))\.$", re.I)
-
-
-#: The marker of a list item: "- ", "* ", "• ", "1) ", "2. " at the start of a line, or "2) " inside one ("Goals: 1)
-#: run a 5k 2) pass N3").
-_BULLET = re.compile(r"^\s*(?:[-*\u2022\u2013]|\d{1,2}[.)])\s+")
-_INLINE_ITEM = re.compile(r"(?:^|(?<=\s))\d{1,2}\)\s+")
-
-
-#: A list of facts about the user, whose first item is read as a message's first sentence ("Hana Sato, 31").
-_INTRO_LIST = re.compile(r"\b(?:about me|about myself|quick intro|intro|introduction|me in (?:brief|short|a nutshell))\b[^\n]*:[ \t]*\n\s*(?:[-*\u2022\u2013]|\d{1,2}[.)])\s+([^\n]+)", re.I)
-#: The heading of a list of goals: "Goals for spring: 1) … 2) …", "My resolutions for 2025:" and lines of items.
-_GOALS_HEADING = re.compile(r"^\s*(?:(?:my|our) )?(?:new year'?s? )?(?:goals?|resolutions?|targets?|aims?)(?: (?:for|this|in|of) [\w' ]{1,30})?\s*:\s*(.*)$", re.I)
-
-
-#: The signature of a message written as a letter: a closing ("Best regards,", "Cheers,") and a name on the last line.
-_SIGNED = re.compile(
-    r"(?:^|\n)[ \t]*(?:(?:best|kind|warm|warmest|many)(?: regards| wishes| thanks)?|regards|cheers|thanks|thank you|all the best|best wishes|sincerely|"
-    r"yours(?: sincerely| truly)?|love|take care)[,.!]?[ \t]*(?:\n[ \t]*|[ \t]+)((?-i:[A-Z][\w'-]+(?: [A-Z][\w'-]+)?))[ \t.!]*$",
-    re.I,
-)
-
-
-def _listed_goals(text: str) -> list[str]:
-    """The items of a list headed as goals, inline ("Goals: 1) run a 5k 2) pass N3") or one per line below the
-    heading; questions and hypotheticals among them are not goals."""
-    lines = text.split("\n")
-    goals: list[str] = []
-    for i, line in enumerate(lines):
-        if not (m := _GOALS_HEADING.match(line)):
-            continue
-        rest = m.group(1).strip()
-        items = _INLINE_ITEM.split(rest) if len(_INLINE_ITEM.findall(rest)) >= 2 else [rest] if rest else []
-        for below in lines[i + 1 :]:
-            if not _BULLET.match(below):
-                break
-            items.append(_BULLET.sub("", below))
-        for item in items:
-            item = _clean(item)
-            if " " in item and len(item) <= 60 and not item.endswith("?") and not _HYPOTHETICAL.search(item):
-                goals.append(item)
-    return goals
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of a message; a line break always ends one, an initial or a title never does; each item of a
-    list is a sentence of its own, without its marker."""
-    out: list[str] = []
-    for line in re.split(r"\n+", text):
-        line = _BULLET.sub("", line)
-        items = _INLINE_ITEM.split(line) if len(_INLINE_ITEM.findall(line)) >= 2 else [line]
-        for piece in (piece for item in items for piece in [*re.split(r"(?<=[.!?])\s+", item), ""]):
-            if not piece:
-                out.append("")  # an item of a list ends a sentence
-            elif out and out[-1] and _NO_BREAK.search(out[-1]) and piece[:1].isupper():
-                out[-1] = f"{out[-1]} {piece}"
-            else:
-                out.append(piece)
-        out.append("")  # a line break always ends a sentence
-    return [s.strip() for s in out if s.strip()]
-
-
-#: Where one sentence holds several statements: "I quit Foster and joined Siza", "Helena left, my new boss is
-#: Duarte", "I finished Sapiens, now I'm reading Dune". A new clause starts at a comma, a semicolon, a dash or a
-#: conjunction followed by a subject of its own or by a verb whose "I" was left out.
-_CLAUSE_BREAK = re.compile(
-    r"\s*(?:[;,]|\s[-\u2013\u2014]+)\s+(?=(?:(?:and|but|so|then|now|still|also|though|although|yet)\s+)*(?:i|i'm|i've|i'd|i'll|my|we|we're|we've|our|now)\b)"
-    r"|\s*(?:[;,]|\s[-\u2013\u2014]+)?\s+(?=(?:and|but|so|then)\s+(?:(?:now|still|also)\s+)*(?:i|i'm|i've|i'd|i'll|my|we|we're|we've|our)\b)"
-    r"|\s*,?\s+(?=and (?:then )?(?:left|quit|moved|relocated|started|joined|adopted|sold|switched|got|became|took|finished)\b)",
-    re.I,
-)
-_LEADING = re.compile(r"^(?:(?:and|but|so|then|now|still|also|though|although|yet)\s+)+(?=(?:i|i'm|i've|i'd|i'll|my|we|we're|we've|our)\b)", re.I)
-
-
-def clauses(sentence: str) -> list[str]:
-    """The clauses of a sentence that holds more than one (see ``_CLAUSE_BREAK``); empty when it holds one."""
-    parts = [p.strip(" ,;") for p in _CLAUSE_BREAK.split(sentence)]
-    parts = [_LEADING.sub("", p) for p in parts if p]
-    if len(parts) < 2 or any(" " not in p.strip() for p in parts):
-        return []  # "Erik and I got engaged": one subject, not two clauses
-    return parts
-
-
-#: Someone else's words or opinion about the user: what follows is not the user's own statement.
-_REPORTED = re.compile(
-    r"(?<![Ii] )\b(?:said|says|told me|tells me|thinks|think|thought|believes|reckons|claims|wants me to|wanted me to|"
-    r"asked me to|keeps telling me)\b.*$",
-    re.I,
-)
-#: A diagnosis the user reports: "My GP has told me I have type 2 diabetes", "the tests showed my iron is low". What
-#: follows is the user's own health, not someone's opinion, so the teller is dropped and the rest is read.
-_DIAGNOSED = re.compile(
-    r"^(?:(?:so|and|well|turns out)[,]?\s+)?(?:(?:my|the|a) )?(?:new )?(?:doctor|gp|consultant|specialist|cardiologist|dermatologist|neurologist|"
-    r"allergist|dentist|optician|tests?|scans?|results?|blood tests?|bloods|check-?up)(?: results?)? (?:has |have |just |finally )*"
-    r"(?:said|says|say|told me|tells me|confirmed|showed|show|found|diagnosed)(?: that)?\s+(?=(?:i have|i've got|i'm|i am|my (?:blood|cholesterol|iron|sugar|vitamin|thyroid))\b)",
-    re.I,
-)
-#: A person or pet the user names as theirs ("our cat Mochi", "my sister Ana"), kept from reported speech.
-_POSSESSED = re.compile(rf"\b(?:my|our) (?:[a-z-]+ )?(?:{PETS}|{_RELATIONS}),? (?-i:[A-Z][\w'-]+)", re.I)
-#: Quoted words with a first person in them ("'I'm a doctor,' he joked"): somebody's speech, not a statement.
-_QUOTED = re.compile(r"\"[^\"]*\b(?:I|I'm|my|me)\b[^\"]*\"|“[^”]*\b(?:I|I'm|my|me)\b[^”]*”")
-
-
-#: A request about how to answer, asked as a question: read as the instruction it is.
-_STYLE_REQUEST = re.compile(r"^(?:could|can|would|will) you (?:please |kindly )?(?:always |from now on )?((?:format|keep|make|write|use|answer|reply|respond|explain)\b)", re.I)
-#: An aside in parentheses, or a name set off by dashes after a relation ("my partner — Tiago, for the record —").
-_ASIDE = re.compile(rf"\s*\(([^()]{{1,80}})\)|\b((?:my|our) (?:{_RELATIONS})) [\u2014\u2013-]+ ((?-i:[A-Z][\w'-]+)),?[^\u2014\u2013]{{0,40}}[\u2014\u2013]", re.I)
-
-
-#: Where a question begins after what the user tells first: "im a uber driver in Accra, whats the best way …?"
-_ASKING = re.compile(
-    r"(?:,|;|\s[\u2014\u2013-]+)\s+(?=(?:so |and |but )?(?:what|whats|what's|how|which|where|when|why|who|is|are|can|could|should|would|do|does|did|"
-    r"will|any|anyone|is it|it's|any tips|any ideas|thoughts|recommendations)\b)",
-    re.I,
-)
-#: How a question may open with who asks it: "As a Chelsea fan is it normal …", "As someone with hypothyroidism, …".
-_AS_ASKER = re.compile(r"^as (?:an? |someone |somebody )((?:with |who has )?[\w' -]{2,40}?)(?:,| (?=(?:is|are|should|can|could|do|does|would|what|how|which|when|where)\b))", re.I)
-
-
-def _told_before_asking(question: str) -> str:
-    """What a question tells about the one asking before it asks: the statement before the question ("im a uber
-    driver in Accra, whats the best way …?" -> "im a uber driver in Accra"), or who asks it ("As a Chelsea fan is it
-    normal …?" -> "I'm a Chelsea fan"; "As someone with hypothyroidism, should I …?" -> "I have hypothyroidism").
-    Only first-person statements; a question alone tells nothing."""
-    if m := _AS_ASKER.match(question):
-        who = m.group(1).strip()
-        return f"I have {who.split(' ', 1)[1]}." if re.match(r"(?:with|who has) ", who) else f"I'm {question[3:m.start(1)].strip()} {who}."
-    parts = _ASKING.split(question, maxsplit=1)
-    if len(parts) == 2 and re.search(r"\b(?:i|i'm|im|i've|my|we|we're|our)\b", parts[0], re.I) and len(parts[0].split()) >= 3:
-        return parts[0].strip(" ,;")
-    return ""
-
-
-def _without_asides(text: str) -> str:
-    """The message with each aside in parentheses moved to a line of its own at the end ("a landscape architect
-    (mostly public parks) based in Lisbon" is read without it, "(coeliac, diagnosed at 25)" on its own), and "my
-    partner — Tiago, for the record — teaches" read as "my partner Tiago teaches"."""
-    asides: list[str] = []
-
-    def put(m: re.Match[str]) -> str:
-        if m.group(2):
-            return f"{m.group(2)} {m.group(3)}"
-        asides.append(m.group(1))
-        return ""
-
-    return "\n".join([_ASIDE.sub(put, text), *asides])
-
-
-def usable_sentences(text: str) -> list[str]:
-    """The sentences facts may come from: not questions, hypotheticals, role-play or instructions; quoted speech
-    and what follows "she said…" / "my mum thinks…" are cut away.
-
-    A message that asks not to be remembered, or that tries to instruct the model ("ignore previous
-    instructions…"), yields nothing at all: its other sentences are not trusted either."""
-    if _PRIVATE.search(text) or _INSTRUCTION.search(text):
-        return []
-    out = []
-    for s in sentences(_without_asides(_QUOTED.sub(" ", text))):
-        if (request := _STYLE_REQUEST.match(s)) and s.endswith("?"):
-            s = f"Please {request.group(1)}{s[request.end():-1]}."  # "Could you format answers as bullet points?"
-        elif (s.endswith("?") or ((asker := _AS_ASKER.match(s)) and not asker.group(0).endswith(","))) and not _HYPOTHETICAL.search(s) and (said := _told_before_asking(s)):
-            out.append(said)  # "im a uber driver in Accra, whats the best way to save on fuel?"
-            if not s.endswith("?"):
-                continue  # "as a Chelsea fan is it normal to feel this much pain lol": a question without its mark
-        if s.endswith("?") or _HYPOTHETICAL.search(s) or _INSTRUCTION.search(s) or _SARCASM.search(s):
-            continue
-        s = _DIAGNOSED.sub("", s)
-        if reported := _REPORTED.search(s):
-            s = s[: reported.start()].strip()
-            # Someone's claim is cut away, but whom the user names as theirs stays theirs: "Erik's mum is a vet, she
-            # says our cat Mochi is overweight" still says the cat is ours.
-            out.extend(m.group(0) for m in _POSSESSED.finditer(reported.group(0)))
-        if s:
-            out.append(s)
-    return out
 
 
 _TRAILING = re.compile(
@@ -508,15 +310,15 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(rf"\bi (?:just |finally |recently )?(?:got (?:a|the) job|got hired|was hired|started (?:a new job|working|a job|a position)|joined|took a (?:job|position) at|started at) (?:as (?:a|an) [a-z -]+? )?(?:at|by|for|with)? ?{ORG}", s, re.I):
             if not re.search(r"\b(will|going to|next)\b", s, re.I) and not is_when(m.group(1)):
                 add("work", "employer", m.group(1))
-        if m := re.search(rf"\bmy ({_RELATIONS}) is no longer {_NAME}(?:[,;]? (?:it'?s|now it'?s|they'?re|but) {_NAME})?", s, re.I):
+        if m := re.search(rf"\bmy ({RELATIONS}) is no longer {_NAME}(?:[,;]? (?:it'?s|now it'?s|they'?re|but) {_NAME})?", s, re.I):
             # "My boss is no longer Karen, it's Paolo now."
             found.append(Candidate("people", _relation(m.group(1)), m.group(2), confidence, origin, kind="end"))
             if m.group(3) and m.group(3)[0].isupper():
                 add("people", _relation(m.group(1)), m.group(3))
-        for m in re.finditer(rf"\b(?:my|our) (?:new |old |little |older |younger |big )?({_RELATIONS})(?:'s name)? is (?:now |still )?(?:called |named )?{_NAME}", s, re.I):
+        for m in re.finditer(rf"\b(?:my|our) (?:new |old |little |older |younger |big )?({RELATIONS})(?:'s name)? is (?:now |still )?(?:called |named )?{_NAME}", s, re.I):
             if m.group(2)[0].isupper():
                 add("people", _relation(m.group(1)), m.group(2))
-        for m in re.finditer(rf"\b(?:my|our) (?:little |older |younger |big |new )?({_RELATIONS}),? {_NAME}(?:'s)?(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?=[.,!;:]|$| [a-z])", s, re.I):
+        for m in re.finditer(rf"\b(?:my|our) (?:little |older |younger |big |new )?({RELATIONS}),? {_NAME}(?:'s)?(?: is (?:a|an) ((?:[a-z-]+ ){{0,2}}[a-z-]+?))?(?=[.,!;:]|$| [a-z])", s, re.I):
             # "my sister Clara is a firefighter": the person, and their job when one is given.
             if m.group(2)[0].isupper() and m.group(2).split()[0] not in _NOT_NAMES:
                 job = m.group(3)
@@ -742,7 +544,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("work", "job", job)
                 if m.group(4) and not is_when(m.group(4)):
                     add("location", "city", m.group(4))
-        if m := re.search(rf"\bmy ({_RELATIONS}|parents|grandparents|in-laws) (?:both |still |now )?(?:lives?|is living|are living) in\s+(?:the )?{PLACE}", s, re.I):
+        if m := re.search(rf"\bmy ({RELATIONS}|parents|grandparents|in-laws) (?:both |still |now )?(?:lives?|is living|are living) in\s+(?:the )?{PLACE}", s, re.I):
             # "My mum lives in Leicester": where they live, kept with them, never as the user's own city.
             if not is_when(m.group(2)):
                 add("people", _relation(m.group(1)), f"lives in {m.group(2)}")
@@ -761,10 +563,10 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if is_job(m.group(1).lower()) and not _NOT_YET.search(s):
                 add("work", "job", m.group(1))
         terse = s[:1].lower() + s[1:] if s[1:2].islower() else s  # "SRE at Zalando" keeps its capitals
-        if m := re.match(rf"({_RELATIONS}) {_NAME}(?=[.,!;:]|$| (?!(?:is|was|are|were|has|had)\b)[a-z])", terse):
+        if m := re.match(rf"({RELATIONS}) {_NAME}(?=[.,!;:]|$| (?!(?:is|was|are|were|has|had)\b)[a-z])", terse):
             # "Wife Iryna, two sons.", "Son Taras study in Kraków.": a relation with its "my" left out (not a title,
             # "Sister Act was on", nor a list of relations, "Mum Dad and I")
-            if _may_be_name(m.group(2)) and not re.fullmatch(_RELATIONS, m.group(2).split()[0], re.I):
+            if _may_be_name(m.group(2)) and not re.fullmatch(RELATIONS, m.group(2).split()[0], re.I):
                 add("people", _relation(m.group(1)), m.group(2))
         if m := re.match(rf"(?:an? )?((?:[a-z-]+ ){{0,2}}[a-z-]+|{_ACRONYM_JOBS}(?: [a-z-]+)?) (?:at|for|with) {ORG}(?:,\s*{PLACE})?(?:,\s*(?:started|starting|since) [\w ]+)?[.!]?$", terse):
             # "Engineer at Antonov, Kyiv.": a job, its employer and town, said as a label
@@ -875,7 +677,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("identity", "age", m.group(1))
         if m := re.search(rf"\bsign(?: (?:it|this|them|the (?:email|letter|card|note|message)))?(?: off)? (?:from|as|with)\s+{_NAME}", s, re.I):
             # "Sign it from Tomás Ferreira, flat 3B.": who writes is the user
-            if _may_be_name(m.group(1)) and not re.fullmatch(_RELATIONS, m.group(1).split()[0], re.I):
+            if _may_be_name(m.group(1)) and not re.fullmatch(RELATIONS, m.group(1).split()[0], re.I):
                 add("identity", "name", m.group(1))
         if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ((?:(?:sea|open[- ]water|wild|indoor|outdoor|trail|road|mountain|rock|ice|cold[- ]water|cross[- ]country|downhill|alpine|backcountry|nordic) )?(?:{'|'.join(sorted(set(PASTIMES.values())))}))\b", s, re.I):
             add("preferences", "hobby", m.group(1).lower())  # "I started surfing in March and I'm hooked"
@@ -915,7 +717,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             if _may_be_name(m.group(1)) and " " not in m.group(1) and not is_common(m.group(1).lower()):
                 add("people", "partner", m.group(1))
 
-    introduced = _INTRO_LIST.search(text)  # "About me:\n- Hana Sato, 31\n- …": the first item opens like a message
+    introduced = INTRO_LIST.search(text)  # "About me:\n- Hana Sato, 31\n- …": the first item opens like a message
     for first, said in enumerate(usable_sentences(text)):
         position[0] = first
         greeted = _greeted(text, said)
@@ -936,11 +738,11 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         # longer vegetarian, I eat meat again" is "eats meat", not the first clause's "no longer vegetarian").
         filled = {slot for c in found[:base] if c.kind == "fact" and is_single_valued(c.category, c.attribute) for slot in slot_of(c.category, c.attribute)}
         found[base:] = [c for c in found[base:] if c.kind != "fact" or (c.category, c.attribute) not in filled]
-    for goal in _listed_goals(text):
+    for goal in listed_goals(text):
         add("goals", "goal", goal)
-    if m := _SIGNED.search(text):
+    if m := SIGNED.search(text):
         # A letter signed with a name: "Dear assistant, … Kind regards,\nIngrid"
-        if _may_be_name(m.group(1)) and as_typed(m.group(1)) and not re.fullmatch(_RELATIONS, m.group(1), re.I) and m.group(1) not in ("Me", "Us", "All"):
+        if _may_be_name(m.group(1)) and as_typed(m.group(1)) and not re.fullmatch(RELATIONS, m.group(1), re.I) and m.group(1) not in ("Me", "Us", "All"):
             add("identity", "name", m.group(1))
     usable = " ".join(usable_sentences(text))
     if re.search(r"\b(?:kids|children|boys|girls|sons|daughters|twins|little ones)\b", usable, re.I):
@@ -1112,7 +914,7 @@ def explicit_request(text: str) -> tuple[str, str] | None:
             return "remember", m.group(1).strip()
     if m := _FORGET.match(text):
         what = m.group(1).strip()
-        if not _INSTRUCTION.search(text) and not what.endswith("?"):
+        if not INSTRUCTION.search(text) and not what.endswith("?"):
             return "forget", what
     return None
 
@@ -1123,6 +925,6 @@ def explicit_candidates(what: str) -> list[Candidate]:
     if cands:
         return cands
     text = what.strip().rstrip(".")
-    if not text or _INSTRUCTION.search(text):
+    if not text or INSTRUCTION.search(text):
         return []
     return [Candidate("other", "note", text, 1.0, "explicit", statement=text)]

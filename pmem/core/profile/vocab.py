@@ -12,6 +12,14 @@ BREEDS = {
     **dict.fromkeys("labrador corgi beagle poodle terrier spaniel collie husky dachshund pug retriever greyhound whippet".split(), "dog"),
     **dict.fromkeys("tabby siamese persian".split(), "cat"),
 }
+#: Words for the people in one's life, as an alternation (no group: callers wrap it).
+RELATIONS = (
+    "(?:sister|brother|mother|father|son|daughter)-in-law|step-?(?:sister|brother|mother|father|mum|mom|dad|son|daughter)|"
+    "half-(?:sister|brother)|headteacher|head teacher|line manager|supervisor|team lead|niece|nephew|grandson|granddaughter|godson|goddaughter|godmother|godfather|"
+    "sister|brother|mother|mum|mom|father|dad|wife|husband|partner|girlfriend|boyfriend|fiancee?|son|daughter|"
+    "boss|manager|best friend|friend|colleague|roommate|flatmate|grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin|"
+    "bf|gf|hubby|wifey"
+)
 #: Businesses a person runs, owns or sells, as an alternation (no group: callers wrap it).
 BUSINESSES = "bakery|business|shop|café|cafe|restaurant|company|studio|bar|salon|agency|farm|clinic|store|startup|practice|bookshop|gym"
 #: Verbs of pastimes said without an object ("I swim at night"), with the word the profile keeps.
