@@ -349,6 +349,24 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("Got hired as a line cook at Dishoom, start Friday!", {("work", "job", "line cook"), ("work", "employer", "Dishoom")}),
         ("I quit the garage, no more fixing cars for strangers.", {("work", "employer", "*"), ("work", "job", "fixing"), ("preferences", "any", "fixing")}),
         ("I started cross-country skiing this winter.", {("preferences", "hobby", "cross-country skiing")}),
+        # Session 16, fifth round (the thirteenth frozen set's misses), in other words: emoji, hashtags, diaries,
+        # corrections.
+        ("hiya 👋 ruth, 41, paramedic in Hull 🚑 #bluelights",
+         {("identity", "name", "Ruth"), ("identity", "age", "41"), ("work", "job", "paramedic"), ("location", "city", "Hull")}),
+        ("I love 🍕 and pasta", set()),
+        ("Day 40: I'm training for the Hackney half. Knees ok.", {("goals", "training_for", "Hackney half")}),
+        ("We adopted a kitten!! His name's Biscuit 🐱", {("pets", "kitten", "Biscuit")}),
+        ("obsessed with bouldering rn", {("preferences", "likes", "bouldering")}),
+        ("Finally got my ADHD diagnosis last month.", {("health", "condition", "adhd")}),
+        ("keep it short pls", {("style", "reply_length", "short")}),
+        ("Keep answers friendly, I'm fragile today.", {("style", "tone", "friendly")}),
+        ("I work in marketing at a startup.", {("work", "field", "marketing")}),
+        ("I work in a bakery.", set()),
+        ("Now at Monzo as a data scientist.", {("work", "employer", "Monzo"), ("work", "job", "data scientist")}),
+        ("Cutting out caffeine has been brutal.", {("health", "avoids", "caffeine")}),
+        ("First week in Glasgow done, the flat is tiny.", {("location", "city", "Glasgow")}),  # confirms a planned move
+        ("Oops, Leeds not Leicester, typo.", {("other", "correction", "Leeds")}),
+        ("I prefer Leeds, not Leicester.", set()),
     ],
 )
 def test_rule_extraction(text: str, expected: set) -> None:
@@ -948,4 +966,19 @@ def test_a_job_change_told_as_a_story_ends_with_the_new_job_and_city(tmp_path: P
     assert not any("standup" in v for values in current.values() for v in values), current
     history = {(f.key, f.value) for f in profile.store.history() if not f.current}
     assert {("work.employer", "Ocado"), ("location.city", "Hatfield"), ("people.boyfriend", "Piet")} <= history, history
+    conn.close()
+
+
+def test_a_correction_replaces_the_value_it_names_and_keeps_the_old_one_in_history(tmp_path: Path) -> None:
+    """"Bristol not Brighton" fixes the city the user gave; a correction of a value nobody holds changes nothing."""
+    conn, profile, _ = _learn_all(tmp_path, [
+        "hi 👋 zara, 29, physio in Brighton #newhere",
+        "Actually sorry, Bristol not Brighton, autocorrect hates me 🙈",
+        "Oops, Ghent not Ghana.",
+    ])
+    current = _current(profile)
+    assert current["location.city"] == ["Bristol"] and current["work.job"] == ["physio"], current
+    assert not any("Ghent" in v for values in current.values() for v in values), current
+    history = {(f.key, f.value) for f in profile.store.history() if not f.current}
+    assert ("location.city", "Brighton") in history, history
     conn.close()

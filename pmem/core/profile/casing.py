@@ -39,6 +39,9 @@ _PROFILE_WORDS = frozenset(
     {w for alternation in (PETS, FOODS) for w in re.findall(r"[a-z]+", alternation)}
     | set(BREEDS) | set(PASTIMES) | set(PASTIMES.values())
     | set("vegan vegetarian pescatarian keto paleo coeliac celiac gluten lactose dairy diabetic asthmatic".split())
+    | set("midwife midwives paramedic physio physiotherapist barista sommelier phlebotomist radiographer sonographer dietitian "
+          "dietician orthodontist podiatrist chiropodist osteopath chiropractor anaesthetist anesthetist paralegal courier "
+          "carer caregiver".split())
 )
 #: After these a noun follows, not a name ("a physio", "my commute").
 _DETERMINERS = frozenset("a an the my your our his her their this that these those some any every no".split())

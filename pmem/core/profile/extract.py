@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pmem.core.engine.base import ChatEngine, GenerationParams
 from pmem.core.profile.casing import is_common, restored
 from pmem.core.profile.model import CATEGORIES, Candidate, is_single_valued, slot_of, slug
-from pmem.core.profile.reading import INSTRUCTION, INTRO_LIST, SIGNED, clauses, listed_goals, usable_sentences
+from pmem.core.profile.reading import INSTRUCTION, INTRO_LIST, SIGNED, clauses, listed_goals, tidied, usable_sentences
 from pmem.core.profile.transitions import transition_candidates
 from pmem.core.profile.vocab import BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, RELATIONS, is_job, is_when
 
@@ -38,7 +38,7 @@ _STOP_VALUE = re.compile(
 _RELATION_WORDS = {"headteacher": "manager", "head teacher": "manager", "supervisor": "manager", "line manager": "manager", "team lead": "manager", "mum": "mother", "mom": "mother", "dad": "father", "bf": "boyfriend", "gf": "girlfriend", "hubby": "husband", "wifey": "wife"}
 # Capitalised words, matched case-sensitively inside otherwise case-insensitive patterns.
 _NAME = r"((?-i:[A-Z][\w'-]+(?: (?!I\b)[A-Z][\w'-]+)?))"  # not "Priya I'm" of an unpunctuated "my name is Priya I'm a nurse"
-_HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|coucou|hallo|hoi|salut|hej|hei|moin|olá|ola|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening))(?: there)?"
+_HELLO = r"(?:hi|hello|hey|hiya|ciao|hola|bonjour|coucou|hallo|hoi|salut|hej|hei|moin|olá|ola|yo|howdy|greetings|morning|evening|good (?:morning|afternoon|evening)|new here)(?: there)?"
 
 #: Words a chat sentence may open with before its subject ("So I …", "Update: left …", "Now I'm …").
 _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|but|still)"
@@ -49,7 +49,7 @@ _OPENERS = r"(?:ok|okay|so|also|and|well|honestly|anyway|update|news|now|then|bu
 _DROPPED_I = re.compile(
     rf"^(?:{_OPENERS}[,:!]?\s+)?"
     r"(?:(left|quit|moved|relocated|started|turned|finished|got|joined|adopted|sold|retired|switched|went|took|scrapped|dropped|ditched|shelved|abandoned|stopped|live(?= in\b)|signed(?= up\b)|want(?= to\b))|(been)|"
-    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating|leaving|joining|studying))\b",
+    r"(just|finally|recently)|(working|living|learning|training|moving|starting|trying|reading|eating|leaving|joining|studying|obsessed(?= with\b)))\b",
     re.I,
 )
 
@@ -155,7 +155,7 @@ _TITLE = r"((?:The |A |An )?[A-Z][\w'-]+(?: (?:(?:of|the|and|in|on|a|to|for) )*[
 _TRAILING = re.compile(
     r"\s+(anymore|any more|now|again|these days|nowadays|lately|on (the )?weekends|at weekends|every day|"
     r"a lot|so much|too|as well|by the way|on the side|last (week|month|year)|this (week|month|year)|"
-    r"next (week|month|year|summer|spring|autumn|winter)|for now|at all|lol|haha)$",
+    r"next (week|month|year|summer|spring|autumn|winter)|for now|at all|lol|haha|rn|atm|tbh|ngl)$",
     re.I,
 )
 
@@ -170,7 +170,7 @@ def _clean(value: str) -> str:
 def rule_candidates(text: str, *, origin: str = "extracted", confidence: float = 0.9) -> list[Candidate]:
     """High-precision patterns over the user's own sentences."""
     typed = text
-    text = restored(text)  # "my wife ola" is read as "my wife Ola"
+    text = tidied(restored(text))  # "my wife ola" is read as "my wife Ola"; emoji and hashtags carry no words
     found: list[Candidate] = []
 
     def as_typed(name: str) -> bool:
@@ -400,7 +400,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi (?:really |absolutely |just |also |still |truly |genuinely )?(?:love|like|enjoy|adore)\s+([\w' -]{3,40})", s, re.I):
             # Not a thing liked: "I love it", "I like that…", "I love when…", "I love the thought/the way…", "their work".
             if not re.match(
-                r"(to know|it|that|this|these|those|you|your|their|his|her|its|how|what|when|all the|"
+                r"(to know|it|that|this|these|those|you|your|their|his|her|its|how|what|when|all the|and|or|but|"
                 r"the (idea|thought|way|fact|feeling|vibe|color|colour|taste|look|sound|tech|new|latest|changes?|update|result|answer|plan|"
                 r"suggestion|design|layout)|to come|going to|being|making)\b",
                 m.group(1), re.I,
@@ -671,6 +671,28 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             add("work", "job", m.group(1))  # "I'm a GP working in Tromsø" (read from "As a GP working in Tromsø, …?")
             if m.group(2) and not is_when(m.group(2)):
                 add("location", "city", m.group(2))
+        if m := re.search(rf"\bmy ({_CONDITIONS}|coeliac|celiac|adhd|autism|diabetes) diagnosis\b", s, re.I):
+            add("health", "condition", m.group(1).lower())  # "gluten free since my coeliac diagnosis in october"
+        if m := re.search(r"\bkeep it (short|brief|concise|simple)\b|\bkeep (?:your |the )?(?:answers|replies|responses|it) (upbeat|positive|friendly|formal|casual|light|professional|gentle|honest|blunt|warm)\b", s, re.I):
+            if m.group(1):
+                add("style", "reply_length", m.group(1).lower())  # "keep it brief pls"
+            else:
+                add("style", "tone", m.group(2).lower())  # "keep answers upbeat!"
+        if m := re.search(r"\bi (?:now |still |currently )?work in ((?-i:[a-z]+(?: [a-z]+)?))(?=[.,!;]|$| (?:at|for|and|but|so)\b)", s, re.I):
+            # "I work in logistics": the field one works in (not "in a shop", "in the city", "in London")
+            if m.group(1).split()[0] not in ("a", "an", "the", "my", "our", "this", "that", "retail,", "shifts", "town", "there", "here"):
+                add("work", "field", m.group(1).lower())
+        if m := re.match(rf"(?:now|currently) (?:at|with) {ORG} as (?:a|an|the) ((?-i:(?:[a-z-]+ ){{0,2}}[a-z-]+))(?=[.,!;]|$| now\b)", terse):
+            if not is_when(m.group(1)):
+                add("work", "employer", m.group(1))  # "now at InPost as a team lead"
+                add("work", "job", m.group(2))
+        if m := re.search(rf"(?:^|\bi'?m |\bi am )(?:slowly )?cutting out ({FOODS})\b", s, re.I):
+            add("health", "avoids", m.group(1).lower())  # "Cutting out sugar is working."
+        if m := (re.match(rf"(?:(?:actually|sorry|oops|correction|my bad|typo|no no|no)[,:!]?\s+)+(?:i meant |i said |it'?s |it is |i live in |i'm in |i am in )?{PLACE},? not {PLACE}\b", s, re.I)
+                  or re.search(rf"\bi meant {PLACE},? not {PLACE}\b", s, re.I)):
+            # "Actually sorry, Bristol not Brighton, autocorrect hates me": whatever held Brighton now holds Bristol
+            if not is_when(m.group(1)) and m.group(1) != m.group(2):
+                found.append(Candidate("other", "correction", m.group(1), confidence, origin, kind="correct", replaces=m.group(2)))
         if m := re.match(r"(?:and |but |so )?at (\d{2}),? (?:i|i'm|i've|i'd|my)\b", s, re.I):
             # "At 38 I finally have a hobby that isn't marking."
             if 16 <= int(m.group(1)) <= 99:
@@ -755,7 +777,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
     if m := re.search(rf"\b(?:i|we)(?:'ve| have)? (?:just |finally |also |recently )?(?:adopted|got|rescued|bought) (?:a|an) (?:\w+ ){{0,2}}?({PETS}|{'|'.join(BREEDS)})\b", usable, re.I):
         after = usable[m.end():]
         if n := (re.match(rf"(?:[^.!?]*[.!?]+\s+)?[^.!?]*?\b(?:called|named) (?:(?:him|her|it|them) )?{_NAME}", after)
-                 or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name is {_NAME}", text, re.I)):
+                 or re.search(rf"\b(?:i|we) (?:named|called) (?:him|her|it|them) {_NAME}|\b(?:his|her|its) name(?: is|'s) {_NAME}", text, re.I)):
             name = next(g for g in n.groups() if g)
             if name[0].isupper():
                 kind = m.group(1).lower()

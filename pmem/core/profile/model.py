@@ -61,6 +61,8 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("style", "reply_length"): "prefers {value} replies",
     ("style", "language"): "wants replies in {value}",
     ("style", "wording"): "wants {value}",
+    ("style", "tone"): "wants a {value} tone",
+    ("work", "field"): "works in {value}",
     ("work", "subject"): "studies {value}",
     ("identity", "language"): "speaks {value}",
     ("preferences", "supports"): "supports {value}",
@@ -130,8 +132,10 @@ def is_single_valued(category: str, attribute: str) -> bool:
 #: What a candidate says about its slot. ``fact``: it holds now. ``end``: it no longer holds ("I left Asda", "Bento
 #: passed away"; value ``*``: whatever the slot holds). ``plan``: it will hold ("we're moving to Leeds next month"),
 #: kept as a plan until confirmed. ``confirm``: a plan of this category came true ("we've moved", "the new job is
-#: great"). ``done``: a goal or plan whose words the value shares was reached or dropped.
-KINDS = ("fact", "end", "plan", "confirm", "done")
+#: great"). ``done``: a goal or plan whose words the value shares was reached or dropped. ``correct``: the user
+#: corrects a value they gave ("Bristol not Brighton, autocorrect hates me"): the fact holding ``replaces`` now holds
+#: ``value``, in its own slot.
+KINDS = ("fact", "end", "plan", "confirm", "done", "correct")
 
 #: How a plan reads in the profile, by the slot it will change.
 PLAN_TEMPLATES: dict[tuple[str, str], str] = {
@@ -157,13 +161,16 @@ class Candidate:
     origin: str = "extracted"
     statement: str = ""
     kind: str = "fact"
+    #: For a correction: the value it replaces.
+    replaces: str = ""
 
     def normalised(self) -> Candidate:
         category = self.category if self.category in CATEGORIES else "other"
         attribute = slug(self.attribute)
         value = " ".join(self.value.split()).strip(" .,;:!\"'")
         statement = self.statement.strip() or statement_for(category, attribute, value)
-        return Candidate(category, attribute, value, self.confidence, self.origin, statement, self.kind if self.kind in KINDS else "fact")
+        kind = self.kind if self.kind in KINDS else "fact"
+        return Candidate(category, attribute, value, self.confidence, self.origin, statement, kind, self.replaces.strip(" .,;:!\"'"))
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,26 @@ def _without_asides(text: str) -> str:
     return "\n".join([_ASIDE.sub(put, text), *asides])
 
 
+#: Pictographs and the joiners between them ("🏊‍♀️"), read as the break between two thoughts they usually are.
+_EMOJI = re.compile(r"[ \t]*[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+[ \t]*")
+#: Tags at the end of a line ("… midwife in Brighton #nightshift #nhs"), and a diary's "Day 12:" before a sentence.
+_HASHTAGS = re.compile(r"(?:[ \t]+#\w+)+[ \t]*$", re.M)
+_JOINING = frozenset("and or but with in at on for of to than".split())
+_DIARY_DAY = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))day \d{1,4}\s*[:.\u2013\u2014-]\s*", re.I)
+
+
+def tidied(text: str) -> str:
+    """The message without what carries no words: trailing hashtags, a diary's "Day 12:", and emoji, which part two
+    phrases where words follow them ("new here 👋 tamsin, 32, midwife" -> "new here, tamsin, 32, midwife")."""
+    text = _DIARY_DAY.sub("", _HASHTAGS.sub("", text))
+    def mark(m: re.Match[str]) -> str:
+        follows = re.match(r"\w+", text[m.end():])
+        breaks = follows and follows.group(0).lower() not in _JOINING and m.start() > 0 and text[m.start() - 1] not in ".!?"
+        return ", " if breaks else " "
+
+    return _EMOJI.sub(mark, text).strip()
+
+
 def usable_sentences(text: str) -> list[str]:
     """The sentences facts may come from: not questions, hypotheticals, role-play or instructions; quoted speech
     and what follows "she said…" / "my mum thinks…" are cut away.

@@ -138,6 +138,8 @@ class ProfileStore:
                     changes.append(self._plan(cand, sources, at))
                 elif cand.kind == "confirm":
                     changes += self._confirm(cand, sources, at)
+                elif cand.kind == "correct":
+                    changes += self._correct(cand, sources, at)
                 else:
                     change = self._consolidate_one(cand, sources, at)
                     changes.append(change)
@@ -215,6 +217,20 @@ class ProfileStore:
             change = self._consolidate_one(fact, sorted(set(plan_turns) | set(sources)), when)
             changes.append(change)
             changes += self._end([plan], "*", when, change.fact.id)
+        return changes
+
+    def _correct(self, cand: Candidate, sources: list[int], when: str) -> list[Change]:
+        """The user corrected a value they gave: each current fact holding it now holds the new one (a new version in
+        the same slot, the old one kept in history). A value no current fact holds changes nothing."""
+        changes: list[Change] = []
+        for fact in self.current():
+            if not cand.replaces or _norm(fact.value) != _norm(cand.replaces):
+                continue
+            fixed = Candidate(fact.category, fact.attribute, cand.value, cand.confidence, cand.origin).normalised()
+            change = self._consolidate_one(fixed, sources, when)
+            changes.append(change)
+            if (still := self.get(fact.id)) is not None and still.current:
+                changes += self._end([still], "*", when, change.fact.id)
         return changes
 
     def _forgotten(self, cand: Candidate, sources: list[int]) -> bool:

@@ -104,6 +104,9 @@ def transition_candidates(sentence: str) -> list[Candidate]:
     if re.search(r"\b(?:i|we)(?:'ve| have)? (?:finally |just |now )?(?:moved|settled)(?: in)?(?: (?:now|here|there|at last|last \w+|on \w+|fine|well|okay|ok))*(?:[.,!;]|$| and\b)"
                  r"|\b(?:since|after) the move\b|\bthe move (?:went|is done|was)", s, re.I):
         add("confirm", "location", "city", "*")
+    elif m := re.search(rf"\b{FIRST_STINT} (?:in|at) (?:the new (?:place|flat|house) in )?{PLACE}", s, re.I):
+        if not is_when(m.group(1)):
+            add("confirm", "location", "city", m.group(1))  # "first week in Leicester. Boxes everywhere."
     if re.search(rf"\b(?:my|the) new (?:job|role|position|team|boss|manager|office)\b|\bstarted (?:my|the) new (?:job|role)\b|\b{FIRST_STINT} (?:at|as|in the (?:new )?(?:job|role)|on the job|running|leading|managing|in charge)\b"
                  r"|\b(?:\w+|a few|a couple of) (?:days|weeks|months) (?:in )?(?:at|as) (?-i:[A-Z])|\b(?:\w+|a few|a couple of) (?:weeks|months) into (?:the|my) (?:new )?(?:job|role)\b", s, re.I) and not re.search(r"\b(?:will|won't|going to|'ll)\b", s, re.I):
         add("confirm", "work", "any", "*")
