@@ -127,6 +127,8 @@ FROZEN11 = Path(__file__).resolve().parent / "data" / "profile_frozen11.json"
 FROZEN12 = Path(__file__).resolve().parent / "data" / "profile_frozen12.json"
 #: The thirteenth frozen set, written in session 16 after its fourth round, to read that round out of sample.
 FROZEN13 = Path(__file__).resolve().parent / "data" / "profile_frozen13.json"
+#: The fourteenth frozen set, written in session 16 after its last round, to read the session's rounds out of sample.
+FROZEN14 = Path(__file__).resolve().parent / "data" / "profile_frozen14.json"
 #: The development set the extraction is tuned on (written 2026-11-23; its figures measure fit, not understanding).
 DEV = Path(__file__).resolve().parent / "data" / "profile_dev.json"
 #: A second development set, written after the first round of changes (its first reading was out of sample).
@@ -167,7 +169,7 @@ def _learn(mode: str, engine: Any, sessions: list[tuple[str, list[str]]]) -> tup
 
 #: Every set ``evaluate_frozen`` reads, by the key its figures are written under (in this order).
 SETS = {"frozen": FROZEN, "frozen2": FROZEN2, "frozen3": FROZEN3, "frozen4": FROZEN4, "frozen5": FROZEN5,
-        "frozen6": FROZEN6, "frozen7": FROZEN7, "frozen8": FROZEN8, "frozen9": FROZEN9, "frozen10": FROZEN10, "frozen11": FROZEN11, "frozen12": FROZEN12, "frozen13": FROZEN13, "dev": DEV, "dev2": DEV2, "dev3": DEV3}
+        "frozen6": FROZEN6, "frozen7": FROZEN7, "frozen8": FROZEN8, "frozen9": FROZEN9, "frozen10": FROZEN10, "frozen11": FROZEN11, "frozen12": FROZEN12, "frozen13": FROZEN13, "frozen14": FROZEN14, "dev": DEV, "dev2": DEV2, "dev3": DEV3}
 
 
 def evaluate_frozen(mode: str, engine: Any, path: Path = FROZEN) -> dict[str, Any]:

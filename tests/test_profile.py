@@ -343,6 +343,7 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("As a GP based in Cork, I see this a lot.", {("work", "job", "GP"), ("location", "city", "Cork")}),
         ("Could you keep answers to a couple of sentences?", {("style", "reply_length", "a couple of sentences")}),
         ("Please reply in Spanish from now on.", {("style", "language", "Spanish")}),
+        ("Reply in English please, even if I write in Spanish.", set()),  # the user's own writing is not an instruction
         ("I love Spanish food.", {("preferences", "likes", "spanish food")}),
         ("Had a party on Saturday, turned 40 and feel ancient.", {("identity", "age", "40")}),
         ("I'm retraining as a plumber at night school.", {("goals", "goal", "become a plumber")}),

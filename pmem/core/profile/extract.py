@@ -714,9 +714,9 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if m := re.search(r"\bi(?:'m| am) (?:much |far |definitely |totally |very much |more of |much more of |100% )*(?:a|an) (cat|dog) (?:person|lady|guy|man|woman)\b", s, re.I):
             if not any(c.attribute == "trait" for c in found):
                 add("preferences", "trait", f"a {m.group(1).lower()} person")  # "I'm more of a cat person, honestly"
-        if m := re.search(r"\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me| me)? in ((?-i:French|Spanish|German|Italian|Portuguese|Dutch|Polish|Swedish|Norwegian|Danish|Finnish|Greek|Turkish|Arabic|Hindi|Japanese|Chinese|Korean|Ukrainian|Russian|Welsh|Irish|Catalan))\b(?! (?:food|class|lessons?|style|toast|fries)\b)", s, re.I):
+        if m := re.search(r"(?<![Ii] )\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me| me)? in ((?-i:French|Spanish|German|Italian|Portuguese|Dutch|Polish|Swedish|Norwegian|Danish|Finnish|Greek|Turkish|Arabic|Hindi|Japanese|Chinese|Korean|Ukrainian|Russian|Welsh|Irish|Catalan))\b(?! (?:food|class|lessons?|style|toast|fries)\b)", s, re.I):
             add("style", "language", m.group(1))  # "Please answer in French from now on"
-        if m := re.search(r"\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me| me)? in (british|american|australian|canadian|plain|simple|us|uk) (english|spelling)\b"
+        if m := re.search(r"(?<![Ii] )\b(?:reply|answer|respond|write(?: to me)?|talk to me)(?: to me| me)? in (british|american|australian|canadian|plain|simple|us|uk) (english|spelling)\b"
                           r"|\buse (british|american|australian|us|uk) (english|spelling)\b", s, re.I):
             variety = (m.group(1) or m.group(3)).lower()
             kind = (m.group(2) or m.group(4)).lower()
