@@ -183,7 +183,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
         if value and len(value) <= 80 and value.lower() not in _FILLER:
             found.append(Candidate(category, attribute, value, confidence, origin))
 
-    position = [0]  # which sentence of the message is read: "omg first week done!! zoe here btw" introduces, too
+    index = 0  # which sentence of the message is read: "omg first week done!! zoe here btw" introduces, too
 
     def scan(s: str, opening: bool, greeted: bool) -> None:
         found.extend(transition_candidates(s))  # endings first: "I quit X and I'm now at Y" must not end Y
@@ -228,7 +228,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "Daniel Okafor here." / "Hey, it's Sofia." / "Rafa here 👋" (one word alone: not a word of English,
             # so "Home here." or "Mum here, …" is not a name)
             name = m.group(1) or m.group(2) or m.group(3) or m.group(4)
-            if name[0].isupper() and _may_be_name(name) and (not m.group(4) or ((opening or position[0] <= 1) and not is_common(name.lower()))):
+            if name[0].isupper() and _may_be_name(name) and (not m.group(4) or ((opening or index <= 1) and not is_common(name.lower()))):
                 add("identity", "name", name)
                 if n := re.search(rf"\b(?:living|based|who lives) in\s+{PLACE}", s[m.end():], re.I):
                     # the rest of the introduction: "Rafa here, Spanish guy living in Berlin"
@@ -741,7 +741,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
 
     introduced = INTRO_LIST.search(text)  # "About me:\n- Hana Sato, 31\n- …": the first item opens like a message
     for first, said in enumerate(usable_sentences(text)):
-        position[0] = first
+        index = first
         greeted = _greeted(text, said)
         whole = _with_subject(said)
         opening = first == 0 or (first == 1 and greeted) or (introduced is not None and said == introduced.group(1).strip())
