@@ -41,7 +41,7 @@ def words() -> list[str]:
     from english_words import get_english_words_set
 
     from pmem.core.models import embedded_embedder
-    from pmem.core.profile.casing import _SUFFIXES
+    from pmem.core.profile.casing import a_form_of
 
     vocabulary = sorted(w for w in (embedded_embedder() / "vocab.txt").read_text(encoding="utf-8").split() if w.isascii() and w.isalpha())
     web2 = get_english_words_set(["web2"], lower=False, alpha=True)
@@ -52,16 +52,7 @@ def words() -> list[str]:
               if c["population"] >= 100_000 and c["name"].isascii() and c["name"].isalpha()}
     candidates = {w for w in kept if w in cities and w not in lower}
     remaining = set(kept) - candidates
-
-    def a_form_of_a_word(w: str) -> bool:  # as casing.is_common reads forms
-        for suffix in _SUFFIXES:
-            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-                stem = w[: -len(suffix)]
-                if stem in remaining or stem + "e" in remaining or (suffix in ("ies", "ied") and stem + "y" in remaining):
-                    return True
-        return len(w) > 4 and w.endswith(("ing", "ed", "ly"))
-
-    names = {w for w in candidates if not a_form_of_a_word(w)} - KEPT_AS_WORDS | RARE_SENSES
+    names = {w for w in candidates if not a_form_of(w, remaining)} - KEPT_AS_WORDS | RARE_SENSES  # as casing reads forms
     return [w for w in kept if w not in names]
 
 

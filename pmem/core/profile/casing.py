@@ -59,12 +59,19 @@ def is_common(word: str) -> bool:
     common = _common()
     if word in common or word in _CHAT_WORDS or word in _PROFILE_WORDS or len(word) < 3:
         return True
+    return a_form_of(word, common)
+
+
+def a_form_of(word: str, words: frozenset[str] | set[str]) -> bool:
+    """Whether a lower-case word is an inflected form of one of ``words`` ("bakers" of "baker", "tidied" of "tidy"),
+    or long and ending like a form of some word ("procrastinating"): never a name. ``bench/common_words.py`` asks the
+    same of the list it makes, so the list and this reading agree."""
     if len(word) > 4 and word.endswith(("ing", "ed", "ly")):
         return True  # "procrastinating", "overbooked": a form of a word, never a name
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)]
-            if stem in common or stem + "e" in common or (suffix in ("ies", "ied") and stem + "y" in common):
+            if stem in words or stem + "e" in words or (suffix in ("ies", "ied") and stem + "y" in words):
                 return True
     return False
 
