@@ -23,7 +23,9 @@ from pmem.core.profile.casing import is_common, restored
 from pmem.core.profile.model import CATEGORIES, Candidate, is_single_valued, slot_of, slug
 from pmem.core.profile.reading import INSTRUCTION, INTRO_LIST, SIGNED, clauses, listed_goals, tidied, usable_sentences
 from pmem.core.profile.transitions import transition_candidates
-from pmem.core.profile.vocab import BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_WORDS, ORG, PASTIMES, PETS, PLACE, RELATIONS, is_job, is_when
+from pmem.core.profile.vocab import (
+    BREEDS, BUSINESSES, FIRST_STINT, FOODS, JOB_PHRASE, JOB_WORDS, ORG, PASTIME_GERUNDS, PASTIMES, PETS, PLACE, RELATIONS, is_job, is_when,
+)
 
 _STOP_VALUE = re.compile(
     r"\s+(and|but|because|since|so|who|which|where|with|for|when|while|although|though|more than|rather than|every|"
@@ -557,7 +559,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
                 add("preferences", "dislikes", m.group(1).lower())
         if m := re.search(r"\bi(?:'m| am)\b[^.]*?,? (?<!borderline )(?<!pre-)(?<!not )(?<!nearly )(?<!almost )(coeliac|celiac|diabetic|asthmatic|epileptic)\b(?!-)", s, re.I):
             add("health", "condition", m.group(1).lower())
-        if m := re.search(rf"\b(?:my )?{FIRST_STINT} as (?:a |an |the )?((?-i:(?:head|director|chief|lead) of [A-Za-z]+|(?:[a-z-]+ ){{0,3}}?[a-z-]+?))(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
+        if m := re.search(rf"\b(?:my )?{FIRST_STINT} as (?:a |an |the )?{JOB_PHRASE}(?= (?:is|was|went|done|over|at|in|and)\b|[.,!;]|$)", s, re.I):
             # "First half term as head of science is done!", "First month as head of English done": the job, said by
             # having done it.
             if is_job(m.group(1).lower()) and not _NOT_YET.search(s):
@@ -701,7 +703,7 @@ def rule_candidates(text: str, *, origin: str = "extracted", confidence: float =
             # "Sign it from Tomás Ferreira, flat 3B.": who writes is the user
             if _may_be_name(m.group(1)) and not re.fullmatch(RELATIONS, m.group(1).split()[0], re.I):
                 add("identity", "name", m.group(1))
-        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ((?:(?:sea|open[- ]water|wild|indoor|outdoor|trail|road|mountain|rock|ice|cold[- ]water|cross[- ]country|downhill|alpine|backcountry|nordic) )?(?:{'|'.join(sorted(set(PASTIMES.values())))}))\b", s, re.I):
+        if m := re.search(rf"\bi(?:'ve| have)? (?:just |recently |finally |also )?(?:started|began|got into|have got into|'ve got into) ((?:(?:sea|open[- ]water|wild|indoor|outdoor|trail|road|mountain|rock|ice|cold[- ]water|cross[- ]country|downhill|alpine|backcountry|nordic) )?(?:{PASTIME_GERUNDS}))\b", s, re.I):
             add("preferences", "hobby", m.group(1).lower())  # "I started surfing in March and I'm hooked"
         if m := re.search(r"\b(?:i )?(?:went to|had|did|tried|loved|survived) my (?:very )?first (?:(?:weekly|weekend|evening|local|online|beginners?'?) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:class|lesson|session|workshop)\b"
                           r"|\bi(?:'ve| have)? (?:just |recently |finally )?(?:signed up for|joined|started|enrolled (?:in|on)) (?:a |an |some |this |that |the )?(?:(?:new|weekly|weekend|evening|local|online|little|free|beginners?'?|morning) )*((?-i:[a-z]+(?: [a-z]+)?)) (?:classes|class|lessons|course)\b", s, re.I):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pmem.core.profile.model import Candidate, slot_of
-from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, ORG, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job, is_when
+from pmem.core.profile.vocab import BUSINESSES, FIRST_STINT, FOODS, JOB_PHRASE, ORG, PASTIME_GERUNDS, PASTIMES, PETS, PLACE, WHEN_WORDS, is_job, is_when
 
 _NAME = r"((?-i:[A-Z][\w'-]+))"
 #: The words for a partner: the attributes of the profile's partner slot.
@@ -22,7 +22,7 @@ _WORKPLACES = "hospital|company|firm|office|school|clinic|agency|bank|shop|store
 #: object ("I no longer play guitar").
 _PASTIME_VERBS = "|".join(sorted(set(PASTIMES) | {"play", "cook", "write", "box"}, key=lambda v: (-len(v), v)))
 #: Pastimes as "-ing" words ("I'm not climbing anymore").
-_PASTIME_GERUNDS = "|".join(sorted(set(PASTIMES.values()) | {"climbing", "walking"}))
+_PASTIME_GERUNDS = f"{PASTIME_GERUNDS}|walking"
 _PARTNERS = "|".join(sorted((a for _, a in slot_of("people", "partner")), key=lambda a: (-len(a), a)))
 
 _DOUBT = re.compile(
@@ -82,8 +82,8 @@ def transition_candidates(sentence: str) -> list[Candidate]:
                 add("plan", "work", "employer", m.group(1))
             if m.group(2) and is_job(m.group(2)):
                 add("plan", "work", "job", m.group(2).lower())
-        if m := re.search(rf"\b(?:from|in|starting|as of) (?:{WHEN_WORDS}|next (?:week|month|year|term)|the new year|september|january)\b,? i(?:'ll| will) be (?:the |a |an |their )?((?-i:(?:head|director|chief|lead) of [A-Za-z]+|(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:at|with|for) {ORG}"
-                          rf"|\bi(?:'ll| will) be (?:the |a |an |their )?((?-i:(?:head|director|chief|lead) of [A-Za-z]+|(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:at|with|for) {ORG},? (?:from|starting|as of) ", s, re.I):
+        if m := re.search(rf"\b(?:from|in|starting|as of) (?:{WHEN_WORDS}|next (?:week|month|year|term)|the new year|september|january)\b,? i(?:'ll| will) be (?:the |a |an |their )?{JOB_PHRASE} (?:at|with|for) {ORG}"
+                          rf"|\bi(?:'ll| will) be (?:the |a |an |their )?{JOB_PHRASE} (?:at|with|for) {ORG},? (?:from|starting|as of) ", s, re.I):
             # "From January I'll be head of English at St Mary's."
             job, org = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
             if is_job(job.lower()):

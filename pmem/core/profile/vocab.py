@@ -30,6 +30,10 @@ PASTIMES = {
     "skate": "skating", "row": "rowing", "sail": "sailing", "meditate": "meditating", "sketch": "sketching",
     "crochet": "crocheting", "sew": "sewing", "kayak": "kayaking", "skateboard": "skateboarding", "golf": "golfing",
 }
+#: The pastimes as "-ing" words, as an alternation (no group: callers wrap it): "I started surfing".
+PASTIME_GERUNDS = "|".join(sorted(set(PASTIMES.values())))
+#: A job as one states it, lower case, or a headship of something named ("head of English"). One group.
+JOB_PHRASE = r"((?-i:(?:head|director|chief|lead) of [A-Za-z]+|(?:[a-z-]+ ){0,3}?[a-z-]+?))"
 #: Foods and drinks people avoid, as an alternation (no group: callers wrap it).
 FOODS = (
     "dairy|gluten|wheat|sugar|meat|pork|beef|chicken|fish|shellfish|seafood|nuts|peanuts|eggs|soy|lactose|caffeine|coffee|"
