@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -370,24 +371,31 @@ def test_cli_import_search_forget_transcript(pmem_home: Path, tmp_path: Path) ->
     assert_one_line_error(missing, "no memory with id m-doesnotexist")
 
 
-def test_doctor_says_an_upgraded_index_runs_in_float32_until_a_reindex(pmem_home: Path, tmp_path: Path) -> None:
-    """A data dir indexed in float32 (as before int8 was the default) keeps float32, so the doctor says what
-    ``pmem memory reindex`` would change; after it the warning is gone and stats name the int8 embedder."""
+def test_doctor_says_an_upgraded_index_runs_as_it_was_built_until_a_reindex(pmem_home: Path, tmp_path: Path) -> None:
+    """A data dir indexed in float32 by the untuned model (as before either was the default) keeps both, so the
+    doctor says what ``pmem memory reindex`` would change; after it the warning is gone and stats name the tuned
+    int8 embedder."""
+    from pmem.core.memory.tuning import packaged
+
     data = {"sessions": [{"id": "s", "started_at": "2024-05-02T09:00:00Z", "turns": [
         {"role": "user", "content": "I am allergic to peanuts."}, {"role": "assistant", "content": "Noted."}]}]}
     f = tmp_path / "sessions.json"
     f.write_text(json.dumps(data))
-    assert run_pmem("import", str(f), home=pmem_home, env={"PMEM_EMBEDDER_PRECISION": "float32"}).returncode == 0
+    old_version = {"PMEM_EMBEDDER_PRECISION": "float32", "PMEM_EMBEDDER_TUNED": "false"}
+    assert run_pmem("import", str(f), home=pmem_home, env=old_version).returncode == 0
     before = run_pmem("doctor", home=pmem_home)
-    row = next(line for line in before.stdout.splitlines() if line.startswith("memory index"))
-    assert "warn" in row and "built in float32" in row and "rebuilds it in int8" in row, before.stdout
+    lines = before.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("memory index"))
+    row = " ".join(" ".join(lines[at:at + 1] + list(itertools.takewhile(lambda line: line.startswith(" "), lines[at + 1:]))).split())
+    wanted = f"all-MiniLM-L6-v2+{packaged().tag}+int8"
+    assert row.startswith("memory index warn built with all-MiniLM-L6-v2, so searched with it") and wanted in row, before.stdout
     assert json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)["embedder"] == "all-MiniLM-L6-v2"
     reindexed = run_pmem("memory", "reindex", home=pmem_home)
     assert reindexed.returncode == 0, reindexed.stderr
-    assert reindexed.stdout.splitlines()[-1] == "reindexed 1 memory with all-MiniLM-L6-v2 (int8)", reindexed.stdout
+    assert reindexed.stdout.splitlines()[-1] == "reindexed 1 memory with all-MiniLM-L6-v2 (tuned, int8)", reindexed.stdout
     after = run_pmem("doctor", home=pmem_home)
     assert "memory index" not in after.stdout, after.stdout
-    assert json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)["embedder"] == "all-MiniLM-L6-v2+int8"
+    assert json.loads(run_pmem("memory", "stats", "--json", home=pmem_home).stdout)["embedder"] == wanted
     found = json.loads(run_pmem("memory", "search", "--json", "-k", "1", "food allergy", home=pmem_home).stdout)
     assert "peanuts" in found[0]["text"]
 
@@ -538,21 +546,109 @@ def test_the_int8_embedder_stays_close_to_float32(embedder) -> None:  # type: ig
     assert torch_side.precision == "float32" and torch_side.identity == "all-MiniLM-L6-v2"
 
 
-def test_an_index_keeps_its_precision_until_it_is_reindexed_in_the_configured_one(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    """A data dir indexed in float32 before there was a choice is searched in float32, not refused as built by
-    another embedder; ``reindex`` rebuilds it in the configured int8 and records that, and it stays int8."""
+def test_the_tuned_embedder_is_the_packaged_model_with_its_tuning_merged_once(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The tuning ships as LoRA factors and is merged into a copy of the packaged model: every changed matrix is
+    W + scale * B @ A, nothing else moves, the copy is made once (a second call finds it), and it runs through the
+    same ONNX path in int8, as the identity an index records says. A damaged file is one line, not a traceback."""
+    from safetensors.numpy import load_file
+
+    from pmem.core.config import Settings
+    from pmem.core.errors import ModelError
+    from pmem.core.memory.embedder import embedder_from_settings
+    from pmem.core.memory.tuning import PACKAGED, Tuning, packaged
+
+    tuning = packaged()
+    assert tuning.about["trained_on"].startswith("LoCoMo conversations 0-4") and len(tuning.pairs) == 36  # 6 layers x 6 matrices
+    merged = tuning.merged(embedder.path, tmp_path / "exports")
+    base, tuned = load_file(str(embedder.path / "model.safetensors")), load_file(str(merged / "model.safetensors"))
+    assert base.keys() == tuned.keys()
+    changed = {k for k in base if not np.array_equal(base[k], tuned[k])}
+    assert changed == {f"{name}.weight" for name in tuning.pairs}
+    name, (a, b) = next(iter(tuning.pairs.items()))
+    assert np.allclose(tuned[f"{name}.weight"], base[f"{name}.weight"] + tuning.scale * (b @ a), atol=1e-6)
+    made = (merged / "model.safetensors").stat().st_mtime_ns
+    assert tuning.merged(embedder.path, tmp_path / "exports") == merged and (merged / "model.safetensors").stat().st_mtime_ns == made
+    assert json.loads((merged / "pmem_tuning.json").read_text())["script"] == "bench/locomo_embedder_tuning.py"
+
+    settings = Settings()
+    settings.embedder.export_dir = str(embedder.export_dir)
+    default = embedder_from_settings(settings, None, embedder.path)
+    assert default.identity == f"all-MiniLM-L6-v2+{tuning.tag}+int8" and tuning.tag == f"tuned-{tuning.digest[:8]}"
+    texts = ["What instrument am I learning?", "My cello teacher says my bowing is getting better."]
+    got, plain = default.embed(texts), embedder.embed(texts)
+    assert default.runs_on == "onnx" and not np.allclose(got, plain, atol=0.05)
+    assert abs(np.linalg.norm(got, axis=1) - 1).max() < 1e-4
+    settings.embedder.tuned = False
+    assert embedder_from_settings(settings, None, embedder.path).identity == "all-MiniLM-L6-v2+int8"
+    settings.embedder.tuned, settings.embedder.path = True, str(embedder.path)
+    assert embedder_from_settings(settings, None, embedder.path).tuning is None  # a configured model never gets it
+
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(PACKAGED.read_bytes()[:1000])
+    with pytest.raises(ModelError, match="cannot read the embedder tuning"):
+        Tuning.load(broken)
+    misfit = Tuning({"encoder.layer.0.attention.self.query": (np.zeros((2, 5), np.float32), np.zeros((384, 2), np.float32))}, 1.0, {}, "0" * 64)
+    with pytest.raises(ModelError, match="does not fit the model"):
+        misfit.merged(embedder.path, tmp_path / "misfit")
+
+
+def test_the_tuned_embedder_finds_more_evidence_on_a_conversation_it_never_saw(embedder) -> None:  # type: ignore[no-untyped-def]
+    """What the tuning is for, on LoCoMo conversation 5 (held out: the tuning saw 0-4 only; shared/ holds the data):
+    dense search alone, each turn's vector made as pmem makes it (its own plus half of each neighbour's), finds
+    every evidence turn of a question among the 20 nearest turns for clearly more questions tuned than untuned.
+    A tuning merged wrongly (a sign, a transpose, the wrong matrix) loses this; bench/README.md has the figures."""
+    from pmem.core.config import Settings
+    from pmem.core.memory.embedder import embedder_from_settings
+
+    data = ROOT.parent / "shared" / "data" / "locomo" / "locomo10.json"
+    sample = json.loads(data.read_text())[5]
+    conv = sample["conversation"]
+    turns, dia, session = [], [], []
+    for n in sorted(int(k.split("_")[1]) for k in conv if re.fullmatch(r"session_\d+", k)):
+        for t in conv[f"session_{n}"]:
+            caption = f" [shares a photo of {t['blip_caption']}]" if t.get("blip_caption") else ""
+            turns.append(f"{t['speaker']}: {t['text']}{caption}")
+            dia.append(t["dia_id"])
+            session.append(n)
+    questions = [(qa["question"], {dia.index(e) for e in qa.get("evidence", []) if e in dia}) for qa in sample["qa"] if str(qa["category"]) in "1234"]
+    questions = [(q, need) for q, need in questions if need]
+
+    def recall(model) -> float:  # type: ignore[no-untyped-def]
+        own = model.embed(turns)
+        vectors = own.copy()
+        for i in range(len(turns)):
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(turns) and session[j] == session[i]:
+                    vectors[i] += 0.5 * own[j]
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        nearest = np.argsort(-(model.embed([q for q, _ in questions]) @ vectors.T), axis=1)[:, :20]
+        return float(np.mean([need <= set(row.tolist()) for (_, need), row in zip(questions, nearest)]))
+
+    settings = Settings()
+    settings.embedder.export_dir = str(embedder.export_dir)
+    tuned, plain = recall(embedder_from_settings(settings, None, embedder.path)), recall(embedder)
+    assert len(questions) > 100 and tuned >= plain + 0.10, (tuned, plain)
+
+
+def test_an_index_keeps_how_it_was_built_until_it_is_reindexed_as_configured(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """A data dir indexed in float32 by the model as shipped, before either choice was recorded, is searched that way
+    (with the query adapter made for that model), not refused as built by another embedder; ``reindex`` rebuilds it
+    with the configured tuned int8 embedder, records that, and it stays so."""
     from pmem.core.config import Settings, resolve_paths
+    from pmem.core.memory.retrieval import WEIGHTS, WEIGHTS_TUNED
     from pmem.core.memory.service import MemoryService
+    from pmem.core.memory.tuning import packaged
     from pmem.core.store.db import connect
     from pmem.core.store.journal import Journal
 
     paths = resolve_paths({"PMEM_HOME": str(tmp_path / "home")})
     paths.ensure_data_dir()
 
-    def opened(precision: str) -> tuple[sqlite3.Connection, MemoryService]:
+    def opened(precision: str, tuned: bool) -> tuple[sqlite3.Connection, MemoryService]:
         settings = Settings()
         settings.embedder.export_dir = str(embedder.export_dir)
         settings.embedder.precision = precision  # type: ignore[assignment]
+        settings.embedder.tuned = tuned
         conn = connect(paths.database)
         return conn, MemoryService(settings, paths, conn)
 
@@ -563,7 +659,7 @@ def test_an_index_keeps_its_precision_until_it_is_reindexed_in_the_configured_on
         hit = memory.search("fixing bikes", 3)[0]
         return hit.episode.text().startswith("I repair old bicycles") and (hit.dense_similarity or 0) > 0.3
 
-    conn, memory = opened("float32")
+    conn, memory = opened("float32", False)
     journal = Journal(conn)
     session = journal.new_session("precision").id
     memory.remember_exchange(journal.add_turn(session, "user", "I repair old bicycles at the weekend."),
@@ -575,20 +671,22 @@ def test_an_index_keeps_its_precision_until_it_is_reindexed_in_the_configured_on
     memory.close()
     conn.close()
 
-    conn, memory = opened("int8")
-    assert memory.embedder.precision == "float32", "an index made before precisions were recorded is float32"
+    conn, memory = opened("int8", True)
+    assert memory.embedder.precision == "float32" and memory.embedder.tuning is None, "an index made before the choices is as shipped"
+    assert memory.retriever.query_adapter is not None and memory.retriever.weights == WEIGHTS
     assert found(memory)
     assert memory.reindex() == 1
-    assert memory.embedder.identity == recorded(conn) == memory.vectors.collection.metadata["embedder"] == "all-MiniLM-L6-v2+int8"
+    wanted = f"all-MiniLM-L6-v2+{packaged().tag}+int8"
+    assert memory.embedder.identity == recorded(conn) == memory.vectors.collection.metadata["embedder"] == wanted
+    assert memory.retriever.query_adapter is None and memory.retriever.weights == WEIGHTS_TUNED
     assert found(memory)
     memory.close()
     conn.close()
 
-    conn, memory = opened("int8")
-    assert memory.embedder.precision == "int8" and found(memory)
+    conn, memory = opened("int8", True)
+    assert memory.embedder.identity == wanted and memory.retriever.weights == WEIGHTS_TUNED and found(memory)
     memory.close()
     conn.close()
-
 
 def test_a_damaged_onnx_export_is_one_clear_error(embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import shutil
@@ -790,9 +888,11 @@ def test_the_query_adapter_moves_the_question_only_and_only_for_the_packaged_emb
 
 
 def test_doctor_says_which_query_adapter_applies(pmem_home: Path) -> None:
-    on = run_pmem("doctor", home=pmem_home)
+    tuned = run_pmem("doctor", home=pmem_home)
+    on = run_pmem("doctor", home=pmem_home, env={"PMEM_EMBEDDER_TUNED": "false"})
     off = run_pmem("doctor", home=pmem_home, env={"PMEM_MEMORY_QUERY_ADAPTER": "false"})
-    assert on.returncode == 0 and off.returncode == 0, (on.stderr, off.stderr)
+    assert tuned.returncode == 0 and on.returncode == 0 and off.returncode == 0, (tuned.stderr, on.stderr, off.stderr)
+    assert "query adapter ok not needed by the tuned embedder" in " ".join(tuned.stdout.split()), tuned.stdout
     flat = " ".join(on.stdout.split())
     assert "query adapter ok query_adapter_minilm.npz, LoCoMo conversations 0-4" in flat, on.stdout
     assert "query adapter ok off (memory.query_adapter = false)" in " ".join(off.stdout.split()), off.stdout

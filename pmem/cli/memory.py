@@ -144,7 +144,8 @@ def reindex() -> None:
     with runtime() as rt, progress_bar("Indexing memories") as update:
         count = assistant(rt).reindex(progress=update)
         embedder = rt.memory.embedder
-    typer.echo(f"reindexed {count} {'memory' if count == 1 else 'memories'} with {embedder.name} ({embedder.precision})")
+    how = ", ".join((["tuned"] if embedder.tuning else []) + [embedder.precision])
+    typer.echo(f"reindexed {count} {'memory' if count == 1 else 'memories'} with {embedder.name} ({how})")
 
 
 @app.command("export")

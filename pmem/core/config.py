@@ -133,6 +133,13 @@ class EmbedderSettings:
     of float32's (bench/README.md). An index keeps the precision it was built with until ``pmem memory reindex``.
     Models the ONNX path does not cover, and the sentence-transformers backend, always run in float32."""
 
+    tuned: bool = True
+    """Search with pmem's retrieval tuning of the packaged all-MiniLM-L6-v2: a small low-rank change to its weights,
+    taught on question -> answer-turn pairs of LoCoMo conversations 0-4 (no user data), merged into a copy of the
+    model once, in ``export_dir``. On LoCoMo conversations it never saw it recalls far more of the evidence than the
+    model as shipped (bench/README.md). An index built without it is searched without it until ``pmem memory
+    reindex``; a configured ``path`` never gets it (it fits the packaged model only)."""
+
     export_dir: str = ""
     """Where the ONNX export is kept. Empty: ``embedders/`` in the cache dir. It is derived from the model's
     files alone (no personal data), so several data dirs may share one."""

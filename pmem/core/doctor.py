@@ -65,10 +65,11 @@ def checks() -> list[Check]:
             from pmem.core.memory.embedder import embedder_from_settings
 
             path = resolve_embedder(settings.embedder.path)
-            wanted = embedder_from_settings(settings, paths, path).precision  # as the memory layer decides it; loads nothing
-            runs = f"{settings.embedder.backend}, {wanted}" if settings.embedder.backend == "onnx" else settings.embedder.backend
-            rows.append(("embedder", True, f"{settings.embedder.name} ({runs}): {path}"))
-            if (index := _index_row(settings.embedder.name, wanted, paths.database)) is not None:
+            wanted = embedder_from_settings(settings, paths, path)  # as the memory layer decides it; loads nothing
+            runs = f"{settings.embedder.backend}, {wanted.precision}" if settings.embedder.backend == "onnx" else settings.embedder.backend
+            tuned = f", {wanted.tuning.tag}" if wanted.tuning else ""
+            rows.append(("embedder", True, f"{settings.embedder.name} ({runs}{tuned}): {path}"))
+            if (index := _index_row(settings.embedder.name, wanted.identity, paths.database)) is not None:
                 rows.append(index)
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
@@ -99,25 +100,24 @@ def _freed_memory_row() -> Check:
 
 
 def _index_row(name: str, wanted: str, database: Path) -> Check | None:
-    """A warning when the memory index runs in another precision than the configured one (an upgrade: it keeps
-    its own until a reindex); None before there is an index. Read-only: the doctor changes nothing."""
+    """A warning when the memory index was built otherwise than the configured embedder would build it (an upgrade:
+    it keeps its own way until a reindex); None before there is an index. Read-only: the doctor changes nothing."""
     import sqlite3
-
-    from pmem.core.memory.service import MemoryService
 
     if not database.exists():
         return None
     try:
         conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         try:
-            built = MemoryService.built_precision(conn, name)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
         finally:
             conn.close()
     except sqlite3.Error:
         return None  # a data dir of a version without the tables: the next start migrates it
-    if built is None or built == wanted:
+    built = str(row[0]) if row else None
+    if built is None or built == wanted or built.split("+")[0] != name:
         return None
-    return ("memory index", None, f"built in {built}, so searched in {built}; 'pmem memory reindex' rebuilds it in {wanted}")
+    return ("memory index", None, f"built with {built}, so searched with it; 'pmem memory reindex' rebuilds it with {wanted}")
 
 
 def _query_adapter_row(settings: Settings) -> Check:
@@ -131,6 +131,8 @@ def _query_adapter_row(settings: Settings) -> Check:
         return ("query adapter", False, f"{exc}; reinstall pmem, or set memory.query_adapter = false")
     if adapter is None:
         return ("query adapter", True, "none for a configured embedder (the packaged one fits all-MiniLM-L6-v2 only)")
+    if settings.embedder.tuned:
+        return ("query adapter", True, "not needed by the tuned embedder (used only for an index built before the tuning)")
     return ("query adapter", True, f"{PACKAGED.name}, {adapter.about.get('trained_on', 'provenance unknown')}")
 
 

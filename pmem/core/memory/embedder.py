@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pmem.core.errors import ModelError
+
+if TYPE_CHECKING:
+    from pmem.core.memory.tuning import Tuning
 
 
 class Embedder:
@@ -20,7 +23,7 @@ class Embedder:
 
     def __init__(
         self, name: str, path: Path, *, device: str = "cpu", threads: int | None = None,
-        backend: str = "onnx", export_dir: Path | None = None, precision: str = "float32",
+        backend: str = "onnx", export_dir: Path | None = None, precision: str = "float32", tuning: Tuning | None = None,
     ) -> None:
         self.name = name
         self.path = Path(path)
@@ -34,6 +37,10 @@ class Embedder:
         """Whether ONNX Runtime runs this model (else sentence-transformers does); read from its files once."""
         self.precision = precision if precision == "int8" and self._onnx else "float32"
         """"int8" only where ONNX Runtime runs the model; sentence-transformers is always float32."""
+        if tuning is not None and export_dir is None:
+            raise ValueError("a tuned embedder needs an export_dir to keep its merged copy in")
+        self.tuning = tuning
+        """pmem's retrieval tuning, merged into a copy of the model (in ``export_dir``) on first load; None: as shipped."""
         self.runs_on = ""
         """"onnx" or "sentence-transformers" once loaded."""
         self._model: Any = None
@@ -42,8 +49,9 @@ class Embedder:
 
     @property
     def identity(self) -> str:
-        """What an index records it was built with: the name, and the precision when it is not float32."""
-        return self.name if self.precision == "float32" else f"{self.name}+{self.precision}"
+        """What an index records it was built with: the name, the tuning if any, and the precision when it is not
+        float32 ("all-MiniLM-L6-v2+tuned-1a2b3c4d+int8")."""
+        return "+".join([self.name] + ([self.tuning.tag] if self.tuning else []) + ([self.precision] if self.precision != "float32" else []))
 
     @property
     def loaded(self) -> bool:
@@ -51,11 +59,15 @@ class Embedder:
 
     def load(self) -> Any:
         with self._lock:
+            source = self.path
+            if self._model is None and self.tuning is not None:
+                assert self.export_dir is not None  # checked in __init__
+                source = self.tuning.merged(self.path, self.export_dir)
             if self._model is None and self._onnx:
                 from pmem.core.memory import onnx_encoder
 
                 assert self.export_dir is not None  # part of self._onnx
-                exported = onnx_encoder.export(self.path, onnx_encoder.export_dir(self.path, self.export_dir))
+                exported = onnx_encoder.export(source, onnx_encoder.export_dir(source, self.export_dir))
                 if self.precision == "int8":
                     exported = onnx_encoder.quantized(exported)
                 try:
@@ -71,9 +83,9 @@ class Embedder:
                 from sentence_transformers import SentenceTransformer
 
                 try:
-                    self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+                    self._model = SentenceTransformer(str(source), device=self.device, local_files_only=True)
                 except (OSError, ValueError) as exc:
-                    raise ModelError(f"cannot load the embedder from {self.path}: {exc}") from None
+                    raise ModelError(f"cannot load the embedder from {source}: {exc}") from None
                 self.runs_on = "sentence-transformers"
             return self._model
 
@@ -122,11 +134,19 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def embedder_from_settings(settings: Any, paths: Any, path: Path, *, precision: str | None = None) -> Embedder:
-    """The embedder the settings describe (one place, for the memory layer and the benchmarks); ``precision``
-    overrides the configured one (an index built in another precision is searched in its own)."""
+def embedder_from_settings(
+    settings: Any, paths: Any, path: Path, *, precision: str | None = None, tuned: bool | None = None,
+) -> Embedder:
+    """The embedder the settings describe (one place, for the memory layer and the benchmarks); ``precision`` and
+    ``tuned`` override the configured ones (an index built otherwise is searched as it was built, until a reindex).
+    The tuning fits the packaged all-MiniLM-L6-v2 only: a configured ``embedder.path`` never gets it."""
     from pmem.core.config import resolved_threads
 
     export = Path(settings.embedder.export_dir).expanduser() if settings.embedder.export_dir else paths.cache_dir / "embedders"
+    tuning = None
+    if (settings.embedder.tuned if tuned is None else tuned) and not settings.embedder.path:
+        from pmem.core.memory.tuning import packaged
+
+        tuning = packaged()
     return Embedder(settings.embedder.name, path, threads=resolved_threads(settings), backend=settings.embedder.backend,
-                    export_dir=export, precision=precision or settings.embedder.precision)
+                    export_dir=export, precision=precision or settings.embedder.precision, tuning=tuning)

@@ -67,6 +67,17 @@ class Weights:
 WEIGHTS = Weights()
 WEIGHTS_WITHOUT_ADAPTER = Weights(dense=0.3, lexical=0.7, query_adapter=False)
 """For an embedder with no query adapter (a configured one), or with ``memory.query_adapter`` off."""
+WEIGHTS_TUNED = Weights(dense=0.6, lexical=0.4, query_adapter=False)
+"""For the packaged embedder with pmem's retrieval tuning (``tuning.py``), whose dense similarity is worth more:
+chosen on LoCoMo conversations 3-4 with the tuning taught on 0-2 (bench/results/locomo_embedder_tuning.json)."""
+
+
+def weights_for(embedder: Embedder, query_adapter: QueryAdapter | None) -> Weights:
+    if embedder.tuning is not None:
+        return WEIGHTS_TUNED
+    return WEIGHTS if query_adapter is not None else WEIGHTS_WITHOUT_ADAPTER
+
+
 RECENCY_DAYS = 180.0
 
 STOPWORDS = frozenset(
@@ -150,7 +161,7 @@ class Retriever:
         self.vectors = vectors
         self.embedder = embedder
         self.query_adapter = query_adapter
-        self.weights = weights or (WEIGHTS if query_adapter is not None else WEIGHTS_WITHOUT_ADAPTER)
+        self.weights = weights or weights_for(embedder, query_adapter)
         self.episodes = EpisodeTable(conn)
         self.last_timing: dict[str, float] = {}
         self.last_turns: list[tuple[int, float]] = []

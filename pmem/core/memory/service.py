@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from collections.abc import Callable
 from typing import Any
@@ -22,8 +23,8 @@ from pmem.core.config import Paths, Settings
 from pmem.core.engine.base import ChatEngine
 from pmem.core.memory.embedder import Embedder, embedder_from_settings
 from pmem.core.memory.episodes import Episode, EpisodeTable, Passage, passages
-from pmem.core.memory.query_adapter import query_adapter_for
-from pmem.core.memory.retrieval import Hit, Retriever
+from pmem.core.memory.query_adapter import QueryAdapter, query_adapter_for
+from pmem.core.memory.retrieval import Hit, Retriever, weights_for
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.models import resolve_embedder
 from pmem.core.prompt import MemorySnippet
@@ -31,6 +32,14 @@ from pmem.core.store.db import connect, transaction
 from pmem.core.store.journal import Journal, Turn
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Build:
+    """How an index's vectors were made, beside the embedder's name."""
+
+    precision: str
+    tuned: bool
 
 
 class MemoryService:
@@ -43,13 +52,16 @@ class MemoryService:
         self.conn = conn
         self.episodes = EpisodeTable(conn)
         self._own_embedder = embedder is None
-        built = self.built_precision(conn, settings.embedder.name)
-        self.embedder = embedder or embedder_from_settings(settings, paths, resolve_embedder(settings.embedder.path), precision=built)
+        built = self.built_with(conn, settings.embedder.name)
+        self.embedder = embedder or embedder_from_settings(
+            settings, paths, resolve_embedder(settings.embedder.path),
+            precision=built.precision if built else None, tuned=built.tuned if built else None,
+        )
         self.vectors = VectorStore(settings, paths, self.embedder.identity)
         if built is None:  # a new index (or another embedder's, which keeps its record): known before its first vector
             with transaction(conn):
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.identity,))
-        self.retriever = Retriever(conn, self.vectors, self.embedder, query_adapter=query_adapter_for(settings))
+        self.retriever = Retriever(conn, self.vectors, self.embedder, query_adapter=self._query_adapter())
         self.last_hits: list[Hit] = []
         self.notice: str | None = None
         """Something the user should be told (e.g. the vector store was rebuilt from the journal)."""
@@ -60,15 +72,21 @@ class MemoryService:
         """Held by every write on ``conn`` (the chat's thread, a face's worker and forgetting share it)."""
 
     @staticmethod
-    def built_precision(conn: sqlite3.Connection, name: str) -> str | None:
-        """The precision this data dir's index was built in, so it is searched in it until a reindex: what the
-        index recorded, float32 for an index made before precisions were recorded, None for one not yet made (the
-        configured precision applies, and is recorded now)."""
+    def built_with(conn: sqlite3.Connection, name: str) -> Build | None:
+        """How this data dir's index was built (precision, tuning), so it is searched the same way until a reindex:
+        what the index recorded; float32 and untuned for an index made before either was recorded; None for one
+        not yet made (the configured embedder applies, and is recorded now)."""
         row = conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
         if row is not None:
-            built = str(row[0])
-            return "float32" if built == name else built.split("+", 1)[1] if built.startswith(f"{name}+") else None
-        return "float32" if EpisodeTable(conn).count(indexed=True) else None
+            built, *tags = str(row[0]).split("+")
+            if built != name:
+                return None  # another embedder's index: the vector store says so, and reindex rebuilds it
+            return Build("int8" if "int8" in tags else "float32", any(t.startswith("tuned-") for t in tags))
+        return Build("float32", False) if EpisodeTable(conn).count(indexed=True) else None
+
+    def _query_adapter(self) -> QueryAdapter | None:
+        """The packaged query adapter fits the packaged embedder as shipped; the tuned one needs none."""
+        return None if self.embedder.tuning is not None else query_adapter_for(self.settings)
 
     # ------------------------------------------------------------------ the chat service's view (Recall)
 
@@ -243,10 +261,13 @@ class MemoryService:
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder),
         in the configured precision."""
-        if self._own_embedder and self.embedder.precision != self.settings.embedder.precision:
+        wanted = embedder_from_settings(self.settings, self.paths, self.embedder.path) if self._own_embedder else self.embedder
+        if wanted.identity != self.embedder.identity:
             old = self.embedder
-            self.embedder = embedder_from_settings(self.settings, self.paths, old.path)
+            self.embedder = wanted
             self.retriever.embedder = self.embedder
+            self.retriever.query_adapter = self._query_adapter()
+            self.retriever.weights = weights_for(self.embedder, self.retriever.query_adapter)
             self.vectors.embedder_name = self.embedder.identity
             old.close()
         self.vectors.reset()
