@@ -180,7 +180,8 @@ class MemorySettings:
     query_adapter: bool = True
     """Move a question's vector towards the kind of turn that answers it, through a small linear map learned for the
     embedder pmem ships (no user data in it; a configured embedder gets none). Measured on LoCoMo conversations
-    5-9, never trained on: 0.715 -> 0.730 of questions with all their evidence recalled (bench/README.md)."""
+    5-9, never trained on: 0.715 -> 0.730 of questions with all their evidence recalled (bench/README.md). The tuned
+    embedder (``embedder.tuned``, the default) needs none: it applies to an index built before the tuning."""
 
     anticipate: bool = True
     """While you read or type, pre-load memories related to the conversation into the model's KV cache, so the
