@@ -20,7 +20,7 @@ What it reads and when (the protocol of ``locomo_reranker.py``):
 
     python bench/locomo_embedder_tuning.py [--choose] [--write] [--data PATH] [--out PATH]
 
-~25 min on 2 cores without ``--choose`` (teaching on 0-4 is ~15 of them); needs PyTorch and peft (installed with pmem).
+~23 min on 2 cores without ``--choose`` (teaching on 0-4 is ~19 of them; ``--choose`` adds ~15); needs PyTorch and peft (installed with pmem).
 """
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=RESULTS / "locomo_embedder_tuning.json")
-    parser.add_argument("--choose", action="store_true", help="Choose the setting on 0-2 -> 3-4 first (adds ~40 min).")
+    parser.add_argument("--choose", action="store_true", help="Choose the setting on 0-2 -> 3-4 first (adds ~15 min).")
     parser.add_argument("--write", action="store_true", help="Write the tuning taught on 0-4 into pmem's package.")
     args = parser.parse_args()
     if not args.data.exists():
