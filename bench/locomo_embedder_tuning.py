@@ -20,7 +20,7 @@ What it reads and when (the protocol of ``locomo_reranker.py``):
 
     python bench/locomo_embedder_tuning.py [--choose] [--write] [--data PATH] [--out PATH]
 
-~23 min on 2 cores without ``--choose`` (teaching on 0-4 is ~19 of them; ``--choose`` adds ~15); needs PyTorch and peft (installed with pmem).
+~23 min on 2 cores without ``--choose`` (teaching on 0-4 is ~19 of them; ``--choose`` adds ~15); needs PyTorch and peft (the `[distill]` extra).
 """
 
 from __future__ import annotations
