@@ -9,8 +9,9 @@ Why this shape (each step measured on LoCoMo conversations 0â€“4, reported on 5â
 - A session prior: the best turn of a session lifts the other turns of that session (conversations stay on a
   topic across several exchanges).
 - Recency is a small tie-breaker, not a ranking signal of its own: an old fact the user stated once is still a fact.
-- The question's vector goes through a learned linear map (``query_adapter.py``) that moves it towards the turns
-  that answer such questions, for the embedder pmem ships.
+- The vectors come from the packaged MiniLM tuned to put a question near the turns that answer it (``tuning.py``);
+  with it, dense similarity is worth more in the fusion (``WEIGHTS_TUNED``). An index built with the model as
+  shipped maps the question's vector through a learned linear map instead (``query_adapter.py``).
 """
 
 from __future__ import annotations
