@@ -601,6 +601,7 @@ def test_the_tuned_embedder_finds_more_evidence_on_a_conversation_it_never_saw(e
     from pmem.core.memory.embedder import embedder_from_settings
 
     data = ROOT.parent / "shared" / "data" / "locomo" / "locomo10.json"
+    assert data.is_file(), f"LoCoMo is read from the project's shared/ folder beside the repository: {data} is missing"
     sample = json.loads(data.read_text())[5]
     conv = sample["conversation"]
     turns, dia, session = [], [], []

@@ -5,7 +5,8 @@ shoes again"), and a small general-purpose embedder places them further apart th
 The adapter is ``q -> normalise(q + q @ delta)``, applied to the query only: stored vectors stay as they are (no
 reindex), it costs one 384 x 384 product per search, and it holds no user data (it was trained on LoCoMo
 conversations 0-4, never on what pmem stores; ``bench/locomo_query_adapter.py`` trains it and reads it on 5-9).
-It fits one embedder, the all-MiniLM-L6-v2 that ships with pmem: a configured embedder gets none."""
+It fits one embedder, the all-MiniLM-L6-v2 that ships with pmem, as shipped: a configured embedder gets none, and
+the tuned one (``tuning.py``, the default since it recalls more) needs none; it serves indexes built before it."""
 
 from __future__ import annotations
 
