@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pmem import __version__
-from pmem.core.config import Settings, load_settings, resolve_paths
+from pmem.core.config import Paths, Settings, load_settings, resolve_paths
 from pmem.core.discovery import best_chat_model, discover, resolve_model
 from pmem.core.errors import PmemError
 from pmem.core.models import embedded_chat_model, read_gguf_info, resolve_embedder
@@ -69,7 +69,7 @@ def checks() -> list[Check]:
             runs = f"{settings.embedder.backend}, {wanted.precision}" if settings.embedder.backend == "onnx" else settings.embedder.backend
             tuned = f", {wanted.tuning.tag}" if wanted.tuning else ""
             rows.append(("embedder", True, f"{settings.embedder.name} ({runs}{tuned}): {path}"))
-            if (index := _index_row(settings.embedder.name, wanted.identity, paths.database)) is not None:
+            if (index := _index_row(settings, paths, path, wanted.identity)) is not None:
                 rows.append(index)
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
@@ -99,25 +99,31 @@ def _freed_memory_row() -> Check:
     return ("freed memory", None, "blocks of 1 KB or less are not overwritten before reuse: start pmem with its own command")
 
 
-def _index_row(name: str, wanted: str, database: Path) -> Check | None:
-    """A warning when the memory index was built otherwise than the configured embedder would build it (an upgrade:
-    it keeps its own way until a reindex); None before there is an index. Read-only: the doctor changes nothing."""
+def _index_row(settings: Settings, paths: Paths, path: Path, wanted: str) -> Check | None:
+    """A warning when the memory index is searched otherwise than the configured embedder would build it (an
+    upgrade: it keeps how it was built until a reindex, as the memory layer decides it); None before there is an
+    index. Read-only: the doctor changes nothing."""
     import sqlite3
 
-    if not database.exists():
+    from pmem.core.memory.embedder import embedder_from_settings
+    from pmem.core.memory.service import MemoryService
+
+    if not paths.database.exists():
         return None
     try:
-        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True)
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
+            built = MemoryService.built_with(conn, settings.embedder.name)
         finally:
             conn.close()
     except sqlite3.Error:
         return None  # a data dir of a version without the tables: the next start migrates it
-    built = str(row[0]) if row else None
-    if built is None or built == wanted or built.split("+")[0] != name:
+    if built is None:
         return None
-    return ("memory index", None, f"built with {built}, so searched with it; 'pmem memory reindex' rebuilds it with {wanted}")
+    searched = embedder_from_settings(settings, paths, path, precision=built.precision, tuned=built.tuned).identity
+    if searched == wanted:
+        return None
+    return ("memory index", None, f"built with {searched}, so searched with it; 'pmem memory reindex' rebuilds it with {wanted}")
 
 
 def _query_adapter_row(settings: Settings) -> Check:
