@@ -594,11 +594,14 @@ def test_the_tuned_embedder_is_the_packaged_model_with_its_tuning_merged_once(tm
 
 def test_the_tuned_embedder_finds_more_evidence_on_a_conversation_it_never_saw(embedder) -> None:  # type: ignore[no-untyped-def]
     """What the tuning is for, on LoCoMo conversation 5 (held out: the tuning saw 0-4 only; shared/ holds the data):
-    dense search alone, each turn's vector made as pmem makes it (its own plus half of each neighbour's), finds
+    dense search alone, each turn's vector made by pmem's own ``passage_vectors`` (its own plus half of each
+    neighbour's), finds
     every evidence turn of a question among the 20 nearest turns for clearly more questions tuned than untuned.
     A tuning merged wrongly (a sign, a transpose, the wrong matrix) loses this; bench/README.md has the figures."""
     from pmem.core.config import Settings
     from pmem.core.memory.embedder import embedder_from_settings
+    from pmem.core.memory.episodes import Passage
+    from pmem.core.memory.service import passage_vectors
 
     data = ROOT.parent / "shared" / "data" / "locomo" / "locomo10.json"
     assert data.is_file(), f"LoCoMo is read from the project's shared/ folder beside the repository: {data} is missing"
@@ -614,14 +617,13 @@ def test_the_tuned_embedder_finds_more_evidence_on_a_conversation_it_never_saw(e
     questions = [(qa["question"], {dia.index(e) for e in qa.get("evidence", []) if e in dia}) for qa in sample["qa"] if str(qa["category"]) in "1234"]
     questions = [(q, need) for q, need in questions if need]
 
+    def near(i: int, j: int) -> str:
+        return turns[j] if 0 <= j < len(turns) and session[j] == session[i] else ""
+
+    chunks = [Passage(str(i), "", str(session[i]), "", text, near(i, i - 1), near(i, i + 1)) for i, text in enumerate(turns)]
+
     def recall(model) -> float:  # type: ignore[no-untyped-def]
-        own = model.embed(turns)
-        vectors = own.copy()
-        for i in range(len(turns)):
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(turns) and session[j] == session[i]:
-                    vectors[i] += 0.5 * own[j]
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = passage_vectors(model, chunks)
         nearest = np.argsort(-(model.embed([q for q, _ in questions]) @ vectors.T), axis=1)[:, :20]
         return float(np.mean([need <= set(row.tolist()) for (_, need), row in zip(questions, nearest)]))
 
