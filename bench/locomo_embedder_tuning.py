@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import random
-import re
 import sys
 import tempfile
 import time
@@ -39,7 +38,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, bench_settings, machine, write_json  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, _cached, _judge, evidence_ids, summarise  # noqa: E402
+from locomo_query_adapter import dense_hits, first_person  # noqa: E402
+from locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, _cached, _judge, evidence_ids, summarise, to_generic  # noqa: E402
+
+from pmem.core.memory.service import NEIGHBOUR_SHARE  # noqa: E402
 
 GRID: list[dict[str, Any]] = [{"rank": 16, "epochs": 2, "lr": 5e-4}]
 """The setting explored (session 17 also taught the whole model, without LoRA, at 2e-5 x 2 and 6e-5 x 1 passes, in a
@@ -54,21 +56,13 @@ TARGETS = r".*encoder\.layer\.\d+\..*(query|key|value|dense)$"
 
 
 class Dialogue:
-    """One LoCoMo conversation as turns (with the "Name: " prefix and photo captions, as the import stores them),
-    each turn's neighbours in its session, and its questions as (category, question, evidence turn positions)."""
+    """One LoCoMo conversation as turns (as ``pmem import`` stores them: ``to_generic``), each turn's neighbours in
+    its session, and its questions as (category, question, evidence turn positions)."""
 
     def __init__(self, sample: dict[str, Any]) -> None:
-        conv = sample["conversation"]
-        numbers = sorted(int(m.group(1)) for k in conv if (m := re.fullmatch(r"session_(\d+)", k)))
-        self.turns: list[str] = []
-        dia: list[str] = []
-        session: list[int] = []
-        for n in numbers:
-            for t in conv[f"session_{n}"]:
-                text = t["text"] + (f" [shares a photo of {t['blip_caption']}]" if t.get("blip_caption") else "")
-                self.turns.append(f"{t['speaker']}: {text}")
-                dia.append(t["dia_id"])
-                session.append(n)
+        generic, dia = to_generic(sample)
+        self.turns: list[str] = [t["content"] for s in generic["sessions"] for t in s["turns"]]
+        session = [n for n, s in enumerate(generic["sessions"]) for _ in s["turns"]]
         last = len(self.turns) - 1
         self.neighbours = [
             (i - 1 if i > 0 and session[i - 1] == session[i] else None, i + 1 if i < last and session[i + 1] == session[i] else None)
@@ -114,7 +108,7 @@ class Encoder:
         for i, (before, after) in enumerate(d.neighbours):
             for near in (before, after):
                 if near is not None:
-                    vectors[i] += 0.5 * own[near]
+                    vectors[i] += NEIGHBOUR_SHARE * own[near]
         return torch.nn.functional.normalize(vectors, dim=1)
 
 
@@ -128,20 +122,15 @@ def base_model() -> Any:
 
 def dense_only(encoder: Encoder, dialogues: list[Dialogue]) -> dict[str, float]:
     """Questions of categories 1-4 with every evidence turn among the 20 nearest turns; fractional recall of the 10
-    nearest over all questions (the published style), for dense search alone."""
-    import torch
-
+    nearest over all questions (the published style), for dense search alone (``locomo_query_adapter.dense_hits``),
+    pooled over the dialogues."""
     encoder.model.eval()
-    strict = published = core = total = 0.0
+    strict = core = total = 0
+    published = 0.0
     for d in dialogues:
-        order = torch.argsort(-(encoder([q for _, q, _ in d.questions]) @ encoder.passages(d).T), dim=1).numpy()
-        for k, (category, _, evidence) in enumerate(d.questions):
-            need = set(evidence)
-            total += 1
-            published += len(need & set(order[k, :10].tolist())) / len(need)
-            if category in "1234":
-                core += 1
-                strict += need <= set(order[k, :20].tolist())
+        similarity = (encoder([q for _, q, _ in d.questions]) @ encoder.passages(d).T).numpy()
+        hits = dense_hits(similarity, [(category, evidence) for category, _, evidence in d.questions])
+        strict, core, published, total = strict + hits[0], core + hits[1], published + hits[2], total + hits[3]
     return {"strict_20_turns": round(strict / core, 4), "published@10": round(published / total, 4)}
 
 
@@ -182,7 +171,7 @@ def teach(dialogues: list[Dialogue], rank: int, epochs: int, lr: float, seed: in
                     texts.setdefault(key, len(texts))
                 rows.append((texts[(di, j)], [texts[n] for n in near]))
             own = encoder([dialogues[di].turns[j] for (di, j) in texts], grad=True)
-            passages = torch.nn.functional.normalize(torch.stack([own[o] + 0.5 * sum((own[n] for n in near), torch.zeros_like(own[o])) for o, near in rows]), dim=1)
+            passages = torch.nn.functional.normalize(torch.stack([own[o] + NEIGHBOUR_SHARE * sum((own[n] for n in near), torch.zeros_like(own[o])) for o, near in rows]), dim=1)
             logits = encoder([q for _, q, _, _ in batch], grad=True) @ passages.T / TAU
             mask = torch.zeros_like(logits, dtype=torch.bool)
             for r, (di, _, evidence, _) in enumerate(batch):  # another positive of the same question is no negative
@@ -228,11 +217,9 @@ def embedder_with(tuning: Any) -> Any:
     return embedder
 
 
-def fused(samples: list[Any], convs: list[int], embedder: Any, denses: tuple[float, ...], first_person: bool = False) -> dict[str, Any]:
+def fused(samples: list[Any], convs: list[int], embedder: Any, denses: tuple[float, ...], in_first_person: bool = False) -> dict[str, Any]:
     """pmem's whole retrieval over these conversations: ``embedder`` None is pmem as shipped before the tuning (the
     packaged query adapter, its weights); else this tuned embedder at each dense weight."""
-    from locomo_query_adapter import Conversation
-
     from pmem.core.config import with_overrides
     from pmem.core.memory.retrieval import WEIGHTS, Weights
 
@@ -241,7 +228,7 @@ def fused(samples: list[Any], convs: list[int], embedder: Any, denses: tuple[flo
         for i in convs:
             settings = with_overrides(bench_settings(), embedder__tuned=embedder is not None)
             c = Indexed(samples[i], f"{root}/c{i}", settings, embedder=embedder)
-            questions = Conversation.first_person(c, samples[i]) if first_person else c.questions  # type: ignore[arg-type]
+            questions = first_person(c.questions, samples[i]) if in_first_person else c.questions
             retriever = c.memory.retriever
             _cached(retriever)
             for d in denses:
@@ -306,10 +293,10 @@ def main() -> None:
     if args.write:
         tuning.save(PACKAGED)
     tuned = embedder_with(tuning)
-    for name, first_person in (("whole_retrieval_5_9", False), ("whole_retrieval_5_9_first_person", True)):
+    for name, in_first in (("whole_retrieval_5_9", False), ("whole_retrieval_5_9_first_person", True)):
         result[name] = {
-            "as shipped before (query adapter, dense 0.4)": fused(samples, list(HELD_OUT), None, (0.4,), first_person)["0.4"],
-            f"tuned, dense {chosen['dense']}": fused(samples, list(HELD_OUT), tuned, (chosen["dense"],), first_person)[str(chosen["dense"])],
+            "as shipped before (query adapter, dense 0.4)": fused(samples, list(HELD_OUT), None, (0.4,), in_first)["0.4"],
+            f"tuned, dense {chosen['dense']}": fused(samples, list(HELD_OUT), tuned, (chosen["dense"],), in_first)[str(chosen["dense"])],
         }
         for k, v in result[name].items():
             print(name, k, {m: v[m] for m in BRIEF}, flush=True)

@@ -66,22 +66,26 @@ class Conversation(Indexed):
 
     def first_person(self, sample: dict[str, Any]) -> list[tuple[str, str, set[str]]]:
         """The questions about speaker A alone, in the first person (see the module's docstring, step 5)."""
-        a, b = sample["conversation"]["speaker_a"], sample["conversation"]["speaker_b"]
-        speaker_of = {t["dia_id"]: t["speaker"] for key, turns in sample["conversation"].items()
-                      if key.startswith("session_") and isinstance(turns, list) for t in turns}
-        out = []
-        for category, question, need in self.questions:
-            if b in question or a not in question or not all(speaker_of.get(e) == a for e in need):
-                continue
-            q = re.sub(rf"\b{re.escape(a)}'s\b", "my", question)
-            q = re.sub(rf"\b{re.escape(a)}\b", "I", q)
-            for old, new in (("I is", "I am"), ("I has", "I have"), ("I does", "I do"), ("is I", "am I"), ("has I", "have I")):
-                q = re.sub(rf"\b{old}\b", new, q)
-            q = re.sub(r"\b(she|he)\b", "I", q)
-            q = re.sub(r"\b(her|his)\b", "my", q)
-            out.append((category, q, need))
-        return out
+        return first_person(self.questions, sample)
 
+
+def first_person(questions: list[tuple[str, str, set[str]]], sample: dict[str, Any]) -> list[tuple[str, str, set[str]]]:
+    """Of a conversation's questions, those about speaker A alone, in the first person (module docstring, step 5)."""
+    a, b = sample["conversation"]["speaker_a"], sample["conversation"]["speaker_b"]
+    speaker_of = {t["dia_id"]: t["speaker"] for key, turns in sample["conversation"].items()
+                  if key.startswith("session_") and isinstance(turns, list) for t in turns}
+    out = []
+    for category, question, need in questions:
+        if b in question or a not in question or not all(speaker_of.get(e) == a for e in need):
+            continue
+        q = re.sub(rf"\b{re.escape(a)}'s\b", "my", question)
+        q = re.sub(rf"\b{re.escape(a)}\b", "I", q)
+        for old, new in (("I is", "I am"), ("I has", "I have"), ("I does", "I do"), ("is I", "am I"), ("has I", "have I")):
+            q = re.sub(rf"\b{old}\b", new, q)
+        q = re.sub(r"\b(she|he)\b", "I", q)
+        q = re.sub(r"\b(her|his)\b", "my", q)
+        out.append((category, q, need))
+    return out
 
 
 def train(convs: list[Conversation], epochs: int, lr: float, l2: float, tau: float) -> np.ndarray:
@@ -107,25 +111,33 @@ def train(convs: list[Conversation], epochs: int, lr: float, l2: float, tau: flo
     return delta.detach().numpy()
 
 
-def dense_only(c: Conversation, delta: np.ndarray | None) -> tuple[float, float, int]:
-    """(questions of categories 1-4 with every evidence turn among the 20 nearest turns, summed fractional recall
-    of the 10 nearest over all questions, questions) for dense search alone."""
-    q = c.question_vectors
-    if delta is not None:
-        q = q + q @ delta
-        q = q / np.linalg.norm(q, axis=1, keepdims=True)
-    order = np.argsort(-(q @ c.turn_vectors.T), axis=1)
-    strict = published = 0.0
-    core = 0
-    for k, (category, _, _) in enumerate(c.questions):
-        pos = set(c.positives[k])
+def dense_hits(similarity: np.ndarray, questions: list[tuple[str, list[int]]]) -> tuple[int, int, float, int]:
+    """Dense search alone, from a (questions x turns) similarity matrix and each question's (category, evidence turn
+    positions): (questions of categories 1-4 with every evidence turn among the 20 nearest turns, questions of
+    categories 1-4, summed fractional recall of the 10 nearest, questions). Shared with locomo_embedder_tuning.py."""
+    order = np.argsort(-similarity, axis=1)
+    strict = core = 0
+    published = 0.0
+    for k, (category, evidence) in enumerate(questions):
+        pos = set(evidence)
         if not pos:
             continue
         published += len(pos & set(order[k, :10].tolist())) / len(pos)
         if category in "1234":
             core += 1
             strict += pos <= set(order[k, :20].tolist())
-    return strict / max(core, 1), published / len(c.questions), len(c.questions)
+    return strict, core, published, len(questions)
+
+
+def dense_only(c: Conversation, delta: np.ndarray | None) -> tuple[float, float, int]:
+    """(share of questions of categories 1-4 with every evidence turn among the 20 nearest turns, mean fractional
+    recall of the 10 nearest over all questions, questions) for dense search alone."""
+    q = c.question_vectors
+    if delta is not None:
+        q = q + q @ delta
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+    strict, core, published, total = dense_hits(q @ c.turn_vectors.T, [(cat, p) for (cat, _, _), p in zip(c.questions, c.positives)])
+    return strict / max(core, 1), published / total, total
 
 
 def search_all(c: Conversation, delta: np.ndarray | None, dense: float, questions: list[tuple[str, str, set[str]]] | None = None) -> list[dict[str, Any]]:
