@@ -127,6 +127,10 @@ def cold_cli_search(home: str, queries: list[str]) -> float:
     return round(percentile(wall_seconds([[exe, "memory", "search", q] for q in queries], home), 50), 3)
 
 
+FEWER = 100
+"""The candidate count measured beside pmem's own (``Weights.candidates``), on the same store and queries."""
+
+
 def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), cold_runs: int = 3) -> dict[str, Any]:
 
     embedder = bench_embedder()
@@ -151,11 +155,22 @@ def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), 
             out["p50_ms"][str(n)] = round(percentile(times, 50), 2)
             out["p95_ms"][str(n)] = round(percentile(times, 95), 2)
             out["parts_p50_ms"][str(n)] = {"embed+dense": round(percentile(dense, 50), 2), "lexical": round(percentile(lexical, 50), 2)}
+            # The same queries with 100 candidates a retriever (as before session 18), on the same store.
+            few = []
+            for q in qs:
+                t = time.perf_counter()
+                memory.retriever.search(q, 8, candidates=FEWER)
+                few.append((time.perf_counter() - t) * 1000)
+            out.setdefault(f"p95_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 95), 2)
+            out.setdefault(f"p50_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 50), 2)
+            w = memory.retriever.weights
+            out["candidates"] = {"dense": w.dense_candidates or w.candidates, "lexical": w.candidates}
             memory.close()
             memory.conn.close()
             if n in cold_sizes:
                 out.setdefault("cli_search_cold_s", {})[str(n)] = cold_cli_search(home, qs[:cold_runs])
-            print(f"{n:>7} memories: p50 {out['p50_ms'][str(n)]} ms, p95 {out['p95_ms'][str(n)]} ms (built in {out['build_s'][str(n)]} s)", flush=True)
+            print(f"{n:>7} memories: p50 {out['p50_ms'][str(n)]} ms, p95 {out['p95_ms'][str(n)]} ms with {out['candidates']['dense']} / "
+                  f"{out['candidates']['lexical']} dense / BM25 candidates ({out[f'p95_ms_{FEWER}_candidates'][str(n)]} ms with {FEWER} / {FEWER}; built in {out['build_s'][str(n)]} s)", flush=True)
     out["machine"] = machine()
     return out
 

@@ -760,6 +760,29 @@ def test_the_speaker_a_question_is_about_comes_first(home: Home) -> None:
     assert best.content.startswith("Caroline:") and "speaker" in hits[0].parts
 
 
+def test_dense_search_takes_its_own_number_of_candidates(home: Home) -> None:
+    """The tuned embedder's weights take more turns from dense search than from BM25 (chosen on LoCoMo 3-4); an
+    explicit ``candidates`` sets both, as the latency benchmark's comparison does."""
+    from dataclasses import replace
+
+    from pmem.core.memory.retrieval import WEIGHTS_TUNED
+
+    _populate(home)
+    retriever = home.memory.retriever
+    asked: list[tuple[str, int]] = []
+    dense, lexical = retriever.dense, retriever.lexical
+    retriever.dense = lambda text, n, exclude_session=None: asked.append(("dense", n)) or dense(text, n, exclude_session)  # type: ignore[method-assign]
+    retriever.lexical = lambda text, n, exclude_session=None: asked.append(("lexical", n)) or lexical(text, n, exclude_session)  # type: ignore[method-assign]
+    retriever.weights = replace(WEIGHTS_TUNED, candidates=1, dense_candidates=6)
+    hits = home.memory.search("Where does my sister live?", k=3)
+    assert asked == [("dense", 6), ("lexical", 1)]
+    assert "Vancouver" in hits[0].episode.text()
+    assert len(retriever.last_turns) >= 6  # the six dense turns, with the BM25 turn and its neighbours
+    asked.clear()
+    retriever.search("Where does my sister live?", 3, candidates=2)
+    assert asked == [("dense", 2), ("lexical", 2)]
+
+
 def test_a_search_reads_the_whole_vector_store_only_after_a_change(home: Home) -> None:
     """The full comparison of vectors with the journal is skipped while nothing changed behind pmem's back, and
     still runs (and repairs) after vectors vanish or an episode goes without its vectors."""

@@ -54,6 +54,8 @@ class Weights:
     conversations 0-4 (0.1-1.0 measured; bench/results/locomo_dates.json)."""
     candidates: int = 100
     """Turns taken from each retriever before fusion."""
+    dense_candidates: int | None = None
+    """Turns taken from dense search, where it differs from ``candidates``."""
     speaker: float = 0.2
     """Added to a turn said by whom the question is about: the user's own turns for "I/my/me", a named speaker's
     turns (an imported "Name: ..." turn) for a question that names them. Chosen on conversations 0-4 (0.1-0.5
@@ -68,9 +70,11 @@ class Weights:
 WEIGHTS = Weights()
 WEIGHTS_WITHOUT_ADAPTER = Weights(dense=0.3, lexical=0.7, query_adapter=False)
 """For an embedder with no query adapter (a configured one), or with ``memory.query_adapter`` off."""
-WEIGHTS_TUNED = Weights(dense=0.6, lexical=0.4, query_adapter=False)
+WEIGHTS_TUNED = Weights(dense=0.6, lexical=0.4, query_adapter=False, dense_candidates=300)
 """For the packaged embedder with pmem's retrieval tuning (``tuning.py``), whose dense similarity is worth more:
-chosen on LoCoMo conversations 3-4 with the tuning taught on 0-2 (bench/results/locomo_embedder_tuning.json)."""
+chosen on LoCoMo conversations 3-4 with the tuning taught on 0-2 (bench/results/locomo_embedder_tuning.json). The
+300 dense candidates were chosen there too, with each of three tunings taught on 0-2 (different seeds): all the
+evidence for 2-5 more questions of 377 than with 100; 300 BM25 candidates added nothing (bench/README.md)."""
 
 
 def weights_for(embedder: Embedder, query_adapter: QueryAdapter | None) -> Weights:
@@ -239,7 +243,7 @@ class Retriever:
         w = self.weights
         n = candidates or w.candidates
         started = time.perf_counter()
-        dense_hits = self.dense(text, n, exclude_session) if dense else []
+        dense_hits = self.dense(text, candidates or w.dense_candidates or n, exclude_session) if dense else []
         t_dense = time.perf_counter()
         lexical_hits = self.lexical(text, n, exclude_session) if lexical else []
         t_lex = time.perf_counter()
@@ -317,9 +321,10 @@ class Retriever:
         marks = ",".join("?" * len(turns))
         owner = {
             r[0]: (r[1], r[2])
-            for r in self.conn.execute(
-                f"SELECT t.id, e.id, e.created_at FROM turns t JOIN episodes e ON e.session_id = t.session_id "
-                f"AND t.id BETWEEN e.first_turn_id AND e.last_turn_id WHERE t.id IN ({marks})", list(turns))
+            for r in self.conn.execute(  # a turn's episode: its session's last to start at or before it
+                f"SELECT t.id, e.id, e.created_at FROM turns t JOIN episodes e ON e.rowid = (SELECT rowid FROM episodes "
+                f"WHERE session_id = t.session_id AND first_turn_id <= t.id ORDER BY first_turn_id DESC LIMIT 1) "
+                f"WHERE t.id IN ({marks}) AND t.id <= e.last_turn_id", list(turns))
         }
         grouped: dict[str, list[_Turn]] = {}
         created: dict[str, str] = {}
