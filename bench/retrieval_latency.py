@@ -164,7 +164,7 @@ def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), 
             out.setdefault(f"p95_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 95), 2)
             out.setdefault(f"p50_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 50), 2)
             w = memory.retriever.weights
-            out["candidates"] = {"dense": w.dense_candidates or w.candidates, "lexical": w.candidates}
+            out["candidates"] = {"dense": w.dense_count, "lexical": w.candidates}
             memory.close()
             memory.conn.close()
             if n in cold_sizes:

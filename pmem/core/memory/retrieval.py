@@ -66,6 +66,11 @@ class Weights:
     fusion: str = "score"
     """"score" (min-max normalised scores) or "rrf" (reciprocal rank, as before 0.2; kept for the ablation)."""
 
+    @property
+    def dense_count(self) -> int:
+        """Turns taken from dense search: ``dense_candidates`` where set, else ``candidates``."""
+        return self.dense_candidates or self.candidates
+
 
 WEIGHTS = Weights()
 WEIGHTS_WITHOUT_ADAPTER = Weights(dense=0.3, lexical=0.7, query_adapter=False)
@@ -243,7 +248,7 @@ class Retriever:
         w = self.weights
         n = candidates or w.candidates
         started = time.perf_counter()
-        dense_hits = self.dense(text, candidates or w.dense_candidates or n, exclude_session) if dense else []
+        dense_hits = self.dense(text, candidates or w.dense_count, exclude_session) if dense else []
         t_dense = time.perf_counter()
         lexical_hits = self.lexical(text, n, exclude_session) if lexical else []
         t_lex = time.perf_counter()
