@@ -245,7 +245,8 @@ def locomo_tables(locomo: dict[str, Any]) -> list[str]:
              f"{_fmt(_before().get('0-4', {}).get('turn_recall@10', {}).get('1-4'), digits=3)} | "
              f"{_fmt(_before().get('5-9', {}).get('turn_recall@10', {}).get('1-4'), digits=3)} | not measured | not measured |"]
     ablation = [(n, b) for n, b in locomo["configs"].items() if n != "final"]
-    ablation.insert(min(6, len(ablation)), ("+ 300 dense candidates: pmem's retrieval (tuned embedder, dense 0.6, lexical 0.4)", final))
+    after_steps = 1 + max(i for i, (name, _) in enumerate(ablation) if name.startswith("+ "))  # the steps add up to it
+    ablation.insert(after_steps, ("+ 300 dense candidates: pmem's retrieval (tuned embedder, dense 0.6, lexical 0.4)", final))
     for name, block in ablation:
         rows.append(f"| {name} | {_fmt(block['0-4']['strict@10'], digits=3)} | {_fmt(block['5-9']['strict@10'], digits=3)} | "
                     f"{_fmt(block['all']['strict_turns@10'], digits=3)} | {_fmt(block['all']['published@10'], digits=3)} |")
