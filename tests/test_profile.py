@@ -551,6 +551,7 @@ def test_import_learns_the_profile_oldest_first_and_rebuild_keeps_what_the_user_
     imported = run_pmem("import", str(_history_file(tmp_path)), home=pmem_home)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.strip().endswith("learned 7 profile fact(s)")  # Utrecht too, now history, imported.stdout
+    assert "profile rebuild" not in imported.stderr, "with the embedded model there is no model pass to suggest"
     facts = json.loads(run_pmem("profile", "show", "--json", home=pmem_home).stdout)
     current = {f["key"]: f["value"] for f in facts}
     assert current == {
@@ -577,6 +578,75 @@ def test_import_learns_the_profile_oldest_first_and_rebuild_keeps_what_the_user_
     assert "+ work.employer: works at Fokker Labs" in rebuilt.stdout, rebuilt.stdout
     current = {f["key"]: f["value"] for f in json.loads(run_pmem("profile", "show", "--json", home=pmem_home).stdout)}
     assert current["location.city"] == "Delft" and "pets.dog" not in current and current["work.employer"] == "Fokker Labs"
+
+
+class _Reading:
+    """The real engine, keeping the messages the extraction asked it about (a spy, not a stand-in)."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.asked = inner, []
+
+    def stream(self, messages, params, cancel=None):  # type: ignore[no-untyped-def]
+        self.asked.append(messages[-1]["content"])
+        return self.inner.stream(messages, params, cancel)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+
+@pytest.mark.slow
+def test_rebuild_with_the_model_reads_with_no_lock_held_and_skips_a_turn_forgotten_meanwhile(tmp_path: Path, engine) -> None:  # type: ignore[no-untyped-def]
+    from pmem.core.profile.service import ProfileService
+
+    database = tmp_path / "pmem.sqlite3"
+    conn = connect(database)
+    journal = Journal(conn)
+    session = journal.new_session(started_at="2024-01-01T10:00:00+00:00")
+    said = ["I live in Utrecht.", "I have a dog called Pixel.", "I work at Fokker Labs as a test pilot."]
+    turns = [journal.add_turn(session.id, "user", text, created_at=f"2024-0{n}-01T10:00:00+00:00") for n, text in enumerate(said, 1)]
+    reading = _Reading(engine)
+    profile = ProfileService(conn, lambda: reading, use_model=False)
+    for turn in turns:
+        profile.learn(turn)
+    profile.rebuild()
+    assert reading.asked == [], "with the model pass off, neither the chat's learning nor a rebuild asks the model"
+
+    other = connect(database)  # the chat's own connection, in another process as far as SQLite can tell
+
+    def meanwhile(done: int, total: int) -> None:
+        if done == 1:  # the model is reading: the chat forgets the dog's turn and writes a new one, without waiting
+            with other:
+                ProfileStore(other).delete(ProfileStore(other).derived_only_from([turns[1].id]), with_history=False)
+                Journal(other).delete_turns([turns[1].id])
+            Journal(other).add_turn(session.id, "user", "I moved to Rotterdam.", created_at="2024-09-01T10:00:00+00:00")
+
+    before, after = profile.rebuild(use_model=True, progress=meanwhile)
+    assert len(reading.asked) == 4, "the model read each of the 3 turns, then the one written meanwhile"
+    assert [any(text in asked for asked in reading.asked) for text in [*said, "I moved to Rotterdam."]] == [True] * 4
+    current = {f.key: f.value for f in after}
+    assert "pets.dog" not in current, "a turn forgotten while the model read teaches nothing"
+    assert current["location.city"] == "Rotterdam" and current["work.employer"] == "Fokker Labs", current
+    assert {f.key: f.value for f in profile.store.current()} == current
+    other.close()
+    conn.close()
+
+
+def test_a_configured_extraction_model_turns_the_model_pass_on_and_import_says_how_to_use_it(pmem_home: Path, tmp_path: Path, embedded_model: Path) -> None:
+    stronger = tmp_path / "models" / "stronger-instruct.Q4_K_M.gguf"
+    stronger.parent.mkdir()
+    stronger.symlink_to(embedded_model)  # another name: pmem cannot tell it is the small embedded model
+    env = {"PMEM_PROFILE_EXTRACTION_MODEL": str(stronger)}
+    imported = run_pmem("import", str(_history_file(tmp_path)), home=pmem_home, env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip().endswith("learned 7 profile fact(s)"), "import learns by the patterns, as fast as ever"
+    assert f"`pmem profile rebuild` lets {stronger} read these messages too" in imported.stderr, imported.stderr
+    rebuilt = run_pmem("profile", "rebuild", "--dry-run", home=pmem_home, env=env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"pmem: {stronger} reads each of your messages first; Ctrl+C stops it and changes nothing" in rebuilt.stderr
+    assert rebuilt.stdout.strip().splitlines()[-1].startswith("The profile would have "), rebuilt.stdout
+    patterns = run_pmem("profile", "rebuild", "--dry-run", "--no-model", home=pmem_home, env=env)
+    assert "reads each of your messages" not in patterns.stderr
+    assert patterns.stdout.strip().splitlines()[-1] == "The profile would have 6 current fact(s) (0 new, 0 gone).", patterns.stdout
 
 
 def test_export_then_import_restores_the_profile_with_history_and_sources(pmem_home: Path, tmp_path: Path) -> None:

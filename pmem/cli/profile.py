@@ -140,12 +140,26 @@ def edit() -> None:
 
 
 @app.command("rebuild")
-def rebuild(dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing.")) -> None:
+def rebuild(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
+    model: Optional[bool] = typer.Option(
+        None, "--model/--no-model",
+        help="Let the extraction model read every message too (a second or more each on a laptop), or pmem's patterns "
+        "alone. Default: as the live chat does (profile.use_model).",
+    ),
+) -> None:
     """Re-derive every learned fact from the journal, oldest conversation first. Facts you set or edited stay."""
     from pmem.cli.progress import progress_bar
 
-    with runtime() as rt, progress_bar("Re-reading your conversations") as update:
-        before, after = assistant(rt).rebuild_profile(dry_run=dry_run, progress=update)
+    with runtime() as rt:
+        reading = rt.profile.use_model if model is None else model
+        if reading:
+            name = rt.extraction_model or "the embedded model"
+            console(stderr=True, markup=False).print(
+                f"pmem: {name} reads each of your messages first; Ctrl+C stops it and changes nothing"
+            )
+        with progress_bar(f"Reading with {'the model' if reading else 'the patterns'}") as update:
+            before, after = assistant(rt).rebuild_profile(dry_run=dry_run, progress=update, use_model=model)
     old = {(f.key, f.value) for f in before}
     new = {(f.key, f.value) for f in after}
     out = console(markup=False)

@@ -209,9 +209,12 @@ class Assistant:
         self.runtime.forget.purge()
         return undone, restored
 
-    def rebuild_profile(self, *, dry_run: bool = False, progress: Progress | None = None) -> tuple[list[Fact], list[Fact]]:
-        """Re-derive every extracted fact from the journal; returns (before, after)."""
-        before, after = self.runtime.profile.rebuild(dry_run=dry_run, progress=progress)
+    def rebuild_profile(
+        self, *, dry_run: bool = False, progress: Progress | None = None, use_model: bool | None = None
+    ) -> tuple[list[Fact], list[Fact]]:
+        """Re-derive every extracted fact from the journal (with the extraction model too: ``use_model``, default
+        as configured); returns (before, after)."""
+        before, after = self.runtime.profile.rebuild(dry_run=dry_run, progress=progress, use_model=use_model)
         if not dry_run and {(f.key, f.value) for f in before} != {(f.key, f.value) for f in after}:
             self.runtime.forget.purge()
         return before, after

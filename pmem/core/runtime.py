@@ -191,6 +191,11 @@ class Runtime:
             )
         return self._profile
 
+    @property
+    def extraction_model(self) -> str:
+        """The model the profile's model pass reads with, as the user named it (empty: the embedded one)."""
+        return self.settings.profile.extraction_model or self.chosen_model
+
     def _use_extraction_model(self) -> bool:
         choice = self.settings.profile.use_model
         if choice != "auto":
@@ -199,7 +204,7 @@ class Runtime:
 
         from pmem.core.discovery import EMBEDDED_NAME
 
-        chosen = self.settings.profile.extraction_model or self.chosen_model
+        chosen = self.extraction_model
         return bool(chosen) and chosen != EMBEDDED_NAME and not chosen.endswith(EMBEDDED_CHAT_FILE)
 
     def _extraction_engine(self) -> ChatEngine:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pmem.core.engine.base import ChatEngine
 from pmem.core.profile.extract import explicit_candidates, model_candidates, rule_candidates
-from pmem.core.profile.model import Fact, second_person
+from pmem.core.profile.model import Candidate, Fact, second_person
 from pmem.core.profile.store import Change, ProfileStore
 from pmem.core.words import stems
 from pmem.core.store.db import connect
@@ -80,54 +80,96 @@ class ProfileService:
     def learn(self, user: Turn, *, cancel: threading.Event | None = None, use_model: bool | None = None, conn=None) -> list[Change]:  # type: ignore[no-untyped-def]
         """Extract and consolidate facts from one user turn (the assistant's words are never used)."""
         store = ProfileStore(conn) if conn is not None else self.store
-        candidates = rule_candidates(user.content)
-        if (self.use_model if use_model is None else use_model) and self.engine is not None:
-            model = model_candidates(self.engine, user.content, cancel=cancel)
-            if cancel is not None and cancel.is_set():
-                raise _Preempted
-            # The patterns' endings and plans win: "I quit Foster" is not "works at Foster" to the model's reading.
-            candidates += [c for c in model if not any(c.value.lower() == r.value.lower() for r in candidates)
-                           and not any(r.kind != "fact" and r.value != "*" and stems(r.value) & stems(c.value) for r in candidates)]
+        candidates = self.candidates(user.content, use_model=use_model, cancel=cancel)
         changes = store.consolidate(candidates, [user.id], when=user.created_at) if candidates else []
         if changes and self.on_change is not None:
             self.on_change(changes)
         return changes
 
+    def candidates(self, text: str, *, use_model: bool | None = None, cancel: threading.Event | None = None) -> list[Candidate]:
+        """What one user message says about the user: the patterns', and the model's where the model pass is on
+        (``use_model``; default: as configured)."""
+        candidates = rule_candidates(text)
+        if (self.use_model if use_model is None else use_model) and self.engine is not None:
+            model = model_candidates(self.engine, text, cancel=cancel)
+            if cancel is not None and cancel.is_set():
+                raise _Preempted
+            # The patterns' endings and plans win: "I quit Foster" is not "works at Foster" to the model's reading.
+            candidates += [c for c in model if not any(c.value.lower() == r.value.lower() for r in candidates)
+                           and not any(r.kind != "fact" and r.value != "*" and stems(r.value) & stems(c.value) for r in candidates)]
+        return candidates
+
     def learn_history(
-        self, session_ids: list[str] | None = None, progress: Callable[[int, int], None] | None = None
+        self, session_ids: list[str] | None = None, progress: Callable[[int, int], None] | None = None, *, use_model: bool = False
     ) -> list[Change]:
         """Learn from the user turns of these sessions (all sessions: ``None``), oldest first, so that a later
-        statement supersedes an earlier one; one transaction per session. Patterns only: a model pass over a
-        whole imported history would take hours on a laptop (the live chat uses the model when configured)."""
+        statement supersedes an earlier one; one transaction per session. Patterns only unless ``use_model``:
+        a model pass over a whole imported history takes a second or more a turn, so it is asked for (``pmem
+        profile rebuild``), never paid on import. ``progress(done, total)`` counts user turns."""
+        sessions = self._oldest_first(session_ids)
+        total = sum(len(turns) for turns in sessions.values())
+        changes: list[Change] = []
+        done = 0
+        for turns in sessions.values():
+            # The model reads before the write lock is taken: a slow model never holds up the chat's journal.
+            read = []
+            for turn in turns:
+                read.append((turn, self.candidates(turn.content, use_model=use_model)))
+                done += 1
+                if progress is not None and use_model:
+                    progress(done, total)
+            with self.store.transaction():
+                for turn, candidates in read:
+                    if candidates:
+                        changes += self.store.consolidate(candidates, [turn.id], when=turn.created_at)
+            if progress is not None:
+                progress(done, total)
+        return [c for c in changes if c.action in ("added", "superseded", "history")]
+
+    def _oldest_first(self, session_ids: list[str] | None) -> dict[str, list[Turn]]:
+        """The user turns of these sessions (all: ``None``), sessions by start, turns in order."""
         if session_ids is None:
             session_ids = [r[0] for r in self.conn.execute("SELECT id FROM sessions ORDER BY started_at, rowid")]
         order = sorted(
             session_ids,
             key=lambda sid: (self.conn.execute("SELECT started_at FROM sessions WHERE id = ?", (sid,)).fetchone() or [""])[0],
         )
-        changes: list[Change] = []
-        for n, sid in enumerate(order, 1):
-            rows = self.conn.execute(
+        return {
+            sid: [Turn.from_row(row) for row in self.conn.execute(
                 "SELECT * FROM turns WHERE session_id = ? AND role = 'user' ORDER BY created_at, id", (sid,)
-            ).fetchall()
-            with self.store.transaction():
-                for row in rows:
-                    turn = Turn.from_row(row)
-                    candidates = rule_candidates(turn.content)
-                    if candidates:
-                        changes += self.store.consolidate(candidates, [turn.id], when=turn.created_at)
-            if progress is not None:
-                progress(n, len(order))
-        return [c for c in changes if c.action in ("added", "superseded", "history")]
+            )]
+            for sid in order
+        }
 
-    def rebuild(self, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> tuple[list[Fact], list[Fact]]:
+    def rebuild(
+        self, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None, use_model: bool | None = None
+    ) -> tuple[list[Fact], list[Fact]]:
         """Re-derive every extracted fact from the journal; facts the user set or edited stay and win.
+        ``use_model``: let the extraction model read every turn too (default: as configured for the live chat,
+        so a rebuild re-derives what the chat would learn). The model reads first, with no lock held; the
+        profile is then rewritten in one short transaction, from the turns that still exist (a turn forgotten
+        meanwhile teaches nothing; one written meanwhile is read then).
         Returns (current facts before, current facts after); with ``dry_run`` nothing changes."""
+        use_model = self.use_model if use_model is None else use_model and self.engine_factory is not None
+        read: dict[int, list[Candidate]] = {}
+        if use_model:
+            sessions = self._oldest_first(None)
+            total = sum(len(turns) for turns in sessions.values())
+            for turn in (t for turns in sessions.values() for t in turns):
+                read[turn.id] = self.candidates(turn.content, use_model=True)
+                if progress is not None:
+                    progress(len(read), total)
         before = self.store.current()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.store.delete_extracted()
-            self.learn_history(progress=progress)
+            turns = [t for ts in self._oldest_first(None).values() for t in ts]
+            for n, turn in enumerate(turns, 1):
+                candidates = read[turn.id] if turn.id in read else self.candidates(turn.content, use_model=use_model)
+                if candidates:
+                    self.store.consolidate(candidates, [turn.id], when=turn.created_at)
+                if progress is not None and not use_model:
+                    progress(n, len(turns))
             after = self.store.current()
         except BaseException:
             self.conn.execute("ROLLBACK")
