@@ -227,9 +227,10 @@ STABLE = {
 }
 
 
-def evaluate_locomo(convs: range, data: Path) -> dict[str, Any]:
+def evaluate_locomo(convs: range, data: Path, engine: Any = None) -> dict[str, Any]:
     """Import LoCoMo conversations as ``pmem import`` does (speaker A is the user; the profile learns from A's
-    turns, rules only) and compare the profile with LoCoMo's ``observation`` annotations for speaker A, by
+    turns, rules only; with ``engine``, the model reads every turn too, as ``pmem profile rebuild --model`` does)
+    and compare the profile with LoCoMo's ``observation`` annotations for speaker A, by
     provenance: an observation is held when a profile fact (current or in history) came from its evidence turn.
     Precision proxy: profile facts none of whose source turns is the evidence of any speaker-A observation."""
     from locomo_retrieval import evidence_ids, to_generic
@@ -241,7 +242,8 @@ def evaluate_locomo(convs: range, data: Path) -> dict[str, Any]:
 
     samples = json.loads(data.read_text())
     per_cat = {c: [0, 0] for c in STABLE}
-    facts = supported = held_any = stable_total = 0
+    facts = supported = held_any = stable_total = user_turns = 0
+    seconds = 0.0
     examples: list[str] = []
     for index in convs:
         sample = samples[index]
@@ -251,7 +253,13 @@ def evaluate_locomo(convs: range, data: Path) -> dict[str, Any]:
             conn = connect(Path(home) / "pmem.sqlite3")
             kind, sessions = parse(generic)
             summary = import_sessions(Journal(conn), kind, sessions)
-            ProfileService(conn, None, use_model=False).learn_history(summary.session_ids)
+            started = time.perf_counter()
+            if engine is None:
+                ProfileService(conn, None, use_model=False).learn_history(summary.session_ids)
+            else:
+                ProfileService(conn, lambda: engine, use_model=True).learn_history(summary.session_ids, use_model=True)
+            seconds += time.perf_counter() - started
+            user_turns += conn.execute("SELECT count(*) FROM turns WHERE role = 'user'").fetchone()[0]
             dia_of = {tid: dia for (tid,), dia in zip(conn.execute("SELECT id FROM turns ORDER BY id").fetchall(), dia_order)}
             sources: dict[str, set[str]] = {}
             for fid, tid in conn.execute("SELECT fact_id, turn_id FROM fact_sources"):
@@ -292,6 +300,9 @@ def evaluate_locomo(convs: range, data: Path) -> dict[str, Any]:
         "supported_by_an_observation": supported,
         "precision_proxy": round(supported / facts, 3) if facts else None,
         "unsupported_examples": examples,
+        "extractor": "rules" if engine is None else f"rules+model ({engine.model_path.name})",
+        "user_turns": user_turns,
+        "seconds_learning": round(seconds, 1),
     }
 
 
@@ -300,6 +311,8 @@ def main() -> None:
     parser.add_argument("--model", default="", help="GGUF to extract with (default: the embedded SmolLM2-135M).")
     parser.add_argument("--out", type=Path, default=RESULTS / "profile_extraction.json")
     parser.add_argument("--locomo", type=Path, default=SHARED / "data" / "locomo" / "locomo10.json", help="LoCoMo data for the observation check.")
+    parser.add_argument("--locomo-model", action="store_true",
+                        help="Also let the model read every imported LoCoMo 5-9 turn (as `pmem profile rebuild --model`; ~15 min with the 135M model).")
     parser.add_argument("--modes", default="rules,model,rules+model",
                         help="Extractors to measure, comma-separated (run_all.py measures 'rules', pmem's default with the embedded model).")
     args = parser.parse_args()
@@ -319,6 +332,8 @@ def main() -> None:
         result[key] = {mode: evaluate_frozen(mode, engine, path) for mode in modes}
     if args.locomo.exists():
         result["locomo"] = {"held_out_5_9": evaluate_locomo(range(5, 10), args.locomo), "tune_0_4": evaluate_locomo(range(0, 5), args.locomo)}
+        if args.locomo_model:
+            result["locomo"]["held_out_5_9_with_model"] = evaluate_locomo(range(5, 10), args.locomo, engine)
     result["machine"] = machine()
     write_json(args.out, result)
     for mode in modes:

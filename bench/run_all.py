@@ -180,11 +180,13 @@ def tables(
                 rows.append(f"| {label} ({r.get('expected_facts')} facts; tuned on, measures fit), rules | {_fmt(r.get('precision'))} | "
                             f"{_fmt(r.get('recall'))} | {r.get('stale_superseded_shown_as_current')} | {r.get('trap_values_stored')} | "
                             f"{r.get('inverted_facts')} | {r.get('seconds')} s |")
-        for key, label in (("held_out_5_9", "LoCoMo 5–9, from `pmem import`"), ("tune_0_4", "LoCoMo 0–4, from `pmem import`")):
+        for key, label in (("held_out_5_9", "LoCoMo 5–9, from `pmem import`"), ("tune_0_4", "LoCoMo 0–4, from `pmem import`"),
+                           ("held_out_5_9_with_model", "LoCoMo 5–9, the embedded model reading every turn too, as `pmem profile rebuild --model` does")):
             r = profile.get("locomo", {}).get(key)
             if r:
+                took = f"{r['seconds_learning']} s for {r['user_turns']} turns" if "seconds_learning" in r else "–"
                 rows.append(f"| {label} ({r.get('stable_observations')} stable observations) | {_fmt(r.get('precision_proxy'), digits=3)} (proxy) | "
-                            f"{_fmt(r.get('recall'), digits=3)} | – | – | – | – |")
+                            f"{_fmt(r.get('recall'), digits=3)} | – | – | – | {took} |")
         for mode in ("rules", "model", "rules+model"):
             r = profile.get(mode)
             if r:

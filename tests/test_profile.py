@@ -293,6 +293,8 @@ def _triples(cands: list[Candidate]) -> set[tuple[str, str, str]]:
         ("Every Saturday I do parkrun with my club.", {("preferences", "hobby", "parkrun")}),
         ("I joined a netball team in January.", {("preferences", "hobby", "netball")}),
         ("I joined the design team at work.", set()),
+        ("I joined a water polo team.", {("preferences", "hobby", "water polo")}),
+        ("I joined the pub team for the charity walk.", set()),  # "pub quiz" is a pastime, "pub" alone is not
         ("Shorter answers please.", {("style", "reply_length", "shorter")}),
         ("Explain it using analogies please, it helps me.", {("style", "format", "analogies")}),
         ("Our bakery is finally open, it's called Crumb & Co!", {("work", "business", "bakery Crumb & Co")}),

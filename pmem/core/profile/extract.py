@@ -106,9 +106,9 @@ _CONDITIONS = (
 )
 #: Sports played in a team or league ("joined a netball team"); a team at work is not a pastime.
 _TEAM_SPORTS = frozenset(
-    "football soccer rugby cricket hockey netball basketball volleyball softball baseball handball water polo rowing "
-    "darts quiz pub quiz bowling tennis badminton squash hurling camogie lacrosse ultimate frisbee dodgeball korfball".split()
-) | {"water polo", "pub quiz", "ultimate frisbee"}
+    "football soccer rugby cricket hockey netball basketball volleyball softball baseball handball polo rowing "
+    "darts quiz bowling tennis badminton squash hurling camogie lacrosse frisbee dodgeball korfball".split()
+) | {"water polo", "pub quiz", "ultimate frisbee"}  # not "water", "pub" or "ultimate" alone
 _SMALL_NUMBERS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"
 #: Jobs people write as their initials, in capitals.
 _ACRONYM_JOBS = r"(?-i:CEO|CTO|CFO|COO|CIO|SRE|SWE|SDE|PM|QA|UX designer|UI designer|GP|HR manager|IT manager|IT consultant)"
