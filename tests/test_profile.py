@@ -651,6 +651,38 @@ def test_a_configured_extraction_model_turns_the_model_pass_on_and_import_says_h
     assert patterns.stdout.strip().splitlines()[-1] == "The profile would have 6 current fact(s) (0 new, 0 gone).", patterns.stdout
 
 
+@pytest.mark.slow
+def test_ctrl_c_while_the_model_reads_leaves_the_profile_as_it_was(pmem_home: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    from tests.conftest import EXPORTS, ROOT
+
+    data = json.loads(_history_file(tmp_path).read_text())
+    chat = [{"role": role, "content": text} for n in range(60) for role, text in (("user", f"Any dinner idea, number {n}?"), ("assistant", "Pasta."))]
+    data["sessions"].append({"id": "d", "started_at": "2024-10-01T10:00:00Z", "turns": chat})
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(data))
+    assert run_pmem("import", str(path), home=pmem_home).returncode == 0
+    conn = connect(pmem_home / "data" / "pmem.sqlite3")
+    conn.execute("DELETE FROM facts WHERE value = 'Fokker Labs'")  # a finished rebuild would bring it back
+    conn.close()
+    before = run_pmem("profile", "show", "--json", "--history", home=pmem_home).stdout
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
+    env.update({"PMEM_HOME": str(pmem_home), EXPORTS: os.environ[EXPORTS], "PMEM_DISTILL_AUTO": "false", "COLUMNS": "200"})
+    proc = subprocess.Popen([sys.executable, "-m", "pmem", "profile", "rebuild", "--model"], env=env, cwd=str(ROOT),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # printed before the model loads; 62 messages to read after it
+    assert first == "pmem: the embedded model reads each of your messages first; Ctrl+C stops it and changes nothing\n", first
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, out, err)  # as a shell expects of Ctrl+C
+    assert run_pmem("profile", "show", "--json", "--history", home=pmem_home).stdout == before, "nothing changed"
+
+
 def test_export_then_import_restores_the_profile_with_history_and_sources(pmem_home: Path, tmp_path: Path) -> None:
     assert run_pmem("import", str(_history_file(tmp_path)), home=pmem_home).returncode == 0
     assert run_pmem("profile", "set", "preferences.favourite_colour", "teal", home=pmem_home).returncode == 0
