@@ -144,7 +144,7 @@ def rebuild(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
     model: Optional[bool] = typer.Option(
         None, "--model/--no-model",
-        help="Let the extraction model read every message too (a second or more each on a laptop), or pmem's patterns "
+        help="Let the extraction model read every message too (about a second each with the embedded model, more with a bigger one), or pmem's patterns "
         "alone. Default: as the live chat does (profile.use_model).",
     ),
 ) -> None:
