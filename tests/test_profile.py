@@ -672,8 +672,11 @@ def test_ctrl_c_while_the_model_reads_leaves_the_profile_as_it_was(pmem_home: Pa
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMEM_")}
     env.update({"PMEM_HOME": str(pmem_home), EXPORTS: os.environ[EXPORTS], "PMEM_DISTILL_AUTO": "false", "COLUMNS": "200"})
+    # A suite started in the background (`pytest &` from a script) inherits SIGINT ignored, and so would pmem: the
+    # child gets the default back, as it has in a terminal.
     proc = subprocess.Popen([sys.executable, "-m", "pmem", "profile", "rebuild", "--model"], env=env, cwd=str(ROOT),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stderr is not None
     first = proc.stderr.readline()  # printed before the model loads; 62 messages to read after it
     assert first == "pmem: the embedded model reads each of your messages first; Ctrl+C stops it and changes nothing\n", first
