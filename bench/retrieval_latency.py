@@ -18,6 +18,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,18 @@ FEWER = 100
 """The candidate count measured beside pmem's own (``Weights.candidates``), on the same store and queries."""
 
 
+def timed(queries: list[str], search: Callable[[str], object], retriever: Any) -> tuple[list[float], list[float], list[float]]:
+    """Milliseconds of each search, whole and its dense and lexical parts (the retriever's own timing)."""
+    times, dense, lexical = [], [], []
+    for q in queries:
+        t = time.perf_counter()
+        search(q)
+        times.append((time.perf_counter() - t) * 1000)
+        dense.append(retriever.last_timing["dense_ms"])
+        lexical.append(retriever.last_timing["lexical_ms"])
+    return times, dense, lexical
+
+
 def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), cold_runs: int = 3) -> dict[str, Any]:
 
     embedder = bench_embedder()
@@ -145,22 +158,12 @@ def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), 
             qs = [query(rng) for _ in range(queries)]
             for q in qs[:10]:  # warm-up
                 memory.search(q, 8)
-            times, dense, lexical = [], [], []
-            for q in qs:
-                t = time.perf_counter()
-                memory.search(q, 8)
-                times.append((time.perf_counter() - t) * 1000)
-                dense.append(memory.retriever.last_timing["dense_ms"])
-                lexical.append(memory.retriever.last_timing["lexical_ms"])
+            times, dense, lexical = timed(qs, lambda q: memory.search(q, 8), memory.retriever)
             out["p50_ms"][str(n)] = round(percentile(times, 50), 2)
             out["p95_ms"][str(n)] = round(percentile(times, 95), 2)
             out["parts_p50_ms"][str(n)] = {"embed+dense": round(percentile(dense, 50), 2), "lexical": round(percentile(lexical, 50), 2)}
             # The same queries with 100 candidates a retriever (as before session 18), on the same store.
-            few = []
-            for q in qs:
-                t = time.perf_counter()
-                memory.retriever.search(q, 8, candidates=FEWER)
-                few.append((time.perf_counter() - t) * 1000)
+            few = timed(qs, lambda q: memory.retriever.search(q, 8, candidates=FEWER), memory.retriever)[0]
             out.setdefault(f"p95_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 95), 2)
             out.setdefault(f"p50_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 50), 2)
             w = memory.retriever.weights

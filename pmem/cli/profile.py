@@ -152,7 +152,7 @@ def rebuild(
     from pmem.cli.progress import progress_bar
 
     with runtime() as rt:
-        reading = rt.profile.use_model if model is None else model
+        reading = rt.profile.reads_with_model(model)
         if reading:
             name = rt.extraction_model or "the embedded model"
             console(stderr=True, markup=False).print(

@@ -22,7 +22,7 @@ def import_command(file: Path = typer.Argument(..., help="A pmem export, a gener
         result = assistant(rt).import_file(
             file, progress=progress_bar, notice=lambda line: console(stderr=True).print(f"pmem: {line}")
         )
-        if result.summary.session_ids and result.summary.format != "pmem" and rt.profile.use_model:
+        if result.summary.session_ids and result.summary.format != "pmem" and rt.profile.reads_with_model():
             # Import learns by the patterns only (a model pass would take hours over a long history): say how to ask.
             console(stderr=True, markup=False).print(
                 f"pmem: learned by pmem's patterns; `pmem profile rebuild` lets {rt.extraction_model} read these messages too"

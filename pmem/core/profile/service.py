@@ -7,6 +7,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from itertools import groupby
 from dataclasses import dataclass
 
 from pmem.core.engine.base import ChatEngine
@@ -86,11 +87,15 @@ class ProfileService:
             self.on_change(changes)
         return changes
 
+    def reads_with_model(self, use_model: bool | None = None) -> bool:
+        """Whether the model pass runs: as asked (``use_model``), else as configured; never without an engine."""
+        return (self.use_model if use_model is None else use_model) and self.engine_factory is not None
+
     def candidates(self, text: str, *, use_model: bool | None = None, cancel: threading.Event | None = None) -> list[Candidate]:
         """What one user message says about the user: the patterns', and the model's where the model pass is on
         (``use_model``; default: as configured)."""
         candidates = rule_candidates(text)
-        if (self.use_model if use_model is None else use_model) and self.engine is not None:
+        if self.reads_with_model(use_model) and self.engine is not None:
             model = model_candidates(self.engine, text, cancel=cancel)
             if cancel is not None and cancel.is_set():
                 raise _Preempted
@@ -106,27 +111,27 @@ class ProfileService:
         statement supersedes an earlier one; one transaction per session. Patterns only unless ``use_model``:
         a model pass over a whole imported history takes a second or more a turn, so it is asked for (``pmem
         profile rebuild``), never paid on import. ``progress(done, total)`` counts user turns."""
-        sessions = self._oldest_first(session_ids)
-        total = sum(len(turns) for turns in sessions.values())
+        turns = self._oldest_first(session_ids)
+        read = self._read(turns, use_model, progress)
         changes: list[Change] = []
-        done = 0
-        for turns in sessions.values():
-            # The model reads before the write lock is taken: a slow model never holds up the chat's journal.
-            read = []
-            for turn in turns:
-                read.append((turn, self.candidates(turn.content, use_model=use_model)))
-                done += 1
-                if progress is not None and use_model:
-                    progress(done, total)
+        for _, session in groupby(turns, key=lambda t: t.session_id):
             with self.store.transaction():
-                for turn, candidates in read:
-                    if candidates:
-                        changes += self.store.consolidate(candidates, [turn.id], when=turn.created_at)
-            if progress is not None:
-                progress(done, total)
+                for turn in session:
+                    if read[turn.id]:
+                        changes += self.store.consolidate(read[turn.id], [turn.id], when=turn.created_at)
         return [c for c in changes if c.action in ("added", "superseded", "history")]
 
-    def _oldest_first(self, session_ids: list[str] | None) -> dict[str, list[Turn]]:
+    def _read(self, turns: list[Turn], use_model: bool, progress: Callable[[int, int], None] | None) -> dict[int, list[Candidate]]:
+        """Each turn's candidates, read with no transaction open: a slow model never holds the write lock (the
+        chat's journal waits on it)."""
+        read: dict[int, list[Candidate]] = {}
+        for turn in turns:
+            read[turn.id] = self.candidates(turn.content, use_model=use_model)
+            if progress is not None:
+                progress(len(read), len(turns))
+        return read
+
+    def _oldest_first(self, session_ids: list[str] | None = None) -> list[Turn]:
         """The user turns of these sessions (all: ``None``), sessions by start, turns in order."""
         if session_ids is None:
             session_ids = [r[0] for r in self.conn.execute("SELECT id FROM sessions ORDER BY started_at, rowid")]
@@ -134,42 +139,31 @@ class ProfileService:
             session_ids,
             key=lambda sid: (self.conn.execute("SELECT started_at FROM sessions WHERE id = ?", (sid,)).fetchone() or [""])[0],
         )
-        return {
-            sid: [Turn.from_row(row) for row in self.conn.execute(
-                "SELECT * FROM turns WHERE session_id = ? AND role = 'user' ORDER BY created_at, id", (sid,)
-            )]
+        return [
+            Turn.from_row(row)
             for sid in order
-        }
+            for row in self.conn.execute("SELECT * FROM turns WHERE session_id = ? AND role = 'user' ORDER BY created_at, id", (sid,))
+        ]
 
     def rebuild(
         self, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None, use_model: bool | None = None
     ) -> tuple[list[Fact], list[Fact]]:
         """Re-derive every extracted fact from the journal; facts the user set or edited stay and win.
         ``use_model``: let the extraction model read every turn too (default: as configured for the live chat,
-        so a rebuild re-derives what the chat would learn). The model reads first, with no lock held; the
+        so a rebuild re-derives what the chat would learn). Every turn is read first, with no lock held; the
         profile is then rewritten in one short transaction, from the turns that still exist (a turn forgotten
         meanwhile teaches nothing; one written meanwhile is read then).
         Returns (current facts before, current facts after); with ``dry_run`` nothing changes."""
-        use_model = self.use_model if use_model is None else use_model and self.engine_factory is not None
-        read: dict[int, list[Candidate]] = {}
-        if use_model:
-            sessions = self._oldest_first(None)
-            total = sum(len(turns) for turns in sessions.values())
-            for turn in (t for turns in sessions.values() for t in turns):
-                read[turn.id] = self.candidates(turn.content, use_model=True)
-                if progress is not None:
-                    progress(len(read), total)
+        use_model = self.reads_with_model(use_model)
+        read = self._read(self._oldest_first(), use_model, progress)
         before = self.store.current()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.store.delete_extracted()
-            turns = [t for ts in self._oldest_first(None).values() for t in ts]
-            for n, turn in enumerate(turns, 1):
+            for turn in self._oldest_first():
                 candidates = read[turn.id] if turn.id in read else self.candidates(turn.content, use_model=use_model)
                 if candidates:
                     self.store.consolidate(candidates, [turn.id], when=turn.created_at)
-                if progress is not None and not use_model:
-                    progress(n, len(turns))
             after = self.store.current()
         except BaseException:
             self.conn.execute("ROLLBACK")
