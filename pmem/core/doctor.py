@@ -82,10 +82,22 @@ def checks() -> list[Check]:
         except metadata.PackageNotFoundError:
             versions.append(f"{name} missing")
     rows.append(("packages", all("missing" not in v for v in versions), ", ".join(versions)))
-    rows.append(("network", os.environ.get("HF_HUB_OFFLINE") == "1", "offline: HF hub, transformers and Chroma telemetry disabled"))
+    rows.append(_network_row())
     rows.append(_freed_memory_row())
 
     return rows
+
+
+def _network_row() -> Check:
+    """Which telemetry switches are set: a library missing from the list could phone home."""
+    from pmem.core.offline import TELEMETRY_SWITCHES, telemetry_off
+
+    off = telemetry_off()
+    missing = [what for what, _ in TELEMETRY_SWITCHES if what not in off]
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    if missing or not offline:
+        return ("network", False, f"telemetry not disabled for {', '.join(missing) or 'the HF hub (HF_HUB_OFFLINE)'}")
+    return ("network", True, f"offline: telemetry off for {', '.join(off)}")
 
 
 def _freed_memory_row() -> Check:

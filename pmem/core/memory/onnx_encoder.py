@@ -139,6 +139,9 @@ def quantized(exported: Path) -> Path:
     if (target / "model.onnx").is_file():
         return target
     with _made_whole(target, "cannot quantise the embedder", prefix=".quantize-") as staging:
+        from pmem.core.offline import import_onnxruntime
+
+        import_onnxruntime()
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         for item in exported.iterdir():
@@ -159,8 +162,11 @@ class OnnxEncoder:
     def __init__(self, directory: Path, threads: int | None = None, optimization: str = "all") -> None:
         """``optimization``: ONNX Runtime's graph optimisation level ("basic", "extended" or "all"; measured in
         bench/embedder_backends.py)."""
-        import onnxruntime
         from tokenizers import Tokenizer
+
+        from pmem.core.offline import import_onnxruntime
+
+        onnxruntime = import_onnxruntime()
 
         settings = json.loads((directory / "settings.json").read_text())
         self.max_length = int(settings["max_seq_length"])
