@@ -15,6 +15,13 @@ Sets:
   the profile is learned from speaker A's turns, as ``pmem import`` does).
 - ``persona``: ``bench/data/persona_answers.json``, pmem's own held-out user (12 questions, frozen before the
   framing work).
+- ``absent``: ``bench/data/absent_answers.json``, 20 questions about the persona user that nothing she said answers
+  (frozen before the grounding adapter): the right reply says pmem does not know (``says_dont_know``).
+- ``general``: ``bench/data/general_questions.json``, 20 questions that need no memory, asked in the persona user's
+  home with the chat's whole memory, judged by ``contains`` of a gold phrase.
+
+``--grounding off|on|both``: answer with the embedded model bare, with the grounding adapter pmem applies to it
+(``model.grounding_adapter``), or both in one run (rows of the second carry the condition ``…+grounding``).
 
 Metrics: LoCoMo's token F1 (its ``evaluation.py``: lower case, punctuation, articles and "and" removed, Porter
 stems; category 1 answers are comma-split and each part takes its best-matching piece of the prediction;
@@ -46,6 +53,14 @@ from _common import BENCH, RESULTS, bench_embedder, machine, write_json  # noqa:
 from locomo_retrieval import DEFAULT_DATA, evidence_ids, to_generic  # noqa: E402
 
 PERSONA = BENCH / "data" / "persona_answers.json"
+ABSENT = BENCH / "data" / "absent_answers.json"
+GENERAL = BENCH / "data" / "general_questions.json"
+DONT_KNOW = re.compile(
+    r"\b(i\s+(?:do\s+not|don't|dont)\s+know|not\s+sure|(?:haven't|have\s+not|didn't|did\s+not|never)\s+(?:told|mentioned|said|shared)"
+    r"|no\s+(?:record|information|mention)|(?:isn't|is\s+not|wasn't|not)\s+mentioned|(?:can't|cannot)\s+(?:recall|remember|tell)"
+    r"|nothing\s+i\s+remember|i\s+(?:do\s+not|don't)\s+have\s+(?:that|any|information))",
+    re.IGNORECASE,
+)
 SEED = 19
 SAMPLE = 200
 QUICK = 50
@@ -150,6 +165,11 @@ def contains(prediction: str, answers: list[str], category: str = "") -> bool:
     return False
 
 
+def says_dont_know(prediction: str) -> bool:
+    """Whether an answer says it does not know (rather than giving one)."""
+    return bool(DONT_KNOW.search(prediction.replace("’", "'")))
+
+
 # ---------------------------------------------------------------------------------------------- questions
 
 
@@ -201,6 +221,18 @@ def persona_home(path: Path = PERSONA) -> Home:
         sessions.append({"id": f"persona-s{n}", "title": f"session {n}", "started_at": s["started_at"], "turns": turns})
     home = Home({"sessions": sessions})
     home.questions = [Question(0, q["question"], q["answers"], q["kind"]) for q in raw["questions"]]
+    return home
+
+
+def absent_home() -> Home:
+    home = persona_home()
+    home.questions = [Question(0, q, [], "absent") for q in json.loads(ABSENT.read_text())["questions"]]
+    return home
+
+
+def general_home() -> Home:
+    home = persona_home()
+    home.questions = [Question(0, q["question"], q["answers"], "general") for q in json.loads(GENERAL.read_text())["questions"]]
     return home
 
 
@@ -310,7 +342,7 @@ def answer(engine: Any, settings: Any, paths: Any, recall: Any, question: str, f
 
 
 def run_set(name: str, homes: list[Home], engine: Any, embedder: Any, framings: dict[str, Any], conditions: list[str],
-            adapter: bool = False, generate: bool = True) -> list[dict[str, Any]]:
+            adapter: bool = False, generate: bool = True, suffix: str = "") -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     total = sum(len(h.questions) for h in homes)
     done = 0
@@ -324,7 +356,7 @@ def run_set(name: str, homes: list[Home], engine: Any, embedder: Any, framings: 
                         layers, framings[framing_name], profile=condition in ("profile", "both"), retrieval=condition in ("retrieval", "both")
                     )
                     out = answer(engine, settings, paths, recall, q.question, framings[framing_name], generate=generate)
-                    rows.append(_score(name, q, condition, framing_name, out))
+                    rows.append(_score(name, q, condition + suffix, framing_name, out))
                 done += 1
                 print(f"\r{name}: {done}/{total} questions", end="", file=sys.stderr, flush=True)
             if adapter:
@@ -364,11 +396,15 @@ def _with_adapter(name: str, home: Home, settings: Any, paths: Any, layers: Any,
 def _score(name: str, q: Question, condition: str, framing: str, out: dict[str, Any]) -> dict[str, Any]:
     out = dict(out)
     out.update(in_prompt(out.pop("_prompt"), q))
-    f1 = locomo_f1(out["answer"], q.answers[0], q.category) if name == "locomo" else max(f1_score(out["answer"], a) for a in q.answers)
+    if not q.answers:  # an absent answer: only whether it says it does not know
+        f1, found = 0.0, 0
+    else:
+        f1 = locomo_f1(out["answer"], q.answers[0], q.category) if name == "locomo" else max(f1_score(out["answer"], a) for a in q.answers)
+        found = int(contains(out["answer"], q.answers, q.category))
     return {
         "set": name, "home": q.home, "category": q.category, "condition": condition, "framing": framing,
-        "question": q.question, "gold": q.answers[0], **out,
-        "f1": round(f1, 4), "contains": int(contains(out["answer"], q.answers, q.category)),
+        "question": q.question, "gold": q.answers[0] if q.answers else "", **out,
+        "f1": round(f1, 4), "contains": found, "dont_know": int(says_dont_know(out["answer"])),
         "words": len(out["answer"].split()),
     }
 
@@ -401,7 +437,14 @@ def _stats(part: list[dict[str, Any]]) -> dict[str, Any]:
         # Not measured in runs from before these columns existed: None, shown as "–".
         "evidence_in_prompt": round(sum(r["evidence_in_prompt"] for r in part) / n, 4) if all("evidence_in_prompt" in r for r in part) else None,
         "answer_in_prompt": round(sum(r["answer_in_prompt"] for r in part) / n, 4) if all("answer_in_prompt" in r for r in part) else None,
+        "dont_know": round(sum(r["dont_know"] for r in part) / n, 4) if all("dont_know" in r for r in part) else None,
+        # Said it did not know though the answer was in its prompt: the adapter's cost, if any.
+        "dont_know_when_present": _rate([r["dont_know"] for r in part if r.get("answer_in_prompt")]) if all("dont_know" in r for r in part) else None,
     }
+
+
+def _rate(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
 
 
 def _opt(value: float | None) -> str:
@@ -411,15 +454,17 @@ def _opt(value: float | None) -> str:
 def table(summary: dict[str, Any]) -> str:
     lines = []
     for set_name, conditions in summary.items():
-        lines += [f"**{set_name}**", "", "| condition | framing | n | F1 | contains | single-hop F1 / contains | words | s/answer | prompt tokens | evidence / answer in prompt |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for condition in [*CONDITIONS, "both+adapter"]:
+        lines += [f"**{set_name}**", "", "| condition | framing | n | F1 | contains | single-hop F1 / contains | words | s/answer | prompt tokens | evidence / answer in prompt | says it doesn't know (all / answer in prompt) |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        order = [*CONDITIONS, "both+adapter"]
+        for condition in sorted(conditions, key=lambda c: (order.index(c.removesuffix("+grounding")) if c.removesuffix("+grounding") in order else 99, c)):
             for framing, b in conditions.get(condition, {}).items():
                 single = b["by_category"].get("4") or b["by_category"].get("single-hop")
                 sh = f"{single['f1']:.3f} / {single['contains']:.3f}" if single and single.get("n") else "–"
                 lines.append(
                     f"| {condition} | {framing if condition != 'none' else '–'} | {b['n']} | {b['f1']:.3f} | {b['contains']:.3f} | {sh} "
-                    f"| {b['words']} | {b['seconds']:.2f} | {b['prompt_tokens']:.0f} | {_opt(b['evidence_in_prompt'])} / {_opt(b['answer_in_prompt'])} |"
+                    f"| {b['words']} | {b['seconds']:.2f} | {b['prompt_tokens']:.0f} | {_opt(b['evidence_in_prompt'])} / {_opt(b['answer_in_prompt'])} "
+                    f"| {_opt(b.get('dont_know'))} / {_opt(b.get('dont_know_when_present'))} |"
                 )
         lines.append("")
     return "\n".join(lines)
@@ -429,7 +474,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK} LoCoMo questions instead of {SAMPLE}.")
     parser.add_argument("--questions", type=int, default=None, help="The first N of the seeded sample (a smoke run).")
-    parser.add_argument("--set", choices=["locomo", "persona", "both"], default="both")
+    parser.add_argument("--set", default="both", help="locomo, persona, absent, general, both (locomo and persona) or all; comma-separated.")
+    parser.add_argument("--grounding", choices=["off", "on", "both"], default="off",
+                        help="Answer without the grounding adapter, with it, or both in one run.")
     parser.add_argument("--split", choices=["held-out", "tune"], default="held-out")
     parser.add_argument("--framings", default="today,chosen", help="Comma-separated names of framings() below.")
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
@@ -452,26 +499,43 @@ def main() -> None:
         chosen[name] = known[name]
     conditions = [c for c in args.conditions.split(",") if c]
     settings = load_settings(resolve_paths())
-    engine = create_engine(settings, args.model)
-    engine.load()
     embedder = bench_embedder()
     embedder.load()
-
+    wanted = {"both": {"locomo", "persona"}, "all": {"locomo", "persona", "absent", "general"}}.get(args.set, set(args.set.split(",")))
+    if unknown := wanted - {"locomo", "persona", "absent", "general"}:
+        sys.exit(f"unknown set(s) {', '.join(sorted(unknown))}")
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
-    if args.set in ("locomo", "both"):
+    homes: list[Home] = []
+    if "locomo" in wanted:
         if not args.data.exists():
             sys.exit(f"LoCoMo data not found at {args.data}; pass --data PATH")
         homes = locomo_homes(args.data, args.split, args.questions or (QUICK if args.quick else SAMPLE))
-        rows += run_set("locomo", homes, engine, embedder, chosen, conditions, generate=not args.prompt_only)
-    if args.set in ("persona", "both"):
-        rows += run_set("persona", [persona_home()], engine, embedder, chosen, conditions, adapter=args.adapter, generate=not args.prompt_only)
+    from dataclasses import replace
+
+    engine: Any = None
+    for grounded in {"off": [False], "on": [True], "both": [False, True]}[args.grounding]:
+        run_settings = replace(settings, model=replace(settings.model, grounding_adapter=grounded))
+        engine = create_engine(run_settings, args.model)
+        engine.load()
+        suffix = "+grounding" if grounded and args.grounding == "both" else ""
+        if "locomo" in wanted:
+            rows += run_set("locomo", homes, engine, embedder, chosen, conditions, generate=not args.prompt_only, suffix=suffix)
+        if "persona" in wanted:
+            rows += run_set("persona", [persona_home()], engine, embedder, chosen, conditions, adapter=args.adapter,
+                            generate=not args.prompt_only, suffix=suffix)
+        for name, make in (("absent", absent_home), ("general", general_home)):
+            if name in wanted:
+                rows += run_set(name, [make()], engine, embedder, chosen, [c for c in conditions if c != "none"] or ["both"],
+                                generate=not args.prompt_only, suffix=suffix)
+        engine.close()
     summary = summarise(rows)
     result = {
         "summary": summary,
         "table": table(summary),
         "settings": {
-            "model": getattr(engine, "model_name", ""), "split": args.split, "quick": args.quick, "questions": sum(len(h.questions) for h in homes) if args.set != "persona" else 0, "seed": SEED,
+            "model": getattr(engine, "model_name", ""), "split": args.split, "quick": args.quick, "questions": sum(len(h.questions) for h in homes), "seed": SEED,
+            "grounding": args.grounding, "sets": sorted(wanted),
             "max_tokens": MAX_TOKENS, "temperature": 0, "framings": {n: asdict(f) for n, f in chosen.items()}, "conditions": conditions,
             "retrieve_k": settings.memory.retrieve_k,
         },

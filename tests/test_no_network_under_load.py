@@ -178,7 +178,9 @@ def test_no_command_reaches_the_network_on_a_busy_machine(tmp_path: Path) -> Non
 
     def step(name: str, run: object) -> None:
         log = logs / f"{name}.log"
+        started = time.monotonic()
         run(log)  # type: ignore[operator]
+        print(f"{name}: {time.monotonic() - started:.1f} s under strace and load")
         assert log.is_file(), f"{name}: strace wrote no log"
         if bad := leaks(log.read_text(errors="replace")):
             found[name] = bad

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from pmem import __version__
-from pmem.cli import ask, chat, config, distill, doctor, feedback, memory, models, paths, profile, serve, transfer
+from pmem.cli import ask, backup, chat, config, distill, doctor, feedback, memory, models, paths, profile, serve, transfer
 from pmem.core.errors import PmemError
 
 app = typer.Typer(
@@ -47,6 +47,8 @@ app.command("mcp")(serve.mcp)
 app.command("paths")(paths.paths)
 app.command("import")(transfer.import_command)
 app.command("export")(transfer.export_command)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 app.add_typer(profile.app, name="profile")
 app.add_typer(memory.app, name="memory")
 app.add_typer(config.app, name="config")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pmem.core.memory.retrieval import Hit
     from pmem.core.profile.model import Change, Fact
     from pmem.core.profile.store import ProfileStore
+    from pmem.core.store.backup import Backup
     from pmem.core.store.feedback import Pair
     from pmem.core.store.journal import Session, Turn
     from pmem.core.transfer import ImportSummary
@@ -214,6 +215,8 @@ class Assistant:
     ) -> tuple[list[Fact], list[Fact]]:
         """Re-derive every extracted fact from the journal (with the extraction model too: ``use_model``, default
         as configured); returns (before, after)."""
+        if not dry_run:
+            self.runtime.backup_if_data("before-rebuild")
         before, after = self.runtime.profile.rebuild(dry_run=dry_run, progress=progress, use_model=use_model)
         if not dry_run and {(f.key, f.value) for f in before} != {(f.key, f.value) for f in after}:
             self.runtime.forget.purge()
@@ -278,6 +281,39 @@ class Assistant:
 
     def stats(self) -> dict[str, Any]:
         return self.runtime.memory.stats()
+
+    # ---------------------------------------------------------------- backups of the journal
+
+    def backups(self) -> list[tuple[Backup, str]]:
+        """The journal's backups, newest first, each with its integrity check (``"ok"`` or why not)."""
+        from pmem.core.store import backup
+
+        return [(b, backup.check(b.path)) for b in backup.list_backups(self.runtime.paths.backups_dir)]
+
+    def make_backup(self, target: Path | None = None) -> Backup:
+        """A backup now: into the rotation, or to ``target`` (a folder or a ``.sqlite3`` file, kept as it is)."""
+        made = self.runtime.backup_now("manual", target.expanduser() if target else None)
+        if made is None:
+            raise InputError("backups are off (backup.enabled = false): name a folder with --to")
+        return made
+
+    def restore_backup(self, which: str, progress: Progress | None = None) -> tuple[Path, Path | None, int]:
+        """Put a backup (a name from ``backups()`` or a path) in place of the journal after checking it, keeping the
+        current one aside; then rebuild the vector index from it. Returns (restored from, kept aside at, memories)."""
+        from pmem.core.store import backup
+
+        paths = self.runtime.paths
+        source = Path(which).expanduser()
+        if not source.is_file():
+            source = paths.backups_dir / which
+        if not source.is_file():
+            raise InputError(f"no backup named {which!r}: `pmem restore` lists them")
+        if self.runtime._journal is not None:  # noqa: SLF001 - a restore must come before anything opens the journal
+            raise PmemError("the journal is open in this process: restore before opening it")
+        aside = backup.restore(paths.database, source)
+        for state in paths.kv_dir.glob("*.kv") if paths.kv_dir.exists() else []:
+            state.unlink(missing_ok=True)  # saved prompt states of the replaced profile
+        return source, aside, self.reindex(progress)
 
     def reindex(self, progress: Progress | None = None) -> int:
         return self.runtime.memory.reindex(progress=progress)
@@ -569,6 +605,7 @@ class Assistant:
         source = read_import(path)
         rt = self.runtime
         rt.distill_on_close = True
+        rt.backup_if_data("before-import")
         with _stage(progress, "Importing conversations") as update:
             summary = import_sessions(rt.journal, source.kind, source.sessions(), progress=update, total=source.sessions_total)
         restored = import_facts(rt.journal.conn, source.facts())

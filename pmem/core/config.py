@@ -70,6 +70,11 @@ class ModelSettings:
     n_batch: int = 512
     """Prompt-processing batch size."""
 
+    grounding_adapter: bool = True
+    """Apply pmem's grounding adapter to the embedded SmolLM2-135M-Instruct (and only to that file): a LoRA that
+    teaches it to answer from the profile and memories in its prompt, and to say it does not know when they do not
+    hold the answer (``bench/grounding_adapter.py``). ``false``: the bare model."""
+
     flash_attn: bool = True
     """llama.cpp's flash attention. On 2 CPU cores with SmolLM2-135M, generation was 1.08x bare llama.cpp with it
     (``bench/perf.py``; 110 against 93 tokens/s at a ~600-token context), at the same memory; a quantized V cache
@@ -298,6 +303,20 @@ class UISettings:
 
 
 @dataclass
+class BackupSettings:
+    """Rolling backups of the journal (``backups/`` in the data dir; ``pmem backup``, ``pmem restore``)."""
+
+    enabled: bool = True
+    """Back the journal up at most daily when pmem is used, and before migrations, imports and profile rebuilds."""
+
+    keep_daily: int = 7
+    """Keep the newest backup of each of this many most recent days."""
+
+    keep_weekly: int = 4
+    """And of each of this many most recent weeks."""
+
+
+@dataclass
 class Settings:
     """Everything configurable, one section per table of the TOML file."""
 
@@ -309,6 +328,7 @@ class Settings:
     distill: DistillSettings = field(default_factory=DistillSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     ui: UISettings = field(default_factory=UISettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Settings for one model, by its short name, file stem or path: ``[models."qwen2.5:3b"] n_ctx = 8192``.
     Only the keys in :data:`PER_MODEL_KEYS`; they win over ``[model]`` while that model is the chat model."""
@@ -374,6 +394,11 @@ class Paths:
         return self.cache_dir / "kv"
 
     @property
+    def backups_dir(self) -> Path:
+        """Rolling backups of the journal (the one store that cannot be rebuilt)."""
+        return self.data_dir / "backups"
+
+    @property
     def api_token(self) -> Path:
         """The bearer token ``pmem serve`` requires (0600, made on first use)."""
         return self.data_dir / "api-token"
@@ -391,6 +416,7 @@ class Paths:
             "database": self.database,
             "vector store": self.chroma_dir,
             "adapters": self.adapters_dir,
+            "backups": self.backups_dir,
             "cache dir": self.cache_dir,
             "kv cache": self.kv_dir,
             "log dir": self.log_dir,

@@ -43,6 +43,7 @@ def checks() -> list[Check]:
         rows.append(("data dir", mode & 0o077 == 0, f"{paths.data_dir} (mode {mode:o}, writable)"))
     except PmemError as exc:
         rows.append(("data dir", False, str(exc)))
+    rows.extend(_integrity_rows(paths, settings))
     if settings is not None:
         try:
             model = resolve_model(settings.model.path, settings.model.search_paths)
@@ -57,6 +58,7 @@ def checks() -> list[Check]:
                 raise PmemError("no chat template: set model.chat_format")
             size = model.stat().st_size / 1e6
             rows.append(("chat model", True, f"{model} ({size:.0f} MB, {info.architecture}, {template})"))
+            rows.append(_grounding_row(settings, model))
             if model == embedded_chat_model():
                 rows.append(("bigger model", None, _fallback_warning(settings)))
         except PmemError as exc:
@@ -86,6 +88,100 @@ def checks() -> list[Check]:
     rows.append(_freed_memory_row())
 
     return rows
+
+
+def _integrity_rows(paths: Paths, settings: Settings | None) -> list[Check]:
+    """The journal's and its full-text index's integrity, the adapters' files, and the backups: each failure with
+    its fix. Changes nothing (the full-text check is a read, though SQLite spells it as an INSERT)."""
+    import sqlite3
+    from datetime import datetime, timezone
+
+    from pmem.core.store import backup
+
+    rows: list[Check] = []
+    db = paths.database
+    if db.exists():
+        try:
+            conn = sqlite3.connect(str(db), timeout=10)
+            try:
+                verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+                turns = int(conn.execute("SELECT count(*) FROM turns").fetchone()[0]) if verdict == "ok" else 0
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            verdict, turns = str(exc), 0
+        if verdict != "ok":
+            good = backup.newest_good(paths.backups_dir)
+            fix = f"pmem restore {good.name}" if good else "no backup exists: move it aside to start afresh"
+            rows.append(("journal", False, f"damaged ({verdict}); fix: {fix}"))
+        else:
+            rows.append(("journal", True, f"{db.name}: {turns} turns, integrity ok"))
+            rows.append(_fts_row(db))
+            rows.extend(_adapter_rows(db, paths))
+    newest = backup.list_backups(paths.backups_dir)
+    if settings is not None and not settings.backup.enabled:
+        rows.append(("backups", None, "off (backup.enabled = false): `pmem backup --to FOLDER` makes one by hand"))
+    elif not newest:
+        rows.append(("backups", None if db.exists() else True, "none yet (one is made daily when pmem is used; `pmem backup` makes one now)"))
+    else:
+        age = datetime.now(timezone.utc) - newest[0].taken_at
+        verdict = backup.check(newest[0].path)
+        hours = age.total_seconds() / 3600
+        when = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+        if verdict != "ok":
+            rows.append(("backups", False, f"the newest ({newest[0].name}) is {verdict}; fix: pmem backup"))
+        else:
+            rows.append(("backups", hours < 24 * 8 or None, f"{len(newest)} kept in {paths.backups_dir}, the newest {when} old"))
+    return rows
+
+
+def _fts_row(db: Path) -> Check:
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(str(db), timeout=10, isolation_level=None)
+        try:
+            conn.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return ("full-text index", False, f"damaged ({exc}); fix: pmem memory reindex (rebuilds it from the journal)")
+    return ("full-text index", True, "integrity ok")
+
+
+def _adapter_rows(db: Path, paths: Paths) -> list[Check]:
+    """Each live adapter's file is there and has the size it was written with."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        live = conn.execute("SELECT id, file, bytes FROM adapters WHERE status = 'active'").fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        conn.close()
+    bad = []
+    for adapter_id, name, size in live:
+        path = paths.adapters_dir / name
+        if not path.is_file() or (size and path.stat().st_size != size):
+            bad.append(adapter_id)
+    if bad:
+        return [("adapters", False, f"{', '.join(bad)} missing or damaged; fix: pmem distill --clear, then pmem distill")]
+    return [("adapters", True, f"{len(live)} live, files whole")] if live else []
+
+
+def _grounding_row(settings: Settings, model: Path) -> Check:
+    """Whether the chat model gets pmem's grounding adapter (it was made for the embedded 135M model alone)."""
+    from pmem.core.engine.grounding import grounding_for, shipped
+
+    adapter = shipped()
+    if adapter is None:
+        return ("grounding", None, "the grounding adapter's files are missing from this install: reinstall pmem")
+    if grounding_for(model) is None:
+        return ("grounding", True, "not used: the grounding adapter is made for the embedded SmolLM2-135M only")
+    if not settings.model.grounding_adapter:
+        return ("grounding", None, "off (model.grounding_adapter = false): the 135M model invents answers without it")
+    return ("grounding", True, f"on: {adapter.path.name} ({adapter.path.stat().st_size / 1e6:.1f} MB), answers from memory")
 
 
 def _network_row() -> Check:

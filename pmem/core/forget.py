@@ -20,6 +20,7 @@ from pmem.core.distill.store import AdapterStore
 from pmem.core.memory.service import MemoryService
 from pmem.core.profile.model import Fact
 from pmem.core.profile.store import ProfileStore
+from pmem.core.store import backup
 from pmem.core.store.db import transaction
 from pmem.core.store.journal import Journal
 
@@ -139,7 +140,8 @@ class Forgetter:
     def purge(self, *, vectors: bool = False) -> None:
         """Make what was deleted unrecoverable from the files: merge the full-text index, checkpoint the WAL,
         drop saved KV states (they hold the profile block's tokens), delete adapters trained on what was
-        forgotten (the deletion marked them stale), and, when vectors were deleted, compact the vector store.
+        forgotten (the deletion marked them stale), when vectors were deleted compact the vector store, and
+        replace the journal's backups with one fresh copy.
         Also called after a profile edit or undo, whose old profile the saved KV states still hold."""
         with self.memory.write_lock:
             self.journal.optimize_index()
@@ -150,6 +152,9 @@ class Forgetter:
         AdapterStore(self.journal.conn, self.paths.adapters_dir).sweep()
         if vectors:
             self.memory.vectors.compact()
+        # Last, from the purged journal: older backups still hold what was forgotten, so they go, and one fresh
+        # copy takes their place.
+        backup.after_forget(self.paths.database, self.paths.backups_dir)
 
 
 __all__ = ["ForgetReport", "Forgetter"]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pmem.core.layers import MemoryLayers
     from pmem.core.memory.service import MemoryService
     from pmem.core.profile.service import ProfileService
+    from pmem.core.store.backup import Backup
 
 
 @dataclass
@@ -88,7 +89,46 @@ class Runtime:
         if self._journal is None:
             self.paths.ensure_data_dir()
             self._journal = Journal(connect(self.paths.database))
+            if not self.private:
+                self._daily_backup()
         return self._journal
+
+    def backup_now(self, reason: str, target: Path | None = None) -> Backup | None:
+        """Back the journal up now (``target``: a folder or ``.sqlite3`` file of the user's, kept out of the
+        rotation); None when backups are off and no target was named, or there is nothing to back up yet."""
+        from pmem.core.store import backup
+
+        if target is None and not self.settings.backup.enabled:
+            return None
+        self.journal  # noqa: B018 - opened (and migrated) first
+        made = backup.take(self.paths.database, target or self.paths.backups_dir, reason)
+        if target is None:
+            backup.rotate(self.paths.backups_dir, daily=self.settings.backup.keep_daily, weekly=self.settings.backup.keep_weekly,
+                          keep_also=made.path)
+        return made
+
+    def _daily_backup(self) -> None:
+        """At most once a day, when pmem is used and the journal holds something."""
+        from pmem.core.store import backup
+
+        if self.settings.backup.enabled and backup.due(self.paths.backups_dir):
+            self.backup_if_data("daily")
+
+    def _backup_quietly(self) -> None:
+        """The daily backup at close too (the first one right after a first import or chat); a failure here is
+        left for the next command's own backup to report."""
+        from pmem.core.errors import PmemError
+
+        try:
+            self._daily_backup()
+        except PmemError:
+            pass
+
+    def backup_if_data(self, reason: str) -> Backup | None:
+        """An automatic backup (daily, before an import or a rebuild): skipped while the journal holds nothing."""
+        if self.journal.conn.execute("SELECT 1 FROM turns LIMIT 1").fetchone() is None:
+            return None
+        return self.backup_now(reason)
 
     @property
     def engine(self) -> ChatEngine:
@@ -277,6 +317,8 @@ class Runtime:
             self._memory.close()
         if flush and self.distill_on_close and not self.private:
             self.start_distill_if_due()
+        if flush and self._journal is not None and not self.private:
+            self._backup_quietly()
         if self._engine is not None:
             self._engine.close()
         if self._journal is not None:

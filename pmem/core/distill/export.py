@@ -43,6 +43,50 @@ def permute_rows(b: Any, n_head: int) -> Any:
     return b.reshape(n_head, 2, out // n_head // 2, r).swapaxes(1, 2).reshape(out, r)
 
 
+def unpermute_rows(b: Any, n_head: int) -> Any:
+    """llama.cpp's rope-interleaved row order -> Hugging Face's (the inverse of ``permute_rows``)."""
+    out, r = b.shape
+    return b.reshape(n_head, out // n_head // 2, 2, r).swapaxes(1, 2).reshape(out, r)
+
+
+def merge_adapter(model: Any, path: Path, *, scale: float = 1.0) -> int:
+    """Add a GGUF LoRA's deltas (``scale`` · alpha / rank · B A) into ``model``'s dense weights, as llama.cpp applies
+    it at inference: the per-user adapter is then trained on the model the chat really runs (the grounding adapter
+    beneath it). Returns how many matrices changed."""
+    import gguf
+    import numpy as np
+    import torch
+
+    reader = gguf.GGUFReader(str(path))
+    field = reader.fields.get(gguf.Keys.Adapter.LORA_ALPHA)
+    alpha = float(field.parts[field.data[0]][0]) if field is not None else 0.0
+    arrays = {t.name: np.array(t.data, dtype=np.float32).reshape([int(x) for x in reversed(t.shape)]) for t in reader.tensors}
+    config = model.config
+    n_head = int(config.num_attention_heads)
+    n_head_kv = int(getattr(config, "num_key_value_heads", None) or n_head)
+    permuted = getattr(config, "model_type", "") == "llama"
+    names = {v: k for k, v in TENSOR_NAMES.items()}
+    layers = model.get_base_model().model.layers if hasattr(model, "get_base_model") else model.model.layers
+    changed = 0
+    for name, a in arrays.items():
+        match = re.match(r"blk\.(\d+)\.(\w+)\.weight\.lora_a$", name)
+        if match is None or (b := arrays.get(name[: -len("lora_a")] + "lora_b")) is None:
+            continue
+        layer, kind = int(match.group(1)), match.group(2)
+        module = names[kind]
+        if permuted and kind in ("attn_q", "attn_k"):
+            b = unpermute_rows(b, n_head if kind == "attn_q" else n_head_kv)
+        rank = a.shape[0]
+        delta = torch.from_numpy(np.ascontiguousarray(b @ a)) * (scale * (alpha / rank if alpha else 1.0))
+        target = layers[layer]
+        for part in module.split("."):
+            target = getattr(target, part)
+        with torch.no_grad():
+            target.weight += delta.to(target.weight.dtype)
+        changed += 1
+    return changed
+
+
 def gguf_tensors(state: dict[str, Any], *, architecture: str, n_head: int, n_head_kv: int) -> dict[str, Any]:
     """peft's LoRA state dict as float32 numpy arrays under llama.cpp's tensor names."""
     import numpy as np

@@ -121,6 +121,12 @@ class DistillService:
 
     # ------------------------------------------------------------------ which adapter, and when to train
 
+    def grounding(self) -> Any:
+        """The grounding adapter the chat applies beneath this data dir's adapter, if any (engine/grounding.py)."""
+        from pmem.core.engine.grounding import grounding_for
+
+        return grounding_for(self.model_path) if self.settings.model.grounding_adapter else None
+
     def active(self) -> Adapter | None:
         return self.store.active(self.fingerprint)
 
@@ -241,6 +247,10 @@ class DistillService:
         from pmem.core.distill.base import load_dense_base
 
         base, report.used_cached_base = load_dense_base(self.model_path, self.paths.distill_cache_dir, self.fingerprint)
+        if (grounding := self.grounding()) is not None:
+            from pmem.core.distill.export import merge_adapter
+
+            merge_adapter(base, grounding.path, scale=grounding.scale)  # trained on the model the chat runs
         n_epochs = epochs or d.epochs
         stage("training", 1)
 

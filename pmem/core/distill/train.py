@@ -55,16 +55,19 @@ def chat_for(example: Example, system: str) -> list[ChatMessage]:
 
 def tokenize(examples: Sequence[Example], vocab: Any, system: str, max_tokens: int = 256) -> list[Tokenized]:
     """Token ids and labels (prompt masked) for each example; ``vocab`` is a (vocab-only) LlamaCppEngine."""
+    return tokenize_chats([(chat_for(example, system), example.answer) for example in examples], vocab, max_tokens)
+
+
+def tokenize_chats(chats: Sequence[tuple[list[ChatMessage], str]], vocab: Any, max_tokens: int = 256) -> list[Tokenized]:
+    """Token ids and labels of each (messages, answer): the answer after the rendered messages, the prompt masked.
+    An example whose answer would not fit in ``max_tokens`` is left out (its prompt alone teaches nothing)."""
     out: list[Tokenized] = []
-    for example in examples:
-        messages = chat_for(example, system)
+    for messages, answer in chats:
         prompt = vocab.tokenize_text(vocab.render(messages))
-        full = vocab.tokenize_text(
-            vocab.render([*messages, {"role": "assistant", "content": example.answer}], add_generation_prompt=False)
-        )
+        full = vocab.tokenize_text(vocab.render([*messages, {"role": "assistant", "content": answer}], add_generation_prompt=False))
         cut = common_prefix(prompt, full)
-        if cut < len(prompt) - 2 or len(full) <= cut:
-            continue  # a template that rewrites earlier turns once a reply follows: nothing safe to learn
+        if cut < len(prompt) - 2 or len(full) <= cut or cut >= max_tokens - 1:
+            continue  # a template that rewrites earlier turns once a reply follows, or no room for the answer
         full = full[:max_tokens]
         out.append(Tokenized(full, [IGNORE] * cut + full[cut:]))
     return out

@@ -41,8 +41,11 @@ def create_engine(settings: Settings, model_path: str | None = None, adapter: tu
     from pmem.core.engine.llama import LlamaCppEngine
     from pmem.core.models import context_size, read_gguf_info
 
+    from pmem.core.engine.grounding import grounding_for
+
     chosen = model_path if model_path is not None else settings.model.path
     path = resolve_model(chosen, settings.model.search_paths)
+    grounding = grounding_for(path) if settings.model.grounding_adapter else None
     model = model_settings(settings, model_names(chosen, path, settings.model.search_paths) if settings.models else ())
     engine = LlamaCppEngine(
         path,
@@ -53,6 +56,7 @@ def create_engine(settings: Settings, model_path: str | None = None, adapter: tu
         cache_types=(model.cache_type_k, model.cache_type_v),
         chat_format=model.chat_format,
         lora_path=adapter[0] if adapter else None,
+        base_adapters=((grounding.path, grounding.scale),) if grounding else (),
     )
     engine.adapter_id = adapter[1] if adapter else ""
     return engine

@@ -65,6 +65,7 @@ class LlamaCppEngine(ChatEngine):
         cache_types: tuple[str, str] = ("f16", "f16"),
         chat_format: str = "",
         lora_path: Path | None = None,
+        base_adapters: tuple[tuple[Path, float], ...] = (),
         seed: int = 0,
         vocab_only: bool = False,
     ) -> None:
@@ -77,10 +78,13 @@ class LlamaCppEngine(ChatEngine):
         """(keys, values): "f16" or "q8_0" (``model.cache_type_k`` / ``cache_type_v``)."""
         self.chat_format = chat_format
         self.lora_path = lora_path
+        self.base_adapters = base_adapters
+        """(path, scale) of the adapters under the user's own: pmem's grounding adapter (engine/grounding.py)."""
         self.seed = seed
         self.vocab_only = vocab_only
         self.adapter_error = ""
-        self._adapters: list[Any] = []
+        self._adapters: dict[str, Any] = {}
+        """Loaded LoRA handles by path (owned by the model, freed with it)."""
         self.model_name = self.model_path.name.removesuffix(".gguf")
         self.last_stats = GenerationStats()
         self._llama: Any = None
@@ -144,22 +148,12 @@ class LlamaCppEngine(ChatEngine):
             vocab_only=self.vocab_only,
             verbose=False,
         )
-        if self.lora_path is not None and not self.vocab_only:
-            kwargs["lora_path"] = str(self.lora_path)
         try:
             llama = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
-            detail = _last_llama_error() or str(exc)
-            if "lora_path" not in kwargs:
-                raise ModelError(f"llama.cpp cannot load {self.model_path}: {detail}") from None
-            # The model is fine but the adapter is not: chat without it rather than not at all.
-            self.adapter_error = f"adapter {self.adapter_id or self.lora_path} could not be loaded ({detail}); chatting without it"
-            self.lora_path, self.adapter_id = None, ""
-            del kwargs["lora_path"]
-            try:
-                llama = llama_cpp.Llama(**kwargs)
-            except (ValueError, RuntimeError, OSError) as exc2:
-                raise ModelError(f"llama.cpp cannot load {self.model_path}: {_last_llama_error() or exc2}") from None
+            raise ModelError(f"llama.cpp cannot load {self.model_path}: {_last_llama_error() or exc}") from None
+        if not self.vocab_only:
+            self._apply_adapters(llama)
         self._special = {
             "bos_token": _token_text(llama, llama.token_bos()),
             "eos_token": _token_text(llama, llama.token_eos()),
@@ -168,40 +162,76 @@ class LlamaCppEngine(ChatEngine):
         self._jinja = _compile(template.source)
         self._llama = llama
 
+    def _handle(self, llama: Any, path: Path) -> Any:
+        from pmem.core.engine.llama_compat import import_llama_cpp
+
+        key = str(Path(path).resolve())
+        if key not in self._adapters:
+            handle = import_llama_cpp().llama_adapter_lora_init(llama.model, str(path).encode("utf-8"))
+            if handle is None:
+                return None
+            self._adapters[key] = handle
+        return self._adapters[key]
+
+    def _set_adapters(self, llama: Any, wanted: list[tuple[Any, float]]) -> bool:
+        """Make ``wanted`` (handle, scale) the context's adapters, all at once (llama.cpp adds their deltas)."""
+        from pmem.core.engine.llama_compat import import_llama_cpp
+
+        llama_cpp = import_llama_cpp()
+        if not wanted:
+            return not llama_cpp.llama_set_adapters_lora(llama._ctx.ctx, None, 0, None)
+        handles = (llama_cpp.llama_adapter_lora_p_ctypes * len(wanted))(*[h for h, _ in wanted])
+        scales = (ctypes.c_float * len(wanted))(*[s for _, s in wanted])
+        return not llama_cpp.llama_set_adapters_lora(llama._ctx.ctx, handles, len(wanted), scales)
+
+    def _base_handles(self, llama: Any) -> list[tuple[Any, float]]:
+        out = []
+        for path, scale in self.base_adapters:
+            handle = self._handle(llama, path)
+            if handle is None:  # a damaged package file: chat with the bare model rather than not at all
+                self.adapter_error = f"the grounding adapter {Path(path).name} could not be loaded ({_last_llama_error() or 'unreadable'})"
+                continue
+            out.append((handle, scale))
+        return out
+
+    def _apply_adapters(self, llama: Any) -> None:
+        """The base adapters, then the user's (a failure of the user's leaves the rest applied, and is said)."""
+        wanted = self._base_handles(llama)
+        if self.lora_path is not None:
+            handle = self._handle(llama, self.lora_path)
+            if handle is None:
+                self.adapter_error = (
+                    f"adapter {self.adapter_id or self.lora_path} could not be loaded ({_last_llama_error() or 'unreadable'}); chatting without it"
+                )
+                self.lora_path, self.adapter_id = None, ""
+            else:
+                wanted.append((handle, 1.0))
+        if wanted and not self._set_adapters(llama, wanted):
+            raise ModelError(f"llama.cpp cannot apply the adapters to {self.model_path.name}")
+
     def set_adapter(self, path: Path, adapter_id: str) -> bool:
         """Apply an adapter trained while this engine was running, without reloading the model. The KV
         cache, computed without it, is cleared (the next prompt is read again, once)."""
         if self._llama is None:
             self.lora_path, self.adapter_id = Path(path), adapter_id
             return True
-        from pmem.core.engine.llama_compat import import_llama_cpp
-        llama_cpp = import_llama_cpp()
-
-        adapter = llama_cpp.llama_adapter_lora_init(self._llama.model, str(path).encode("utf-8"))
-        if adapter is None:
+        handle = self._handle(self._llama, Path(path))
+        if handle is None or not self._set_adapters(self._llama, [*self._base_handles(self._llama), (handle, 1.0)]):
             return False
-        adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
-        scales = (ctypes.c_float * 1)(1.0)
-        if llama_cpp.llama_set_adapters_lora(self._llama._ctx.ctx, adapters, 1, scales):
-            return False
-        self._adapters.append(adapter)  # owned by the model, freed with it; kept referenced here
         self._llama.reset()
         self._llama._ctx.kv_cache_clear()
         self.lora_path, self.adapter_id = Path(path), adapter_id
         return True
 
     def drop_adapter(self) -> bool:
-        """Stop using the LoRA adapter on the live context (it was forgotten or replaced); the KV cache,
-        computed with it, is cleared. Returns whether an adapter was in use."""
+        """Stop using the user's LoRA adapter on the live context (it was forgotten or replaced); the base adapters
+        stay. The KV cache, computed with it, is cleared. Returns whether an adapter was in use."""
         if self.lora_path is None:
             return False
         self.lora_path = None
         self.adapter_id = ""
         if self._llama is not None:
-            from pmem.core.engine.llama_compat import import_llama_cpp
-            llama_cpp = import_llama_cpp()
-
-            llama_cpp.llama_set_adapters_lora(self._llama._ctx.ctx, None, 0, None)
+            self._set_adapters(self._llama, self._base_handles(self._llama))
             self._llama.reset()
             self._llama._ctx.kv_cache_clear()
         return True
@@ -255,9 +285,10 @@ class LlamaCppEngine(ChatEngine):
         st = self.model_path.stat()
         parts = [str(self.model_path.resolve()), str(st.st_size), str(int(st.st_mtime)), str(self.n_ctx),
                  str(self.flash_attn), *self.cache_types]
-        if self.lora_path is not None:
-            lt = Path(self.lora_path).stat()
-            parts += [str(Path(self.lora_path).resolve()), str(lt.st_size), str(int(lt.st_mtime))]
+        for adapter in [*(p for p, _ in self.base_adapters), *([self.lora_path] if self.lora_path is not None else [])]:
+            lt = Path(adapter).stat()
+            parts += [str(Path(adapter).resolve()), str(lt.st_size), str(int(lt.st_mtime))]
+        parts += [str(scale) for _, scale in self.base_adapters]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
     def prime_prefix(self, system: str, cache_dir: Path | None) -> str:

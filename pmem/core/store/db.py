@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pmem.core import failpoints
 from pmem.core.errors import StorageError
+from pmem.core.store import backup
 from pmem.core.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -37,13 +38,15 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA secure_delete=ON")  # forgotten text is zeroed, not left in free pages
+            if _pending(conn) and _holds_data(conn):
+                backup.take(path, backup.backups_dir(path), "before-migration")  # a migration rewrites tables
             migrate(conn)
         else:
             _check_schema(conn, path)
     except sqlite3.DatabaseError as exc:
         hint = ""
         if "not a database" in str(exc) or "malformed" in str(exc):
-            hint = "; it is damaged: pmem left it untouched; restore it from a backup or move it aside to start afresh"
+            hint = "; it is damaged: pmem left it untouched; " + _restore_hint(path)
         elif is_disk_full(exc):
             hint = "; the disk looks full: free some space and try again (nothing stored was lost)"
         raise StorageError(f"cannot open the pmem database {path}: {exc}{hint}") from None
@@ -79,6 +82,29 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 "and what was stored before is intact; free some space and try again"
             ) from None
         raise
+
+
+def _restore_hint(path: Path) -> str:
+    """What to do about a damaged journal: the exact command that restores the newest good backup, if any."""
+    good = backup.newest_good(backup.backups_dir(path))
+    if good is None:
+        return "no backup of it exists: move it aside to start afresh (pmem makes daily backups from then on)"
+    return f"restore the newest good backup ({good.taken_at:%Y-%m-%d %H:%M} UTC) with: pmem restore {good.name}"
+
+
+def _pending(conn: sqlite3.Connection) -> bool:
+    try:
+        done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    except sqlite3.OperationalError:
+        return True  # a new database: every migration is pending
+    return any(name not in done for name, _ in MIGRATIONS)
+
+
+def _holds_data(conn: sqlite3.Connection) -> bool:
+    try:
+        return conn.execute("SELECT 1 FROM turns LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:
+        return False
 
 
 def is_disk_full(exc: BaseException) -> bool:
