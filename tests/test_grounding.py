@@ -36,9 +36,14 @@ def test_a_fresh_home_told_about_its_dog_answers_its_name_and_says_what_it_does_
     asked = run_pmem("ask", "--temperature", "0", "--max-tokens", "24", "What is my dog's name?", home=pmem_home)
     assert asked.returncode == 0, asked.stderr
     assert "Pepper" in asked.stdout, asked.stdout
-    never = run_pmem("ask", "--temperature", "0", "--max-tokens", "24", "What is my brother's name?", home=pmem_home)
+    # Something never said. The adapter does not say so every time (bench/README: the absent-answer set), but it
+    # must for a plain one; without the adapter the model invents an answer here too.
+    never = run_pmem("ask", "--temperature", "0", "--max-tokens", "24", "What is my favourite film?", home=pmem_home)
     assert never.returncode == 0, never.stderr
     assert DONT_KNOW.search(never.stdout.replace("’", "'")), never.stdout
+    bare = run_pmem("ask", "--temperature", "0", "--max-tokens", "24", "--no-memory", "What is my dog's name?", home=pmem_home,
+                    env={"PMEM_MODEL_GROUNDING_ADAPTER": "false"})
+    assert bare.returncode == 0 and "Pepper" not in bare.stdout  # the answer came from memory, not from the adapter
 
 
 def test_the_adapter_is_applied_only_to_the_model_it_was_made_for(pmem_home: Path, tmp_path: Path, embedded_model: Path) -> None:

@@ -84,7 +84,8 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _traced(strace: str, log: Path, args: list[str]) -> list[str]:
-    return [strace, "-f", "-qq", "-s", "256", "-e", f"trace={TRACED}", "-o", str(log), sys.executable, "-c", RUN, *args]
+    # --seccomp-bpf: only the traced calls stop the process (ptrace on every futex made the model crawl).
+    return [strace, "-f", "--seccomp-bpf", "-qq", "-s", "256", "-e", f"trace={TRACED}", "-o", str(log), sys.executable, "-c", RUN, *args]
 
 
 def _run(strace: str, log: Path, home: Path, args: list[str], stdin: str = "", env: dict[str, str] | None = None) -> str:

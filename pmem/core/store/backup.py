@@ -122,10 +122,15 @@ def take(database: Path, target: Path, reason: str, *, now: datetime | None = No
             os.chmod(staging, 0o600)
             os.replace(staging, final)
             _fsync_dir(directory)
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"cannot back up {database}: {exc}") from None
-        except OSError as exc:
-            raise StorageError(f"cannot write a backup to {directory}: {exc.strerror or exc}") from None
+        except (sqlite3.DatabaseError, OSError) as exc:
+            from pmem.core.store.db import is_disk_full  # db.py imports this module: deferred
+
+            if is_disk_full(exc) or getattr(exc, "errno", None) in (28, 27):  # ENOSPC, EFBIG
+                raise StorageError(
+                    f"cannot back up {database} ({exc}): the disk looks full; nothing was stored, and what was stored "
+                    "before is intact; free some space and try again"
+                ) from None
+            raise StorageError(f"cannot back up {database} to {directory}: {getattr(exc, 'strerror', None) or exc}") from None
         finally:
             staging.unlink(missing_ok=True)
     finally:
