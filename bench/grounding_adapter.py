@@ -82,8 +82,8 @@ def synthetic_examples(engine: Any, embedder: Any, n_users: int, rng: random.Ran
             for ask in user.asks:
                 messages = _prompt(engine, settings, paths, layers, ask.question)
                 examples.append({"source": "synthetic", "kind": ask.kind, "messages": messages, "answer": ask.answer})
-            for question in (general[(2 * i) % len(general)], general[(2 * i + 1) % len(general)]):
-                # Two ordinary requests per user, in that user's home, with the chat's memory; the base model's answer.
+            if i < len(general):  # one ordinary request per user, in that user's home, with the chat's memory
+                question = general[i]
                 target = _base_answer(engine, settings, paths, layers, question)
                 messages = _prompt(engine, settings, paths, layers, question)
                 examples.append({"source": "general", "kind": "general", "messages": messages, "answer": target})

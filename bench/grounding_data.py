@@ -72,19 +72,7 @@ NEVER_SAID = [
     ("What is my cousin called?", "about a cousin"), ("Which board game do I like best?", "which board game you like"),
     ("What is my wedding anniversary?", "your wedding anniversary"), ("What's the name of my street?", "the name of your street"),
     ("What's my favourite band?", "your favourite band"), ("Which newspaper do I read?", "which newspaper you read"),
-    ("What is my father's name?", "about your father"), ("What's my son called?", "about a son"),
-    ("What is my uncle's job?", "about an uncle"), ("Where does my aunt live?", "about an aunt"),
-    ("What is my grandfather's name?", "about your grandfather"), ("Which gym do I go to?", "which gym you go to"),
-    ("What is my favourite flower?", "your favourite flower"), ("What language did I learn at school?", "which language you learned"),
 ]
-
-#: For a fact the user gave, a question about its neighbour that they did not give (a sister, not a brother; a cat,
-#: not a dog): where a small model copies the fact it has into the answer it lacks.
-NEAR_MISSES = {
-    "sibling": [("sister", "brother"), ("brother", "sister")],
-    "partner": [("wife", "husband"), ("husband", "wife"), ("girlfriend", "boyfriend"), ("boyfriend", "girlfriend"),
-                ("partner", "husband")],
-}
 
 #: Ordinary requests with no memory involved (none of them in bench/data/general_questions.json). The answer is the
 #: base model's own, made by grounding_adapter.py: the adapter learns to leave them as they were.
@@ -99,13 +87,6 @@ GENERAL = [
     "Why is the sea salty?", "Write one sentence about the moon.", "What is the square root of 81?",
     "How do I say thank you in Spanish?", "What is gravity?", "Give me a short motivational quote.",
     "What planet is known as the Red Planet?", "What is the main ingredient of guacamole?",
-    "Who discovered penicillin?", "Who was the first person to walk on the moon?", "What is the capital of Portugal?",
-    "How many sides does a triangle have?", "What is the largest animal on Earth?", "Who invented the telephone?",
-    "What do caterpillars turn into?", "What is the hardest natural substance?", "How many players are on a football team?",
-    "What colour are bananas when they are ripe?", "What is the currency of Japan?", "Which gas do we breathe out?",
-    "What is the capital of Australia?", "How many months have 31 days?", "Who wrote Pride and Prejudice?",
-    "What is 15 plus 27?", "What is the longest river in Africa?", "Which instrument has 88 keys?",
-    "What do you call a baby cat?", "What is the freezing point of water in Fahrenheit?",
 ]
 
 
@@ -254,26 +235,13 @@ def make_user(rng: random.Random, start: datetime) -> User:
     for _, asks in changes:
         user.asks += asks
     missing = [k for k in kinds if k not in chosen]
-    for k in rng.sample(missing, min(len(missing), 4)):
+    for k in rng.sample(missing, min(len(missing), 2)):
         question, _ = rng.choice(facts[k][1])
-        what = facts[k][2]
-        if k == "pet" or question == "Do I have any pets?":  # no pet at all
-            question, what = rng.choice([(f"What is my {what.split()[-1]}'s name?", what), ("Do I have any pets?", "about any pets")])
-        user.asks.append(Ask(question, DONT_KNOW.format(what=what), "absent"))
-    for k in chosen:  # the near misses of what the user did say
-        said_text = " ".join(lines)
-        if k == "pet":
-            species = next(sp for sp in PETS if f" {sp}" in said_text or any(b in said_text for b in PETS[sp]))
-            other = rng.choice([sp for sp in PETS if sp != species])
-            user.asks.append(Ask(rng.choice([f"What is my {other}'s name?", f"What's my {other} called?"]),
-                                 DONT_KNOW.format(what=f"about a {other}"), "absent"))
-        for have, lack in NEAR_MISSES.get(k, []):
-            if f"my {have} " in said_text.lower() or f"my {have}," in said_text.lower():
-                user.asks.append(Ask(rng.choice([f"What is my {lack}'s name?", f"What's my {lack} called?"]),
-                                     DONT_KNOW.format(what=f"about a {lack}"), "absent"))
-                break
-    for question, what in rng.sample(NEVER_SAID, 2):
-        user.asks.append(Ask(question, DONT_KNOW.format(what=what), "absent"))
+        if k == "pet":  # the user has no pet of this kind: ask about one
+            question = rng.choice([f"What is my {facts[k][2].split()[-1]}'s name?", "Do I have any pets?"])
+        user.asks.append(Ask(question, DONT_KNOW.format(what=facts[k][2] if question != "Do I have any pets?" else "about any pets"), "absent"))
+    question, what = rng.choice(NEVER_SAID)
+    user.asks.append(Ask(question, DONT_KNOW.format(what=what), "absent"))
     return user
 
 
