@@ -207,7 +207,10 @@ class LlamaCppEngine(ChatEngine):
             else:
                 wanted.append((handle, 1.0))
         if wanted and not self._set_adapters(llama, wanted):
-            raise ModelError(f"llama.cpp cannot apply the adapters to {self.model_path.name}")
+            # The model is fine but the adapters are not: chat with the bare model rather than not at all.
+            self._set_adapters(llama, [])
+            self.adapter_error = f"llama.cpp could not apply the adapters to {self.model_path.name}; chatting without them"
+            self.lora_path, self.adapter_id, self.base_adapters = None, "", ()
 
     def set_adapter(self, path: Path, adapter_id: str) -> bool:
         """Apply an adapter trained while this engine was running, without reloading the model. The KV
