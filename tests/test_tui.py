@@ -15,13 +15,17 @@ pytestmark = pytest.mark.slow
 SIZE = (110, 32)
 
 
-def _runtime(home: Path, max_tokens: int = 24) -> Runtime:
+def _runtime(home: Path, max_tokens: int = 24, *, long_replies: bool = False) -> Runtime:
+    """``long_replies``: a reply long enough to cancel half-way. The bare embedded model writes one; with the
+    grounding adapter it may answer in a sentence once memories are in the prompt, and finish first."""
     import os
 
     os.environ["PMEM_HOME"] = str(home)
     rt = Runtime.load()
     rt.settings.chat.temperature = 0.0
     rt.settings.chat.max_tokens = max_tokens
+    if long_replies:
+        rt.settings.model.grounding_adapter = False
     return rt
 
 
@@ -78,7 +82,7 @@ async def test_a_message_gets_a_streamed_reply_that_is_journaled(tmp_path: Path)
 
 
 async def test_escape_cancels_and_keeps_the_partial_reply(tmp_path: Path) -> None:
-    rt = _runtime(tmp_path, max_tokens=400)
+    rt = _runtime(tmp_path, max_tokens=400, long_replies=True)
     app = PmemApp(rt)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)

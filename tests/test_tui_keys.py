@@ -188,7 +188,7 @@ async def test_every_advertised_key_works_with_focus_in_the_prompt_and_in_the_me
     editor = tmp_path / "editor.py"
     editor.write_text(EDITOR)
     monkeypatch.setenv("VISUAL", f"{sys.executable} {editor}")
-    rt = _runtime(tmp_path, max_tokens=300)
+    rt = _runtime(tmp_path, max_tokens=300, long_replies=True)
     app = PmemApp(rt)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
