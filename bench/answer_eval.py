@@ -51,16 +51,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BENCH, RESULTS, bench_embedder, machine, write_json  # noqa: E402
 from locomo_retrieval import DEFAULT_DATA, evidence_ids, to_generic  # noqa: E402
+from pmem.core.model_check import says_dont_know  # noqa: E402  (the judge pmem models check uses: one definition)
 
 PERSONA = BENCH / "data" / "persona_answers.json"
 ABSENT = BENCH / "data" / "absent_answers.json"
 GENERAL = BENCH / "data" / "general_questions.json"
-DONT_KNOW = re.compile(
-    r"\b(i\s+(?:do\s+not|don't|dont)\s+know|not\s+sure|(?:haven't|have\s+not|didn't|did\s+not|never)\s+(?:told|mentioned|said|shared)"
-    r"|no\s+(?:record|information|mention)|(?:isn't|is\s+not|wasn't|not)\s+mentioned|(?:can't|cannot)\s+(?:recall|remember|tell)"
-    r"|nothing\s+i\s+remember|i\s+(?:do\s+not|don't)\s+have\s+(?:that|any|information))",
-    re.IGNORECASE,
-)
 SEED = 19
 SAMPLE = 200
 QUICK = 50
@@ -163,11 +158,6 @@ def contains(prediction: str, answers: list[str], category: str = "") -> bool:
         if parts and all(has(p) for p in parts):
             return True
     return False
-
-
-def says_dont_know(prediction: str) -> bool:
-    """Whether an answer says it does not know (rather than giving one)."""
-    return bool(DONT_KNOW.search(prediction.replace("’", "'")))
 
 
 # ---------------------------------------------------------------------------------------------- questions

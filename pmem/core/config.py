@@ -399,6 +399,11 @@ class Paths:
         return self.data_dir / "backups"
 
     @property
+    def model_checks(self) -> Path:
+        """``pmem models check`` results, one per model file (by fingerprint), shown by ``pmem models``."""
+        return self.data_dir / "model_checks.json"
+
+    @property
     def api_token(self) -> Path:
         """The bearer token ``pmem serve`` requires (0600, made on first use)."""
         return self.data_dir / "api-token"

@@ -220,17 +220,31 @@ def _lm_studio_roots(home: Path) -> list[Path]:
     return [home / ".lmstudio" / "models", home / ".cache" / "lm-studio" / "models"]
 
 
-def _hugging_face(env: Mapping[str, str], home: Path) -> list[_Candidate]:
+def hugging_face_cache(env: Mapping[str, str], home: Path) -> Path:
+    """The Hugging Face hub cache (``HF_HUB_CACHE``, else ``HF_HOME/hub``): read here, written by ``pmem models pull``."""
     if env.get("HF_HUB_CACHE"):
-        hub = Path(env["HF_HUB_CACHE"]).expanduser()
-    else:
-        hub = (Path(env["HF_HOME"]).expanduser() if env.get("HF_HOME") else home / ".cache" / "huggingface") / "hub"
+        return Path(env["HF_HUB_CACHE"]).expanduser()
+    return (Path(env["HF_HOME"]).expanduser() if env.get("HF_HOME") else home / ".cache" / "huggingface") / "hub"
+
+
+def _hugging_face(env: Mapping[str, str], home: Path) -> list[_Candidate]:
+    from pmem.core.catalog import catalog
+
+    hub = hugging_face_cache(env, home)
     found: list[_Candidate] = []
     if not hub.is_dir():
         return found
+    # A file pulled from pmem's catalog goes by its catalog name (``qwen2.5-3b``), its file stem as an alias.
+    named = {("models--" + m.repo.replace("/", "--"), m.file): m.name for m in catalog()}
     for repo in sorted(hub.glob("models--*")):
         for snapshot in sorted((repo / "snapshots").glob("*")):
-            found += _files(snapshot, "hugging-face")
+            for candidate in _files(snapshot, "hugging-face"):
+                assert candidate.path is not None
+                short = named.get((repo.name, candidate.path.relative_to(snapshot).as_posix()))
+                if short:
+                    candidate.aliases.append(candidate.name)
+                    candidate.name = short
+                found.append(candidate)
     return found
 
 

@@ -193,7 +193,7 @@ def _network_row() -> Check:
     offline = os.environ.get("HF_HUB_OFFLINE") == "1"
     if missing or not offline:
         return ("network", False, f"telemetry not disabled for {', '.join(missing) or 'the HF hub (HF_HUB_OFFLINE)'}")
-    return ("network", True, f"offline: telemetry off for {', '.join(off)}")
+    return ("network", True, f"offline: telemetry off for {', '.join(off)}; nothing is sent except by 'pmem models pull', which you start")
 
 
 def _freed_memory_row() -> Check:
@@ -252,9 +252,14 @@ def _query_adapter_row(settings: Settings) -> Check:
 
 def _fallback_warning(settings: Settings) -> str:
     """One line: the 135M model is a fallback, and the best one found here instead (if any)."""
+    from pmem.core.catalog import machine, recommend
+
     best = best_chat_model(discover(settings.model.search_paths))
     if best is None:
-        return "chatting with the embedded 135M fallback model; no other GGUF found (README: Use a bigger model)"
+        pick = recommend(*machine())
+        if pick is None:
+            return "chatting with the embedded 135M fallback model; this computer has too little memory for a bigger one"
+        return f"chatting with the embedded 135M fallback model; get a capable one ({pick.name} fits here): pmem models pull"
     size = f"{best.parameters / 1e9:.1f}B" if best.parameters else f"{best.size / 1e9:.1f} GB"
     return f"chatting with the embedded 135M fallback model; {best.name} ({size}) is here: pmem models use {best.name}"
 

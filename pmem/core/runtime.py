@@ -149,6 +149,14 @@ class Runtime:
         """The chat model as the user named it (a path or a short name; empty: the embedded one)."""
         return self.model_override if self.model_override is not None else self.settings.model.path
 
+    @property
+    def on_embedded_model(self) -> bool:
+        """Chatting with the 135M fallback because no other model is configured or chosen: the faces then name
+        ``pmem models pull`` (decided from the settings alone: no file is read)."""
+        from pmem.core.discovery import EMBEDDED_NAME
+
+        return self.settings.model.backend == "llama_cpp" and self.chosen_model in ("", EMBEDDED_NAME)
+
     def reset_model(self) -> None:
         """Forget the engine and the parametric memory tied to the current model (after the configured model
         changed); both are made again for the new one on first use."""

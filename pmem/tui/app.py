@@ -48,6 +48,11 @@ conversations. Tell it about yourself; ask it anything. The model is loading in 
 you can start typing now. Press **F1** for help.
 """
 
+FALLBACK_MODEL = """\
+You are chatting with the small model pmem ships (135M parameters): fine for a try, weak at answers. For a
+capable one, quit (Ctrl+Q) and run `pmem models pull`: one download, after which everything stays on this computer.
+"""
+
 NO_MODEL = """\
 **pmem could not load a chat model.**
 
@@ -113,7 +118,8 @@ class PmemApp(FeedbackActions, App[None]):
         if self.runtime.settings.ui.keys:
             self.set_keymap(self.runtime.settings.ui.keys)
         if self.show_welcome:
-            await self.query_one(ChatView).add_message("system", WELCOME)
+            welcome = WELCOME + ("\n" + FALLBACK_MODEL if self.runtime.on_embedded_model else "")
+            await self.query_one(ChatView).add_message("system", welcome)
         self.query_one(MemoryPanel).show_facts([])
         self.query_one(MemoryPanel).show_memories([])
         self.query_one(PromptInput).focus()
