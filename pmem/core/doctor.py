@@ -12,15 +12,18 @@ import stat
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from pmem import __version__
 from pmem.core.config import Paths, Settings, load_settings, resolve_paths
 from pmem.core.discovery import best_chat_model, discover, resolve_model
 from pmem.core.errors import PmemError
-from pmem.core.models import embedded_chat_model, read_gguf_info, resolve_embedder
+from pmem.core.models import embedded_chat_model, read_gguf_info
 from pmem.core.templates import ARCHITECTURE_TEMPLATES
 
-PACKAGES = ("llama-cpp-python", "chromadb", "onnxruntime", "sentence-transformers", "torch", "textual", "typer")
+PACKAGES = ("llama-cpp-python", "chromadb", "onnxruntime", "textual", "typer")
+OPTIONAL_PACKAGES = ("torch", "sentence-transformers", "peft")
+"""Only for distillation, or an embedder pmem does not ship: listed when installed, never a failure."""
 
 Check = tuple[str, "bool | None", str]
 """A row: the check, True (ok), False (a failure: doctor exits 1) or None (a warning), and a detail line."""
@@ -66,12 +69,11 @@ def checks() -> list[Check]:
         try:
             from pmem.core.memory.embedder import embedder_from_settings
 
-            path = resolve_embedder(settings.embedder.path)
-            wanted = embedder_from_settings(settings, paths, path)  # as the memory layer decides it; loads nothing
+            wanted = embedder_from_settings(settings, paths)  # as the memory layer decides it; loads nothing
             runs = f"{settings.embedder.backend}, {wanted.precision}" if settings.embedder.backend == "onnx" else settings.embedder.backend
             tuned = f", {wanted.tuning.tag}" if wanted.tuning else ""
-            rows.append(("embedder", True, f"{settings.embedder.name} ({runs}{tuned}): {path}"))
-            if (index := _index_row(settings, paths, path, wanted.identity)) is not None:
+            rows.append(_embedder_row(wanted, f"{settings.embedder.name} ({runs}{tuned})"))
+            if (index := _index_row(settings, paths, wanted.identity)) is not None:
                 rows.append(index)
         except PmemError as exc:
             rows.append(("embedder", False, str(exc)))
@@ -83,7 +85,13 @@ def checks() -> list[Check]:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} missing")
-    rows.append(("packages", all("missing" not in v for v in versions), ", ".join(versions)))
+    ok = all("missing" not in v for v in versions)
+    for name in OPTIONAL_PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    rows.append(("packages", ok, ", ".join(versions)))
     rows.append(_network_row())
     rows.append(_freed_memory_row())
 
@@ -207,7 +215,20 @@ def _freed_memory_row() -> Check:
     return ("freed memory", None, "blocks of 1 KB or less are not overwritten before reuse: start pmem with its own command")
 
 
-def _index_row(settings: Settings, paths: Paths, path: Path, wanted: str) -> Check | None:
+def _embedder_row(wanted: Any, label: str) -> Check:
+    """Which file embeds, and for the shipped one whether it is still the file that was built (a damaged or swapped
+    graph would embed differently from the index)."""
+    if not wanted.ready:
+        return ("embedder", True, f"{label}: {wanted.path} (made from it at first use)")
+    from pmem.core.memory.shipped import shipped
+
+    ready = shipped()
+    if ready is None or not ready.intact():
+        return ("embedder", False, f"{label}: {wanted.path / 'model.onnx'} does not match its shipped sha-256; reinstall pmem")
+    return ("embedder", True, f"{label}, shipped: {ready.model} (sha-256 {ready.sha256[:12]}… matches)")
+
+
+def _index_row(settings: Settings, paths: Paths, wanted: str) -> Check | None:
     """A warning when the memory index is searched otherwise than the configured embedder would build it (an
     upgrade: it keeps how it was built until a reindex, as the memory layer decides it); None before there is an
     index. Read-only: the doctor changes nothing."""
@@ -228,7 +249,10 @@ def _index_row(settings: Settings, paths: Paths, path: Path, wanted: str) -> Che
         return None  # a data dir of a version without the tables: the next start migrates it
     if built is None:
         return None
-    searched = embedder_from_settings(settings, paths, path, precision=built.precision, tuned=built.tuned).identity
+    try:
+        searched = embedder_from_settings(settings, paths, precision=built.precision, tuned=built.tuned).identity
+    except PmemError as exc:
+        return ("memory index", False, f"built with another embedder than the configured one, which cannot be made here: {exc}")
     if searched == wanted:
         return None
     return ("memory index", None, f"built with {searched}, so searched with it; 'pmem memory reindex' rebuilds it with {wanted}")

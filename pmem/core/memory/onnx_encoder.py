@@ -3,9 +3,9 @@
 Why: importing PyTorch and sentence-transformers to embed one query costs ~5 s and ~400 MB in every process
 that recalls (``pmem memory search``, ``pmem ask``, the chat). The same network in ONNX Runtime loads in a
 fraction of a second and a fraction of the memory, and gives the same vectors (cosine ≥ 0.999 to
-sentence-transformers', tested). The graph is exported once, offline, from the packaged weights into the cache
-dir (that one step uses PyTorch); sentence-transformers stays the reference and the fallback for models this
-module does not cover (anything but a BERT-style encoder with mean pooling).
+sentence-transformers', tested). pmem's default embedder ships exported (``shipped``); any other is exported once,
+offline, into the cache dir (that one step uses PyTorch: the ``[st]`` extra); sentence-transformers stays the
+reference and the fallback for models this module does not cover (anything but a BERT-style encoder with mean pooling).
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def _export(source: Path, target: Path) -> Path:
         import torch
         from transformers import AutoModel
         from transformers.utils import logging as transformers_logging
-    except ImportError as exc:  # pragma: no cover - both ship with pmem's dependencies
-        raise ModelError(f"cannot export the embedder to ONNX: {exc}") from None
+    except ImportError as exc:
+        raise ModelError(f"exporting this embedder to ONNX needs PyTorch and transformers ({exc}): pip install 'pmem[st]'") from None
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     settings = json.loads((source / "sentence_bert_config.json").read_text()) if (source / "sentence_bert_config.json").is_file() else {}

@@ -26,7 +26,6 @@ from pmem.core.memory.episodes import Episode, EpisodeTable, Passage, passages
 from pmem.core.memory.query_adapter import QueryAdapter, query_adapter_for
 from pmem.core.memory.retrieval import Hit, Retriever, weights_for
 from pmem.core.memory.vectors import VectorStore
-from pmem.core.models import resolve_embedder
 from pmem.core.prompt import MemorySnippet
 from pmem.core.store.db import connect, transaction
 from pmem.core.store.journal import Journal, Turn
@@ -54,8 +53,7 @@ class MemoryService:
         self._own_embedder = embedder is None
         built = self.built_with(conn, settings.embedder.name)
         self.embedder = embedder or embedder_from_settings(
-            settings, paths, resolve_embedder(settings.embedder.path),
-            precision=built.precision if built else None, tuned=built.tuned if built else None,
+            settings, paths, precision=built.precision if built else None, tuned=built.tuned if built else None,
         )
         self.vectors = VectorStore(settings, paths, self.embedder.identity)
         if built is None:  # a new index (or another embedder's, which keeps its record): known before its first vector
@@ -261,7 +259,7 @@ class MemoryService:
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder),
         in the configured precision."""
-        wanted = embedder_from_settings(self.settings, self.paths, self.embedder.path) if self._own_embedder else self.embedder
+        wanted = embedder_from_settings(self.settings, self.paths) if self._own_embedder else self.embedder
         if wanted.identity != self.embedder.identity:
             old = self.embedder
             self.embedder = wanted
