@@ -55,7 +55,7 @@ def search(
     """Search memories the way the chat does (dense + lexical + recency)."""
     with runtime() as rt:
         a = assistant(rt)
-        hits = a.search(" ".join(query), k, notice=lambda line: console(stderr=True).print(f"pmem: {line}"))
+        hits = a.search(" ".join(query), k, notice=lambda line: typer.echo(f"pmem: {line}", err=True))
         if as_json:
             _echo_json(a.hit_dicts(hits))
             return

@@ -20,7 +20,7 @@ def import_command(file: Path = typer.Argument(..., help="A pmem export, a gener
 
     with runtime() as rt:
         result = assistant(rt).import_file(
-            file, progress=progress_bar, notice=lambda line: console(stderr=True).print(f"pmem: {line}")
+            file, progress=progress_bar, notice=lambda line: typer.echo(f"pmem: {line}", err=True)
         )
         if result.summary.session_ids and result.summary.format != "pmem" and rt.profile.reads_with_model():
             # Import learns by the patterns only (a model pass would take hours over a long history): say how to ask.

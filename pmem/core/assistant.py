@@ -131,6 +131,27 @@ class Assistant:
         memory.reconcile()
         memory.indexer.wake()
 
+    def memory_notice(self, *, rebuild: bool = True) -> str:
+        """What the memory layer has to tell the user, once: a damaged index found during the reply (the vector
+        store is started afresh and rebuilt from the journal now; the full-text index was rebuilt already)."""
+        notes = self.repairs()
+        layers = self.runtime.layers_open
+        if layers is not None:
+            memory = layers.episodic
+            if memory.vectors.rebuilt and rebuild:  # else the background indexer does it
+                memory.index_pending()
+            if memory.notice:
+                notes.append(memory.notice)
+            memory.notice = ""
+        return "; ".join(notes)
+
+    @staticmethod
+    def repairs() -> list[str]:
+        """Derived indexes this process found damaged and rebuilt (each said once)."""
+        from pmem.core.store import fts
+
+        return fts.take_notices()
+
     def last_recalled(self) -> list[Hit]:
         """The memories the last reply was given (for a panel)."""
         layers = self.runtime.layers_open
@@ -268,10 +289,21 @@ class Assistant:
         memory = self.runtime.memory
         memory.embedder.load_in_background()
         memory.reconcile()
-        if memory.notice and notice is not None:
-            notice(memory.notice)
+        for line in [*self.repairs(), memory.notice]:
+            if line and notice is not None:
+                notice(line)
         memory.index_pending()
-        return memory.search(text, k)
+        hits = memory.search(text, k)
+        for line in self.repairs():  # found by the search itself (the full-text index's segments)
+            if notice is not None:
+                notice(line)
+        if memory.vectors.rebuilt:  # found damaged by the search itself: rebuilt from the journal, then asked again
+            memory.notice = ""
+            memory.index_pending()
+            if memory.notice and notice is not None:
+                notice(memory.notice)
+            hits = memory.search(text, k)
+        return hits
 
     @staticmethod
     def hit_dicts(hits: list[Hit]) -> list[dict[str, Any]]:

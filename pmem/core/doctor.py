@@ -125,6 +125,8 @@ def _integrity_rows(paths: Paths, settings: Settings | None) -> list[Check]:
         else:
             rows.append(("journal", True, f"{db.name}: {turns} turns, integrity ok"))
             rows.append(_fts_row(db))
+            if settings is not None and (vectors := _vector_row(db, paths, settings)) is not None:
+                rows.append(vectors)
             rows.extend(_adapter_rows(db, paths))
     newest = backup.list_backups(paths.backups_dir)
     if settings is not None and not settings.backup.enabled:
@@ -141,6 +143,42 @@ def _integrity_rows(paths: Paths, settings: Settings | None) -> list[Check]:
         else:
             rows.append(("backups", hours < 24 * 8 or None, f"{len(newest)} kept in {paths.backups_dir}, the newest {when} old"))
     return rows
+
+
+def _vector_row(db: Path, paths: Paths, settings: Settings) -> Check | None:
+    """The embedded vector store opens, and holds what the journal last agreed with it (changes nothing: a damaged
+    store is reported here, and rebuilt by the next search)."""
+    import sqlite3
+
+    if settings.memory.chroma_mode == "http" or not paths.chroma_dir.exists():
+        return None
+    from pmem.core.memory.chroma_compat import import_chromadb
+    from pmem.core.memory.vectors import COLLECTION, held_stderr
+
+    fix = "fix: pmem memory reindex (any search also rebuilds it from the journal)"
+    try:
+        chromadb = import_chromadb()
+        from chromadb.config import Settings as ChromaSettings
+
+        with held_stderr():
+            client = chromadb.PersistentClient(path=str(paths.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
+            names = {getattr(c, "name", c) for c in client.list_collections()}
+            count = int(client.get_collection(COLLECTION).count()) if COLLECTION in names else 0
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - Chroma's errors and Rust panics alike mean a damaged store
+        return ("vector store", False, f"damaged ({' '.join(str(exc).split())[:120] or type(exc).__name__}); {fix}")
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'vectors_agreed'").fetchone()
+    except sqlite3.DatabaseError:
+        row = None
+    finally:
+        conn.close()
+    agreed = int(row[0].split(":")[1]) if row and row[0].count(":") == 2 and row[0].split(":")[1].isdigit() else None
+    if agreed is not None and agreed != count:
+        return ("vector store", None, f"{count} vectors where the journal agreed on {agreed}; the next search reconciles them")
+    return ("vector store", True, f"{count} vectors, opens")
 
 
 def _fts_row(db: Path) -> Check:

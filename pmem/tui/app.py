@@ -167,6 +167,8 @@ class PmemApp(FeedbackActions, App[None]):
     def _warm_memory(self) -> None:
         try:
             self.assistant.warm_memory()
+            if (note := self.assistant.memory_notice(rebuild=False)) and self.is_running:
+                self.call_from_thread(self.notify, note, severity="warning", timeout=10)
         except PmemError as exc:
             if self.is_running:
                 self.call_from_thread(self.notify, f"memory search is limited to words: {exc}", severity="warning")

@@ -319,6 +319,9 @@ class LlamaCppEngine(ChatEngine):
                 stray.unlink(missing_ok=True)  # a save interrupted by a crash: never loaded, now removed
             digest = hashlib.sha256(np.asarray(tokens, dtype=np.int32).tobytes()).hexdigest()[:24]
             path = Path(cache_dir) / f"{self._identity()}-{digest}.kv"
+            if path.exists() and not _state_intact(path):  # damaged on disk: loading it would give the model garbage
+                path.unlink(missing_ok=True)
+                _state_sum(path).unlink(missing_ok=True)
             if path.exists():
                 out = (llama_cpp.llama_token * n)()
                 count = ctypes.c_size_t(0)
@@ -337,10 +340,12 @@ class LlamaCppEngine(ChatEngine):
             tmp = path.with_suffix(".tmp")
             array = (llama_cpp.llama_token * n)(*tokens)
             if llama_cpp.llama_state_save_file(llama._ctx.ctx, str(tmp).encode(), array, n):
+                _state_sum(path).write_text(_digest(tmp))
                 tmp.replace(path)
                 for old in path.parent.glob(f"{self._identity()}-*.kv"):
                     if old != path:
                         old.unlink(missing_ok=True)  # one saved prefix per model: the current profile's
+                        _state_sum(old).unlink(missing_ok=True)
             else:
                 tmp.unlink(missing_ok=True)
         return "computed"
@@ -479,3 +484,26 @@ def _grammar_for(schema: dict) -> Any:
     if key not in _GRAMMARS:
         _GRAMMARS[key] = llama_cpp.LlamaGrammar.from_json_schema(key, verbose=False)
     return _GRAMMARS[key]
+
+
+def _state_sum(path: Path) -> Path:
+    return path.with_name(path.name + ".b2")
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _state_intact(path: Path) -> bool:
+    """Whether a saved KV state is the file that was written: llama.cpp checks its header and tokens, not the
+    values, and a damaged range in them would be loaded as the model's memory of the prefix (a few ms for MBs)."""
+    try:
+        return _state_sum(path).read_text().strip() == _digest(path)
+    except OSError:
+        return False

@@ -184,16 +184,20 @@ class Retriever:
         query = fts_query(text)
         if not query:
             return []
-        rows = self.conn.execute(
-            """
+        sql = """
             WITH hits AS (
                 SELECT rowid, bm25(turns_fts) AS score FROM turns_fts WHERE turns_fts MATCH ? ORDER BY score LIMIT ?
             )
             SELECT t.id, t.session_id, -h.score FROM hits h JOIN turns t ON t.id = h.rowid
             WHERE t.role != 'system' AND (? IS NULL OR t.session_id != ?)
-            """,
-            (query, n, exclude_session, exclude_session),
-        ).fetchall()
+            """
+        try:
+            rows = self.conn.execute(sql, (query, n, exclude_session, exclude_session)).fetchall()
+        except sqlite3.DatabaseError as exc:  # a damaged index (its segments, past the open-time probe): rebuilt, asked again
+            from pmem.core.store import fts
+
+            fts.repair(self.conn, str(exc))
+            rows = self.conn.execute(sql, (query, n, exclude_session, exclude_session)).fetchall()
         return [(int(r[0]), r[1], float(r[2])) for r in rows]
 
     def dense(self, text: str, n: int, exclude_session: str | None = None) -> list[tuple[str, float]]:

@@ -169,6 +169,8 @@ class MemoryService:
         Bulk work (import, reindex) takes 512 episodes at a time: the embedder sorts a call's texts by length
         before batching them, so a large call pads far less (measured: twice the throughput of 64 at a time).
         The background indexer takes small steps instead, so a chat turn never waits long for it."""
+        if conn is None and self.vectors.rebuilt:  # the store was found damaged and started afresh since: re-embed all
+            self.reconcile()
         conn = conn or self.conn
         table = EpisodeTable(conn)
         total = table.count(indexed=False)
@@ -230,10 +232,12 @@ class MemoryService:
         known = self.episodes.all_ids()
         stored = self.vectors.episode_ids()
         if self.vectors.rebuilt and self.episodes.count(indexed=True):  # vectors were made, and are gone
+            said = f" ({self.vectors.damage})" if self.vectors.damage else ""
             self.notice = (
-                f"the vector store at {self.vectors.where} was missing or unreadable; "
+                f"the vector store at {self.vectors.where} was missing or unreadable{said}; "
                 f"rebuilding it from the journal ({len(known)} memories)"
             )
+            self.vectors.damage = ""
         orphans = sorted(stored - known)
         self.vectors.delete_episodes(orphans)
         missing = [i for i in known - stored]

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
+import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,8 +33,39 @@ _OPENED_AT: dict[str, str] = {}
 """Per store path: the generation when this process last opened a Chroma client on it (see _forget_stale_system)."""
 
 
+_T = TypeVar("_T")
+_STOPS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+"""What a Chroma call may raise that is the user or the interpreter stopping pmem, not damage."""
+
+
 class EmbedderMismatch(StorageError):
     """The index was built by another embedder: its vectors cannot be compared with new ones."""
+
+
+@contextmanager
+def held_stderr() -> Iterator[None]:
+    """Hold what native code writes to file descriptor 2 for the length of a Chroma call. Chroma's Rust core panics
+    on a damaged file (``pyo3_runtime.PanicException``, a BaseException) and its panic hook prints the panic and a
+    backtrace to fd 2 before Python sees it: that text is dropped when the call fails (pmem says what happened in
+    one line), and written out as it was when the call succeeds."""
+    try:
+        sys.stderr.flush()
+    except (AttributeError, ValueError, OSError):
+        pass
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not failed:
+                held.seek(0)
+                if text := held.read():
+                    os.write(2, text)
 
 
 class VectorStore:
@@ -44,6 +77,8 @@ class VectorStore:
         self._collection: Any = None
         self.rebuilt = False
         """Set when the on-disk store was missing or unreadable and was started afresh (re-index needed)."""
+        self.damage = ""
+        """What Chroma said when a call on the store failed twice and it was started afresh (for the notice)."""
         self._seen_generation: str | None = None
         self._held = threading.local()  # per thread: how deep inside write_lock() this thread is
         self._opening = threading.RLock()
@@ -73,9 +108,12 @@ class VectorStore:
                         self.rebuilt = True  # nothing there (first run, or deleted): whatever was indexed is gone
                     self.paths.chroma_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
                     self._forget_stale_system()
-                    self._client = chromadb.PersistentClient(path=str(self.paths.chroma_dir), settings=chroma_settings)
+                    with held_stderr():
+                        self._client = chromadb.PersistentClient(path=str(self.paths.chroma_dir), settings=chroma_settings)
                     _OPENED_AT[str(self.paths.chroma_dir)] = self._read_generation()
-            except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the user needs one line
+            except _STOPS:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - chromadb raises many types, a Rust panic too; the user needs one line
                 if self.settings.memory.chroma_mode == "http":
                     raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
                 self._start_afresh()
@@ -176,13 +214,17 @@ class VectorStore:
         if self._collection is None:
             for attempt in (1, 2):
                 try:
-                    self._collection = self.client.get_or_create_collection(
-                        COLLECTION,
-                        metadata={"hnsw:space": "cosine", "embedder": self.embedder_name},
-                        embedding_function=None,
-                    )
+                    client = self.client
+                    with held_stderr():
+                        self._collection = client.get_or_create_collection(
+                            COLLECTION,
+                            metadata={"hnsw:space": "cosine", "embedder": self.embedder_name},
+                            embedding_function=None,
+                        )
                     break
-                except Exception as exc:  # noqa: BLE001
+                except _STOPS:
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - a Rust panic included
                     if attempt == 2 or self.settings.memory.chroma_mode == "http":
                         raise StorageError(f"cannot open the vector store ({self.where}): {exc}") from None
                     self._client = None
@@ -238,42 +280,55 @@ class VectorStore:
 
     # ------------------------------------------------------------------ data
 
+    def _use(self, call: Callable[[], _T], empty: _T) -> _T:
+        """Run a Chroma call on the embedded store. A failure is first taken for a stale in-memory index (another
+        process wrote: reload once); a second one for damage (any error, a Rust panic included, its text kept off
+        the terminal): the store is started afresh, ``rebuilt`` tells the memory layer to re-embed the journal,
+        and the call answers as the empty store does. A server's errors are the server's: raised as they are."""
+        if self.settings.memory.chroma_mode == "http":
+            return call()
+        for attempt in (1, 2):
+            try:
+                with held_stderr():
+                    return call()
+            except (*_STOPS, StorageError):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - Chroma's errors and panics: damage is handled, not shown
+                if attempt == 1:
+                    self.reopen()
+                    continue
+                self.damage = " ".join(str(exc).split())[:160] or type(exc).__name__
+                self._client = self._collection = None
+                self._start_afresh()
+        return empty
+
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict]) -> None:
         if not ids:
             return
         with self.write_lock():
             failpoints.reach("vectors.write")
-            self.collection.upsert(ids=list(ids), embeddings=vectors.astype(np.float32), metadatas=list(metadatas))
+            self._use(lambda: self.collection.upsert(ids=list(ids), embeddings=vectors.astype(np.float32), metadatas=list(metadatas)), None)
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest turns as (turn uid, cosine similarity), best first."""
         # Chroma caps n_results at the collection's size itself (no count() round trip: it costs ~3 ms).
-        try:
-            result = self.collection.query(
-                query_embeddings=[vector.astype(np.float32)], n_results=n, where=where, include=["distances"]
-            )
-        except Exception:  # noqa: BLE001 - a stale in-memory index (another process wrote): reload once
-            self.reopen()
-            result = self.collection.query(
-                query_embeddings=[vector.astype(np.float32)], n_results=n, where=where, include=["distances"]
-            )
+        empty: dict[str, Any] = {"ids": [[]], "distances": [[]]}
+        result = self._use(lambda: self.collection.query(
+            query_embeddings=[vector.astype(np.float32)], n_results=n, where=where, include=["distances"]
+        ), empty)
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these turns (those that have one)."""
         if not ids:
             return {}
-        try:
-            got = self.collection.get(ids=list(ids), include=["embeddings"])
-        except Exception:  # noqa: BLE001 - a stale in-memory index (another process wrote): reload once
-            self.reopen()
-            got = self.collection.get(ids=list(ids), include=["embeddings"])
+        got = self._use(lambda: self.collection.get(ids=list(ids), include=["embeddings"]), {"ids": [], "embeddings": []})
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
             with self.write_lock():
-                self.collection.delete(ids=list(ids))
+                self._use(lambda: self.collection.delete(ids=list(ids)), None)
 
     def delete_episodes(self, episode_ids: Sequence[str]) -> int:
         """Delete every turn vector of these episodes; returns how many vectors went."""
@@ -284,9 +339,9 @@ class VectorStore:
         with self.write_lock():
             for start in range(0, len(ids), 500):
                 part = ids[start : start + 500]
-                found = self.collection.get(where={"episode": {"$in": part}}, include=[])["ids"]
+                found = self._use(lambda: self.collection.get(where={"episode": {"$in": part}}, include=[])["ids"], [])
                 if found:
-                    self.collection.delete(ids=found)
+                    self._use(lambda: self.collection.delete(ids=found), None)
                     deleted += len(found)
         return deleted
 
@@ -295,7 +350,7 @@ class VectorStore:
         out: set[str] = set()
         ids = list(ids)
         for start in range(0, len(ids), 500):
-            out.update(self.collection.get(ids=ids[start : start + 500], include=[])["ids"])
+            out.update(self._use(lambda: self.collection.get(ids=ids[start : start + 500], include=[])["ids"], []))
         return out
 
     def episode_ids(self) -> set[str]:
@@ -303,7 +358,7 @@ class VectorStore:
         out: set[str] = set()
         offset = 0
         while True:
-            page = self.collection.get(include=["metadatas"], limit=5000, offset=offset)
+            page = self._use(lambda: self.collection.get(include=["metadatas"], limit=5000, offset=offset), {"ids": [], "metadatas": []})
             out.update(str(m.get("episode", "")) for m in page["metadatas"] or [] if m)
             if len(page["ids"]) < 5000:
                 out.discard("")
@@ -314,14 +369,14 @@ class VectorStore:
         out: set[str] = set()
         offset = 0
         while True:
-            batch = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            batch = self._use(lambda: self.collection.get(include=[], limit=5000, offset=offset)["ids"], [])
             out.update(batch)
             if len(batch) < 5000:
                 return out
             offset += len(batch)
 
     def count(self) -> int:
-        return int(self.collection.count())
+        return int(self._use(lambda: self.collection.count(), 0))
 
     def compact(self) -> None:
         """Rewrite the collection without the deleted vectors, drop orphaned segment files, VACUUM.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pmem.core import failpoints
 from pmem.core.errors import StorageError
-from pmem.core.store import backup
+from pmem.core.store import backup, fts
 from pmem.core.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -41,6 +41,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             if _pending(conn) and _holds_data(conn):
                 backup.take(path, backup.backups_dir(path), "before-migration")  # a migration rewrites tables
             migrate(conn)
+            if why := fts.damage(conn):  # derived from the turns: rebuilt, never a reason to refuse the journal
+                fts.repair(conn, why)
         else:
             _check_schema(conn, path)
     except sqlite3.DatabaseError as exc:
