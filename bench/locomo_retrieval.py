@@ -105,7 +105,7 @@ def ablation_configs() -> dict[str, Any]:
         "+ neighbour BM25": Weights(session_prior=0, date=0, speaker=0, **plain),
         "+ session prior": Weights(date=0, speaker=0, **plain),
         "+ times named in the question": Weights(speaker=0, **plain),
-        "+ the speaker the question is about (100 candidates from each retriever, as in session 17)": Weights(**plain),
+        "+ the speaker the question is about (100 candidates from each retriever)": Weights(**plain),
         "with MMR-like session diversity 0.05 (not kept)": replace(WEIGHTS_TUNED, diversity=0.05),
         "dense only (final weights otherwise)": replace(WEIGHTS_TUNED, lexical=0.0, neighbour_lexical=0.0),
         "lexical only (final weights otherwise)": replace(WEIGHTS_TUNED, dense=0.0),

@@ -251,3 +251,36 @@ def test_the_doctor_reports_each_damage_with_its_fix(home: Path, what: str, row:
     failing = [line for line in text.splitlines() if line.startswith(row) and "FAIL" in line.split(row, 1)[1][:8]]
     assert failing, text
     assert fix in " ".join(proc.stdout.split()), proc.stdout
+
+
+def test_a_damaged_adapter_is_not_applied_and_the_doctor_says_so(home: Path, embedded_model: Path) -> None:
+    """An adapter whose file was damaged in a range that keeps its size would be applied as it is: its SHA-256,
+    written beside it when it was made, is checked first. (The adapter here is the grounding adapter's file, a real
+    LoRA for the embedded model, registered as the user's: training one takes minutes.)"""
+    from pmem.core.distill.store import AdapterStore, record_digest
+    from pmem.core.engine.grounding import shipped as grounding
+    from pmem.core.models import model_fingerprint
+    from pmem.core.store.db import connect
+
+    conn = connect(home / "data" / "pmem.sqlite3")
+    store = AdapterStore(conn, home / "data" / "adapters")
+    adapter = AdapterStore.make(
+        store.new_id(), base_model=model_fingerprint(embedded_model), base_name="SmolLM2", examples=1, facts=0, episodes=0,
+        epochs=1, rank=8, alpha=16, first_loss=None, final_loss=None, train_s=1.0, size=0,
+    )
+    shipped = grounding()
+    assert shipped is not None
+    store.directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shipped.path, store.path(adapter))
+    record_digest(store.path(adapter))
+    assert store.register(adapter, [], [])
+    conn.close()
+    applied = run_pmem("ask", "--temperature", "0", "--max-tokens", "8", "Hello", home=home)
+    assert applied.returncode == 0 and "damaged" not in applied.stderr, applied.stderr
+    _overwrite(store.path(adapter), 0.6, size=64 * 1024)
+    proc = run_pmem("ask", "--temperature", "0", "--max-tokens", "8", "Hello", home=home)
+    _no_crash_text(proc)
+    assert proc.returncode == 0, proc.stderr
+    assert f"adapter {adapter.id} is damaged" in proc.stderr and "pmem distill --clear, then pmem distill" in proc.stderr
+    doctor = run_pmem("doctor", home=home)
+    assert proc.returncode == 0 and "missing or damaged; fix: pmem distill --clear" in " ".join(doctor.stdout.split())

@@ -196,7 +196,7 @@ def _fts_row(db: Path) -> Check:
 
 
 def _adapter_rows(db: Path, paths: Paths) -> list[Check]:
-    """Each live adapter's file is there and has the size it was written with."""
+    """Each live adapter's file is there, has the size it was written with, and hashes to the SHA-256 written beside it."""
     import sqlite3
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -206,10 +206,14 @@ def _adapter_rows(db: Path, paths: Paths) -> list[Check]:
         return []
     finally:
         conn.close()
+    from pmem.core.distill.store import digest_path, file_sha256
+
     bad = []
     for adapter_id, name, size in live:
         path = paths.adapters_dir / name
         if not path.is_file() or (size and path.stat().st_size != size):
+            bad.append(adapter_id)
+        elif digest_path(path).is_file() and digest_path(path).read_text().strip() != file_sha256(path):
             bad.append(adapter_id)
     if bad:
         return [("adapters", False, f"{', '.join(bad)} missing or damaged; fix: pmem distill --clear, then pmem distill")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pmem.core.config import Paths, Settings
 from pmem.core.engine.base import ChatEngine
 from pmem.core.forget import Forgetter
@@ -27,7 +29,12 @@ class MemoryLayers:
     def recall(
         self, query: str, *, exclude_session: str | None = None, exclude_ids: frozenset[str] = frozenset(), k: int | None = None
     ) -> list[MemorySnippet]:
-        return self.episodic.recall(query, exclude_session=exclude_session, exclude_ids=exclude_ids, k=k)
+        memories = self.episodic.recall(query, exclude_session=exclude_session, exclude_ids=exclude_ids, k=k)
+        if not memories:
+            return memories
+        changed = self.profile.changed_since([i for m in memories for i in m.turn_ids])
+        return [replace(m, later=changed[i]) if (i := next((t for t in m.turn_ids if t in changed), None)) is not None else m
+                for m in memories]
 
     def on_user_turn(self, turn: Turn) -> str | None:
         """Explicit "remember that …" / "forget that …" requests are honoured at once, before the reply."""

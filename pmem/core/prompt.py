@@ -33,6 +33,11 @@ class MemorySnippet:
     """(role, content) of each turn, when the framing quotes who said what."""
     matched: tuple[int, ...] = ()
     """Index in ``turns`` of the turn that matched the query best."""
+    turn_ids: tuple[int, ...] = ()
+    """The journal ids of ``turns`` (to find what the profile learned from them)."""
+    later: str = ""
+    """What replaced a fact this memory taught, as said to the user ("since 15 Sep 2024: You work as librarian"):
+    quoted after the memory, so that even a small model reads it as the past."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,14 @@ def focused(text: str, query: str, limit: int) -> str:
 
 
 def _you_said(m: MemorySnippet, max_chars: int, focus: int = 0, query: str = "") -> str:
+    said = _said(m, max_chars, focus, query)
+    if not m.later:
+        return said
+    first, newline, rest = said.partition("\n")  # right after what the user said, before the reply
+    return f"{first} (that has changed: {m.later}){newline}{rest}"
+
+
+def _said(m: MemorySnippet, max_chars: int, focus: int = 0, query: str = "") -> str:
     turns = [(r, c) for r, c in m.turns if c.strip()] or [("user", m.text)]
     if query and m.matched:
         # Compact: only the turn that matched, cut to what the query points at.

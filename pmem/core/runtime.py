@@ -217,6 +217,12 @@ class Runtime:
                     f"adapter {foreign[0].id} was trained on another model ({foreign[0].base_name}); not used with this one"
                 )
             return None
+        if self.distill.store.intact(adapter) is False:
+            self.adapter_note = (
+                f"adapter {adapter.id} is damaged (its file no longer matches the SHA-256 written with it): chatting "
+                "without it; pmem distill --clear, then pmem distill, trains a new one"
+            )
+            return None
         return self.distill.store.path(adapter), adapter.id
 
     @property

@@ -23,7 +23,7 @@ from typing import Any
 
 from pmem.core.config import Paths, Settings, resolved_threads
 from pmem.core.distill.dataset import Dataset, build_dataset
-from pmem.core.distill.store import Adapter, AdapterStore, distill_lock
+from pmem.core.distill.store import Adapter, AdapterStore, distill_lock, record_digest
 from pmem.core.errors import ConfigError, PmemError
 
 EXTRA_MODULES = ("torch", "transformers", "peft", "gguf")
@@ -298,6 +298,7 @@ class DistillService:
             path, tensors, architecture=info.architecture, alpha=d.alpha,
             metadata={"adapter_id": adapter_id, "base_model": self.fingerprint, "base_name": info.name or self.model_path.name},
         )
+        record_digest(path)
         report.seconds = time.perf_counter() - started
         adapter = AdapterStore.make(
             adapter_id, base_model=self.fingerprint, base_name=info.name or self.model_path.name,

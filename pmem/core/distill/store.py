@@ -59,6 +59,28 @@ class Sources:
     turns: frozenset[int]
 
 
+DIGEST_SUFFIX = ".sha256"
+
+
+def digest_path(path: Path) -> Path:
+    return path.with_name(path.name + DIGEST_SUFFIX)
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_digest(path: Path) -> None:
+    """Write the adapter file's SHA-256 beside it (checked before the file is applied, and by ``pmem doctor``)."""
+    digest_path(path).write_text(file_sha256(path) + "\n")
+
+
 class AdapterStore:
     def __init__(self, conn: sqlite3.Connection, directory: Path) -> None:
         self.conn = conn
@@ -66,6 +88,19 @@ class AdapterStore:
 
     def path(self, adapter: Adapter) -> Path:
         return self.directory / adapter.file
+
+    def intact(self, adapter: Adapter) -> bool | None:
+        """Whether the adapter's file still hashes to the SHA-256 written beside it when it was made (a damaged range
+        that keeps the size would otherwise be applied to the model); None for an adapter made before digests."""
+        digest = digest_path(self.path(adapter))
+        try:
+            recorded = digest.read_text().strip()
+        except OSError:
+            return None
+        try:
+            return file_sha256(self.path(adapter)) == recorded
+        except OSError:
+            return False
 
     def new_id(self) -> str:
         return new_id("a")
@@ -186,7 +221,8 @@ class AdapterStore:
         training = not holding_lock and distill_running(self.directory)
         removed: list[str] = []
         for entry in self.directory.iterdir():
-            if entry.name in (LOCK_NAME, QUEUED_NAME) or entry.name in live or not entry.is_file():
+            owner = entry.name.removesuffix(DIGEST_SUFFIX)
+            if entry.name in (LOCK_NAME, QUEUED_NAME) or owner in live or not entry.is_file():
                 continue
             if training and entry.name.endswith(".tmp"):
                 continue  # being written right now by the training process

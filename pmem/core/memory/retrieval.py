@@ -65,6 +65,12 @@ class Weights:
     conversations 0-4, 0.05 gave +0.7 points strict R@10 (multi-hop +5, single-hop -0.7), 0.1 and more lost."""
     fusion: str = "score"
     """"score" (min-max normalised scores) or "rrf" (reciprocal rank, as before 0.2; kept for the ablation)."""
+    current: float = 0.8
+    """For a question about the user's present ("Where do I live now?", "What car do I have?"): added to an episode
+    in proportion to how late it was said among the best ``CURRENT_POOL`` (the newest gets all of it), so that of two
+    memories of the same thing the later one wins. Measured on the currency set (bench/currency_retrieval.py)."""
+    superseded: float = 0.3
+    """For such a question: taken off an episode that taught a profile fact the profile has since superseded."""
 
     @property
     def dense_count(self) -> int:
@@ -359,6 +365,8 @@ class Retriever:
             parts["recency"] = w.recency * recency
             scored.append((sum(parts.values()), eid, parts, recency))
         scored.sort(key=lambda s: s[0], reverse=True)
+        if (w.current or w.superseded) and about_the_present(text):
+            scored = self._favour_current(scored, created, grouped, w)
         if w.diversity:
             scored = _diversify(scored, {eid: grouped[eid][0].session for eid in grouped}, w.diversity)
         # Only the best episodes are read from the journal (a chunk at a time, in case near-duplicates are dropped).
@@ -394,6 +402,37 @@ class Retriever:
             self._plain_similarities(text, result, grouped, uid_of)
         self._time(started, t_dense, t_lex)
         return result
+
+    def _favour_current(
+        self, scored: list[tuple[float, str, dict[str, float], float]], created: dict[str, str],
+        grouped: dict[str, list[_Turn]], w: Weights,
+    ) -> list[tuple[float, str, dict[str, float], float]]:
+        """Of the best episodes, the later said gain ``w.current`` in proportion to their place in time, and those
+        whose turns taught a fact the profile has since superseded lose ``w.superseded``."""
+        pool = scored[:CURRENT_POOL]
+        times = {eid: _when(created[eid]) for _, eid, _, _ in pool}
+        known = [t for t in times.values() if t is not None]
+        lo, hi = (min(known), max(known)) if known else (None, None)
+        stale: set[int] = set()
+        if w.superseded:
+            ids = [t.id for _, eid, _, _ in pool for t in grouped[eid]]
+            marks = ",".join("?" * len(ids))
+            stale = {
+                int(r[0]) for r in self.conn.execute(
+                    f"SELECT DISTINCT s.turn_id FROM fact_sources s JOIN facts f ON f.id = s.fact_id "
+                    f"WHERE f.valid_to IS NOT NULL AND f.superseded_by IS NOT NULL AND s.turn_id IN ({marks})", ids)
+            }
+        out = []
+        for score, eid, parts, recency in pool:
+            when = times[eid]
+            parts = dict(parts)
+            if w.current and when is not None and lo is not None and hi is not None and hi > lo:
+                parts["current"] = w.current * (when - lo).total_seconds() / (hi - lo).total_seconds()
+            if stale and any(t.id in stale for t in grouped[eid]):
+                parts["superseded"] = -w.superseded
+            out.append((sum(parts.values()), eid, parts, recency))
+        out.sort(key=lambda s: s[0], reverse=True)
+        return out + scored[CURRENT_POOL:]
 
     def _favour_when_and_who(self, text: str, turns: dict[int, _Turn], now: datetime) -> None:
         """Lift turns said within a time the question names, and turns said by whom it is about (one read of
@@ -459,6 +498,24 @@ def _when(created_at: str) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
+CURRENT_POOL = 20
+"""Episodes the currency step reorders: the best by everything else (a memory further down is not about this)."""
+_PRESENT = re.compile(r"\b(now|nowadays|currently|current|these days|at the moment|at present|still|any ?more|today)\b", re.I)
+_PAST = re.compile(
+    r"\b(used to|before|previous(ly)?|former(ly)?|old|originally|first|ago|last (year|month|week|time)|back then|"
+    r"did|was|were|had|when)\b", re.I)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|my|me|mine)\b", re.I)
+_PRESENT_FORM = re.compile(r"^\s*(\w+\s+){0,3}(is|are|am|do|does|what's|who's|where's)\b", re.I)
+
+
+def about_the_present(text: str) -> bool:
+    """Whether a message asks about the user's present: first person, no word of the past, and "now"-like words or
+    a present-tense question ("What car do I have?"). Questions about others (LoCoMo's) and the past are left alone."""
+    if not _FIRST_PERSON.search(text) or _PAST.search(text):
+        return False
+    return bool(_PRESENT.search(text) or _PRESENT_FORM.search(text))
 
 
 def _recency(created_at: str, now: datetime) -> float:

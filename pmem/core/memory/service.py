@@ -112,6 +112,7 @@ class MemoryService:
             MemorySnippet(
                 h.id, h.date, h.episode.transcript(), tuple((t.role, t.content) for t in h.episode.turns),
                 tuple(i for i, t in enumerate(h.episode.turns) if t.id in h.matched[:1]),
+                tuple(t.id for t in h.episode.turns),
             )
             for h in self.last_hits
         ]

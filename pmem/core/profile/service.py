@@ -63,6 +63,16 @@ class ProfileService:
 
     # ------------------------------------------------------------------ prompt block
 
+    def changed_since(self, turn_ids: list[int]) -> dict[int, str]:
+        """For memories whose turns taught a fact that has since changed: what holds now, as said to the user
+        ("since 15 Sep 2024: You work as librarian"), for the prompt to quote beside the old memory."""
+        from pmem.core.prompt import long_date
+
+        return {
+            turn: f"since {long_date(fact.valid_from)}, " + _lower_first(second_person(fact.statement, fact.category, fact.attribute))
+            for turn, fact in self.store.successors(turn_ids).items()
+        }
+
     def block(self) -> str:
         version = self.store.version()
         if version != self._block_version:
@@ -301,3 +311,7 @@ class _ExtractionWorker:
         finally:
             if conn is not None:
                 conn.close()
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text.startswith(("You ", "Your ")) else text

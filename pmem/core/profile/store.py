@@ -93,6 +93,26 @@ class ProfileStore:
     def current(self) -> list[Fact]:
         return self._facts("f.valid_to IS NULL")
 
+    def successors(self, turn_ids: list[int]) -> dict[int, Fact]:
+        """For each of these turns that taught a fact since superseded: the fact that holds now in its place (the
+        end of the chain of successors)."""
+        if not turn_ids:
+            return {}
+        marks = ",".join("?" * len(turn_ids))
+        rows = self.conn.execute(
+            f"SELECT s.turn_id, f.superseded_by FROM fact_sources s JOIN facts f ON f.id = s.fact_id "
+            f"WHERE f.valid_to IS NOT NULL AND f.superseded_by IS NOT NULL AND s.turn_id IN ({marks})", list(turn_ids),
+        ).fetchall()
+        out: dict[int, Fact] = {}
+        for turn_id, successor in rows:
+            fact, seen = self.get(successor), set()
+            while fact is not None and fact.superseded_by and fact.id not in seen:  # a chain: Leeds, then York, then Sheffield
+                seen.add(fact.id)
+                fact = self.get(fact.superseded_by) or fact
+            if fact is not None and fact.valid_to is None:  # a change that ended too ("we broke up") says nothing current
+                out[int(turn_id)] = fact
+        return out
+
     def history(self) -> list[Fact]:
         """Every fact, current and superseded."""
         return self._facts("1")

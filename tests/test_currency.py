@@ -1,0 +1,77 @@
+"""Recall that knows what is current (issue #40): of two memories of the same thing, a question about the present
+gets the later one first, and a memory whose fact the profile has since replaced says so in the prompt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_pmem
+
+from pmem.core.memory.retrieval import WEIGHTS, about_the_present
+
+HANNAH = {"sessions": [
+    {"started_at": "2024-03-02T18:00:00Z", "turns": [
+        {"role": "user", "content": "Hi, I'm Hannah. I teach maths at a secondary school in Leeds."},
+        {"role": "assistant", "content": "Nice to meet you, Hannah."},
+        {"role": "user", "content": "My brother Sam works in a bakery in York."},
+        {"role": "assistant", "content": "That must smell wonderful."}]},
+    {"started_at": "2024-06-10T19:30:00Z", "turns": [
+        {"role": "user", "content": "Any ideas for a rainy weekend?"},
+        {"role": "assistant", "content": "A film marathon, or a museum."}]},
+    {"started_at": "2024-09-15T17:45:00Z", "turns": [
+        {"role": "user", "content": "Big change: I'm a librarian at the city library now, I left the classroom over the summer."},
+        {"role": "assistant", "content": "That sounds like a calmer job."}]},
+]}
+
+
+@pytest.mark.parametrize(("question", "present"), [
+    ("What do I do for work now?", True),
+    ("Am I still teaching maths?", True),
+    ("What car do I have?", True),
+    ("Where do I live these days?", True),
+    ("What did I do for work before?", False),
+    ("Where did I live in 2023?", False),
+    ("When did Melanie paint a sunrise?", False),  # about someone else (LoCoMo's questions): left alone
+    ("What does Caroline do for fun?", False),
+])
+def test_which_questions_are_about_the_present(question: str, present: bool) -> None:
+    assert about_the_present(question) is present
+
+
+@pytest.fixture()
+def hannah(pmem_home: Path, tmp_path: Path) -> Path:
+    source = tmp_path / "hannah.json"
+    source.write_text(json.dumps(HANNAH))
+    assert run_pmem("import", str(source), home=pmem_home).returncode == 0
+    return pmem_home
+
+
+def _texts(home: Path, question: str) -> list[str]:
+    proc = run_pmem("memory", "search", question, "--json", "-k", "4", home=home)
+    assert proc.returncode == 0, proc.stderr
+    return [hit["text"] for hit in json.loads(proc.stdout)]
+
+
+def test_a_question_about_the_present_gets_the_later_memory_first(hannah: Path) -> None:
+    assert WEIGHTS.current > 0 and WEIGHTS.superseded > 0
+    for question in ("What do I do for work now?", "Am I still teaching maths?"):
+        texts = _texts(hannah, question)
+        assert "librarian" in texts[0], (question, texts)
+        assert any("maths" in t for t in texts[1:]), "the earlier memory is still recalled, below"
+
+
+def test_a_replaced_fact_is_marked_as_the_past_in_the_prompt(hannah: Path) -> None:
+    from pmem.core.chat import ChatService
+    from pmem.core.runtime import Runtime
+
+    with Runtime.load() as rt:
+        history = {f.statement: f.valid_to for f in rt.profile.store.history()}
+        assert history.get("works as maths teacher") and history.get("works as librarian", "x") is None
+        service = ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=None, recall=rt.layers)
+        block = service.build("What do I do for work now?").messages[-1]["content"]
+    said = next(line for line in block.splitlines() if "I teach maths" in line)
+    assert said.endswith("(that has changed: since 15 September 2024, you work as librarian)"), said
+    assert block.rstrip().endswith("What do I do for work now?")
+    assert block.index("I teach maths") < block.index("I'm a librarian"), "the current memory nearest the question"
