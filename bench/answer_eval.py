@@ -473,9 +473,18 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="A GGUF to answer with instead of the configured model.")
     parser.add_argument("--adapter", action="store_true", help="Persona set: also train an adapter and answer with it.")
     parser.add_argument("--prompt-only", action="store_true", help="Build the prompts without answering: what reaches the prompt.")
+    parser.add_argument("--currency", choices=["on", "off"], default="on",
+                        help="off: retrieval without its currency step (Weights.current / superseded at 0), to compare")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.currency == "off":
+        from dataclasses import replace
+
+        import pmem.core.memory.retrieval as retrieval
+
+        for name in ("WEIGHTS", "WEIGHTS_TUNED", "WEIGHTS_WITHOUT_ADAPTER"):
+            setattr(retrieval, name, replace(getattr(retrieval, name), current=0.0, superseded=0.0))
 
     os.environ.setdefault("PMEM_HOME", tempfile.mkdtemp(prefix="pmem-bench-"))
     os.environ["PMEM_DISTILL_AUTO"] = "false"

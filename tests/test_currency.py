@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import run_pmem
 
-from pmem.core.memory.retrieval import WEIGHTS, about_the_present
+from pmem.core.memory.retrieval import WEIGHTS_TUNED, about_the_present, asks_now
 
 HANNAH = {"sessions": [
     {"started_at": "2024-03-02T18:00:00Z", "turns": [
@@ -40,6 +40,18 @@ def test_which_questions_are_about_the_present(question: str, present: bool) -> 
     assert about_the_present(question) is present
 
 
+@pytest.mark.parametrize(("question", "now"), [
+    ("What do I do for work now?", True),
+    ("Am I still teaching maths?", True),
+    ("Which language am I learning these days?", True),
+    ("What is my job?", False),  # present, but says nothing of time: only the profile's known changes reorder it
+    ("What car do I have?", False),
+    ("What did I do last week?", False),
+])
+def test_only_a_question_that_says_now_is_reordered_by_time(question: str, now: bool) -> None:
+    assert asks_now(question) is now
+
+
 @pytest.fixture()
 def hannah(pmem_home: Path, tmp_path: Path) -> Path:
     source = tmp_path / "hannah.json"
@@ -55,7 +67,7 @@ def _texts(home: Path, question: str) -> list[str]:
 
 
 def test_a_question_about_the_present_gets_the_later_memory_first(hannah: Path) -> None:
-    assert WEIGHTS.current > 0 and WEIGHTS.superseded > 0
+    assert WEIGHTS_TUNED.current > 0 and WEIGHTS_TUNED.superseded > 0
     for question in ("What do I do for work now?", "Am I still teaching maths?"):
         texts = _texts(hannah, question)
         assert "librarian" in texts[0], (question, texts)

@@ -226,6 +226,8 @@ def test_a_damaged_backup_is_listed_as_damaged_and_never_restored(home: Path) ->
         ("full-text index", "full-text index", "fix: pmem memory reindex"),
         ("journal", "journal", "fix: pmem restore "),
         ("backup", "backups", "fix: pmem backup"),
+        ("config", "config", "config.toml"),
+        ("saved KV state", "saved KV state", "pmem computes it again"),
     ],
 )
 def test_the_doctor_reports_each_damage_with_its_fix(home: Path, what: str, row: str, fix: str) -> None:
@@ -241,9 +243,16 @@ def test_the_doctor_reports_each_damage_with_its_fix(home: Path, what: str, row:
         for extra in data.glob("pmem.sqlite3-*"):
             extra.unlink()
         _overwrite(data / "pmem.sqlite3", 0.0, size=8 * 1024)
-    else:
+    elif what == "backup":
         [newest, *_] = sorted((data / "backups").glob("*.sqlite3"), reverse=True)
         _overwrite(newest, 0.0, size=4096)
+    elif what == "config":
+        (home / "config.toml").write_bytes(b"[model\nn_ctx = = 3\n")
+    else:
+        kv = home / "cache" / "kv"
+        kv.mkdir(parents=True, exist_ok=True)
+        (kv / "model-prefix.kv").write_bytes(b"\0" * 4096)
+        (kv / "model-prefix.kv.b2").write_text("0" * 32)
     proc = run_pmem("doctor", home=home)
     _no_crash_text(proc)
     assert proc.returncode == 1, proc.stdout

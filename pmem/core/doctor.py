@@ -128,6 +128,7 @@ def _integrity_rows(paths: Paths, settings: Settings | None) -> list[Check]:
             if settings is not None and (vectors := _vector_row(db, paths, settings)) is not None:
                 rows.append(vectors)
             rows.extend(_adapter_rows(db, paths))
+    rows.extend(_kv_rows(paths))
     newest = backup.list_backups(paths.backups_dir)
     if settings is not None and not settings.backup.enabled:
         rows.append(("backups", None, "off (backup.enabled = false): `pmem backup --to FOLDER` makes one by hand"))
@@ -179,6 +180,19 @@ def _vector_row(db: Path, paths: Paths, settings: Settings) -> Check | None:
     if agreed is not None and agreed != count:
         return ("vector store", None, f"{count} vectors where the journal agreed on {agreed}; the next search reconciles them")
     return ("vector store", True, f"{count} vectors, opens")
+
+
+def _kv_rows(paths: Paths) -> list[Check]:
+    """Saved KV states whose values no longer match the digest written with them (pmem recomputes such a state when
+    it next meets it; reported so that a damaged disk is noticed)."""
+    from pmem.core.engine.llama import saved_state_intact
+
+    saved = sorted(paths.kv_dir.glob("*.kv")) if paths.kv_dir.is_dir() else []
+    damaged = [p.name for p in saved if not saved_state_intact(p)]
+    if damaged:
+        return [("saved KV state", False, f"{len(damaged)} damaged ({damaged[0]}); fix: none needed, pmem computes it again "
+                 f"at the next chat (or delete {paths.kv_dir})")]
+    return [("saved KV state", True, f"{len(saved)} saved, whole")] if saved else []
 
 
 def _fts_row(db: Path) -> Check:

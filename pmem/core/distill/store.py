@@ -227,7 +227,8 @@ class AdapterStore:
             if training and entry.name.endswith(".tmp"):
                 continue  # being written right now by the training process
             entry.unlink(missing_ok=True)
-            removed.append(entry.name)
+            if not entry.name.endswith(DIGEST_SUFFIX):  # a digest goes with its adapter's file, not counted apart
+                removed.append(entry.name)
         with transaction(self.conn):
             self.conn.execute("DELETE FROM adapter_sources WHERE adapter_id IN (SELECT id FROM adapters WHERE status != 'active')")
         return removed

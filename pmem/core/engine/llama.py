@@ -319,7 +319,7 @@ class LlamaCppEngine(ChatEngine):
                 stray.unlink(missing_ok=True)  # a save interrupted by a crash: never loaded, now removed
             digest = hashlib.sha256(np.asarray(tokens, dtype=np.int32).tobytes()).hexdigest()[:24]
             path = Path(cache_dir) / f"{self._identity()}-{digest}.kv"
-            if path.exists() and not _state_intact(path):  # damaged on disk: loading it would give the model garbage
+            if path.exists() and not saved_state_intact(path):  # damaged on disk: loading it would give the model garbage
                 path.unlink(missing_ok=True)
                 _state_sum(path).unlink(missing_ok=True)
             if path.exists():
@@ -500,7 +500,7 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _state_intact(path: Path) -> bool:
+def saved_state_intact(path: Path) -> bool:
     """Whether a saved KV state is the file that was written: llama.cpp checks its header and tokens, not the
     values, and a damaged range in them would be loaded as the model's memory of the prefix (a few ms for MBs)."""
     try:

@@ -65,7 +65,7 @@ class Weights:
     conversations 0-4, 0.05 gave +0.7 points strict R@10 (multi-hop +5, single-hop -0.7), 0.1 and more lost."""
     fusion: str = "score"
     """"score" (min-max normalised scores) or "rrf" (reciprocal rank, as before 0.2; kept for the ablation)."""
-    current: float = 0.8
+    current: float = 1.2
     """For a question about the user's present ("Where do I live now?", "What car do I have?"): added to an episode
     in proportion to how late it was said among the best ``CURRENT_POOL`` (the newest gets all of it), so that of two
     memories of the same thing the later one wins. Measured on the currency set (bench/currency_retrieval.py)."""
@@ -366,7 +366,7 @@ class Retriever:
             scored.append((sum(parts.values()), eid, parts, recency))
         scored.sort(key=lambda s: s[0], reverse=True)
         if (w.current or w.superseded) and about_the_present(text):
-            scored = self._favour_current(scored, created, grouped, w)
+            scored = self._favour_current(scored, created, grouped, w, by_time=asks_now(text))
         if w.diversity:
             scored = _diversify(scored, {eid: grouped[eid][0].session for eid in grouped}, w.diversity)
         # Only the best episodes are read from the journal (a chunk at a time, in case near-duplicates are dropped).
@@ -405,31 +405,38 @@ class Retriever:
 
     def _favour_current(
         self, scored: list[tuple[float, str, dict[str, float], float]], created: dict[str, str],
-        grouped: dict[str, list[_Turn]], w: Weights,
+        grouped: dict[str, list[_Turn]], w: Weights, *, by_time: bool,
     ) -> list[tuple[float, str, dict[str, float], float]]:
-        """Of the best episodes, the later said gain ``w.current`` in proportion to their place in time, and those
-        whose turns taught a fact the profile has since superseded lose ``w.superseded``."""
+        """Of the best episodes, those whose turns taught a fact the profile has since superseded lose
+        ``w.superseded`` and those that taught its successor gain it; and when the question says "now" (``by_time``),
+        the later said gain up to ``w.current`` by their place in time. Without "now", time alone decides nothing:
+        "What is my job?" must not get a newer memory about someone else's job."""
         pool = scored[:CURRENT_POOL]
-        times = {eid: _when(created[eid]) for _, eid, _, _ in pool}
-        known = [t for t in times.values() if t is not None]
-        lo, hi = (min(known), max(known)) if known else (None, None)
         stale: set[int] = set()
+        fresh: set[int] = set()
         if w.superseded:
             ids = [t.id for _, eid, _, _ in pool for t in grouped[eid]]
             marks = ",".join("?" * len(ids))
-            stale = {
-                int(r[0]) for r in self.conn.execute(
-                    f"SELECT DISTINCT s.turn_id FROM fact_sources s JOIN facts f ON f.id = s.fact_id "
-                    f"WHERE f.valid_to IS NOT NULL AND f.superseded_by IS NOT NULL AND s.turn_id IN ({marks})", ids)
-            }
+            for turn_id, successor in self.conn.execute(
+                f"SELECT s.turn_id, f.superseded_by FROM fact_sources s JOIN facts f ON f.id = s.fact_id "
+                f"WHERE f.valid_to IS NOT NULL AND f.superseded_by IS NOT NULL AND s.turn_id IN ({marks})", ids,
+            ):
+                stale.add(int(turn_id))
+                fresh.update(int(r[0]) for r in self.conn.execute("SELECT turn_id FROM fact_sources WHERE fact_id = ?", (successor,)))
+        times = {eid: _when(created[eid]) for _, eid, _, _ in pool}
+        known = [t for t in times.values() if t is not None] if by_time and w.current else []
+        lo, hi = (min(known), max(known)) if known else (None, None)
         out = []
         for score, eid, parts, recency in pool:
             when = times[eid]
             parts = dict(parts)
-            if w.current and when is not None and lo is not None and hi is not None and hi > lo:
+            if when is not None and lo is not None and hi is not None and hi > lo:
                 parts["current"] = w.current * (when - lo).total_seconds() / (hi - lo).total_seconds()
-            if stale and any(t.id in stale for t in grouped[eid]):
+            ids = {t.id for t in grouped[eid]}
+            if ids & stale:
                 parts["superseded"] = -w.superseded
+            elif ids & fresh:
+                parts["superseded"] = w.superseded
             out.append((sum(parts.values()), eid, parts, recency))
         out.sort(key=lambda s: s[0], reverse=True)
         return out + scored[CURRENT_POOL:]
@@ -508,6 +515,11 @@ _PAST = re.compile(
     r"did|was|were|had|when)\b", re.I)
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|my|me|mine)\b", re.I)
 _PRESENT_FORM = re.compile(r"^\s*(\w+\s+){0,3}(is|are|am|do|does|what's|who's|where's)\b", re.I)
+
+
+def asks_now(text: str) -> bool:
+    """A question about the user's present that says so ("now", "these days", "still", "currently")."""
+    return bool(_FIRST_PERSON.search(text) and not _PAST.search(text) and _PRESENT.search(text))
 
 
 def about_the_present(text: str) -> bool:
