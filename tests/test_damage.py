@@ -81,7 +81,7 @@ def _search(home: Path):  # type: ignore[no-untyped-def]
     return proc, [hit["id"] for hit in json.loads(proc.stdout)]
 
 
-@pytest.mark.parametrize("how", ["0.05", "0.5", "0.75", "truncate", "zero"])
+@pytest.mark.parametrize("how", ["0.05", "truncate", "zero"])
 def test_a_damaged_vector_store_database_is_rebuilt_and_searches_as_before(
     home: Path, clean_home: tuple[Path, list[str]], how: str
 ) -> None:
@@ -94,7 +94,7 @@ def test_a_damaged_vector_store_database_is_rebuilt_and_searches_as_before(
     assert again.stderr.strip() == "", "the rebuild holds: the next search has nothing to say"
 
 
-@pytest.mark.parametrize("how", ["0.3", "truncate", "zero"])
+@pytest.mark.parametrize("how", ["0.3", "zero"])
 def test_damaged_vector_segment_files_are_rebuilt_and_search_as_before(
     home: Path, clean_home: tuple[Path, list[str]], how: str
 ) -> None:
@@ -112,7 +112,7 @@ def test_a_panic_inside_the_vector_store_is_one_line_and_a_rebuild(home: Path, c
     chroma = home / "data" / "chroma" / "chroma.sqlite3"
     pristine = chroma.read_bytes()
     said = []
-    for at in (0.6, 0.7, 0.75, 0.8, 0.9):
+    for at in (0.7, 0.75, 0.8):
         chroma.write_bytes(pristine)
         for extra in chroma.parent.glob("chroma.sqlite3-*"):
             extra.unlink()

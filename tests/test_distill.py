@@ -390,7 +390,7 @@ def test_a_background_run_survives_its_parent_and_a_kill_leaves_no_adapter(
     assert len(adapters) == 1 and adapters[0][2] == "active", adapters
     assert out.startswith(f"Trained adapter {adapters[0][0]}: ") and "(by the run that was in progress)" in out, out
     files = sorted(p.name for p in (pmem_home / "data" / "adapters").iterdir() if not p.name.startswith("."))
-    assert files == [adapters[0][1]]  # the killed run's temporary file was swept
+    assert files == [adapters[0][1], adapters[0][1] + ".sha256"]  # the killed run's temporary file was swept; the digest stays
     log = (pmem_home / "logs" / "distill.log").read_text()
     assert f"distill: adapter {adapters[0][0]}" in log
     assert "Ada" not in log and "Utrecht" not in log  # no personal data in the log
