@@ -30,7 +30,7 @@ from _common import machine, write_json  # noqa: E402
 
 CONFIGS = {
     "sentence-transformers, 2 threads": {"backend": "st", "threads": 2},
-    "onnx, all optimisations, 2 threads (pmem until session 15; embedder.precision = float32)": {"backend": "onnx", "threads": 2, "optimization": "all"},
+    "onnx, all optimisations, 2 threads (pmem before int8; embedder.precision = float32)": {"backend": "onnx", "threads": 2, "optimization": "all"},
     "onnx, basic optimisations, 2 threads": {"backend": "onnx", "threads": 2, "optimization": "basic"},
     "onnx, all optimisations, 1 thread": {"backend": "onnx", "threads": 1, "optimization": "all"},
     "onnx int8, one scale per tensor (ONNX Runtime's default; not kept), 2 threads": {"backend": "onnx", "threads": 2, "optimization": "all", "int8": "tensor"},

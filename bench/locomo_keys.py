@@ -1,4 +1,4 @@
-"""Write-time keys for recall (issue #12's lead, measured in session 14 and not kept): does typing what a turn
+"""Write-time keys for recall (issue #12's lead, measured and not kept): does typing what a turn
 mentions help questions that ask by kind ("Which cities has John been to?" → a turn that says "Chicago")?
 
 Each turn gets the kinds of thing it names as extra words in a second column of the lexical index: a city, country

@@ -100,40 +100,40 @@ def evaluate(mode: str, engine: Any) -> dict[str, Any]:
     }
 
 
-#: The first frozen set (written 2026-11-22; its misses were read in session 12, so it now measures fit).
+#: The first frozen set (written 2026-11-22; its misses were read, so it now measures fit).
 FROZEN = Path(__file__).resolve().parent / "data" / "profile_frozen.json"
-#: The second frozen set, written at the start of session 12 before that session's changes (the first set's
+#: The second frozen set, written before the changes it judged (the first set's
 #: conversations and misses had been read by then; see both headers).
 FROZEN2 = Path(__file__).resolve().parent / "data" / "profile_frozen2.json"
-#: The third frozen set, written in session 12 between its two rounds of changes (measures the second round).
+#: The third frozen set, written between its two rounds of changes (measures the second round).
 FROZEN3 = Path(__file__).resolve().parent / "data" / "profile_frozen3.json"
-#: The fourth frozen set, written in session 12 after reading the third set's misses, before the model-pass filters.
+#: The fourth frozen set, written after reading the third set's misses, before the model-pass filters.
 FROZEN4 = Path(__file__).resolve().parent / "data" / "profile_frozen4.json"
-#: The fifth frozen set, written in session 13 before any extraction change of that session.
+#: The fifth frozen set, written before any extraction change of its time.
 FROZEN5 = Path(__file__).resolve().parent / "data" / "profile_frozen5.json"
-#: The sixth frozen set, written in session 14 before any extraction change of that session.
+#: The sixth frozen set, written before any extraction change of its time.
 FROZEN6 = Path(__file__).resolve().parent / "data" / "profile_frozen6.json"
-#: The seventh frozen set, written in session 14 after its round, to read that round out of sample.
+#: The seventh frozen set, written after its round, to read that round out of sample.
 FROZEN7 = Path(__file__).resolve().parent / "data" / "profile_frozen7.json"
-#: The eighth frozen set, written at the start of session 15 before any extraction change of that session.
+#: The eighth frozen set, written before any extraction change of its time.
 FROZEN8 = Path(__file__).resolve().parent / "data" / "profile_frozen8.json"
-#: The ninth frozen set, written at the start of session 16 before any extraction change of that session.
+#: The ninth frozen set, written before any extraction change of its time.
 FROZEN9 = Path(__file__).resolve().parent / "data" / "profile_frozen9.json"
-#: The tenth frozen set, written in session 16 after its round, to read that round out of sample.
+#: The tenth frozen set, written after its round, to read that round out of sample.
 FROZEN10 = Path(__file__).resolve().parent / "data" / "profile_frozen10.json"
-#: The eleventh frozen set, written in session 16 after its second round, to read that round out of sample.
+#: The eleventh frozen set, written after its second round, to read that round out of sample.
 FROZEN11 = Path(__file__).resolve().parent / "data" / "profile_frozen11.json"
-#: The twelfth frozen set, written in session 16 after its third round, to read that round out of sample.
+#: The twelfth frozen set, written after its third round, to read that round out of sample.
 FROZEN12 = Path(__file__).resolve().parent / "data" / "profile_frozen12.json"
-#: The thirteenth frozen set, written in session 16 after its fourth round, to read that round out of sample.
+#: The thirteenth frozen set, written after its fourth round, to read that round out of sample.
 FROZEN13 = Path(__file__).resolve().parent / "data" / "profile_frozen13.json"
-#: The fourteenth frozen set, written in session 16 after its last round, to read the session's rounds out of sample.
+#: The fourteenth frozen set, written after its last round, to read those rounds out of sample.
 FROZEN14 = Path(__file__).resolve().parent / "data" / "profile_frozen14.json"
 #: The development set the extraction is tuned on (written 2026-11-23; its figures measure fit, not understanding).
 DEV = Path(__file__).resolve().parent / "data" / "profile_dev.json"
 #: A second development set, written after the first round of changes (its first reading was out of sample).
 DEV2 = Path(__file__).resolve().parent / "data" / "profile_dev2.json"
-#: A third development set, written in session 12 after reading the first frozen set's misses (tuned on).
+#: A third development set, written after reading the first frozen set's misses (tuned on).
 DEV3 = Path(__file__).resolve().parent / "data" / "profile_dev3.json"
 
 

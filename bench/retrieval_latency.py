@@ -162,7 +162,7 @@ def run(sizes: list[int], queries: int, cold_sizes: tuple[int, ...] = (10000,), 
             out["p50_ms"][str(n)] = round(percentile(times, 50), 2)
             out["p95_ms"][str(n)] = round(percentile(times, 95), 2)
             out["parts_p50_ms"][str(n)] = {"embed+dense": round(percentile(dense, 50), 2), "lexical": round(percentile(lexical, 50), 2)}
-            # The same queries with 100 candidates a retriever (as before session 18), on the same store.
+            # The same queries with 100 candidates a retriever (as before the 300 dense candidates), on the same store.
             few = timed(qs, lambda q: memory.retriever.search(q, 8, candidates=FEWER), memory.retriever)[0]
             out.setdefault(f"p95_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 95), 2)
             out.setdefault(f"p50_ms_{FEWER}_candidates", {})[str(n)] = round(percentile(few, 50), 2)
