@@ -1017,7 +1017,7 @@ def test_casing_capitalises_only_what_is_not_a_word() -> None:
     assert restored("a physio in zadar") == "a physio in Zadar"  # after an article, a noun
     assert restored("👋 hey, ximena here") == "👋 hey, Ximena here"  # a message may open with an emoji
     assert is_common("procrastinating") and is_common("kittens") and is_common("lol") and not is_common("zosia")
-    # A word the dictionary has only as a proper noun is a name (session 15); one it also has in lower case is not.
+    # A word the dictionary has only as a proper noun is a name; one it also has in lower case is not.
     assert restored("my flatmate jonas is from cork") == "my flatmate Jonas is from cork"  # "cork" is also a word
     assert not is_common("lena") and is_common("will") and is_common("rose")
     # So are big cities that are not English words ("leeds"), and a few whose word is rare ("berlin", a carriage).
