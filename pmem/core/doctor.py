@@ -220,14 +220,14 @@ def _adapter_rows(db: Path, paths: Paths) -> list[Check]:
         return []
     finally:
         conn.close()
-    from pmem.core.distill.store import digest_path, file_sha256
+    from pmem.core.distill.store import digest_matches
 
     bad = []
     for adapter_id, name, size in live:
         path = paths.adapters_dir / name
         if not path.is_file() or (size and path.stat().st_size != size):
             bad.append(adapter_id)
-        elif digest_path(path).is_file() and digest_path(path).read_text().strip() != file_sha256(path):
+        elif digest_matches(path) is False:
             bad.append(adapter_id)
     if bad:
         return [("adapters", False, f"{', '.join(bad)} missing or damaged; fix: pmem distill --clear, then pmem distill")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -261,6 +262,23 @@ def _ram_bytes() -> int | None:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):
         return None
+
+
+def hash_file(path: Path, digest: Any = None, progress: Callable[[int, int], None] | None = None) -> str:
+    """The hex digest of a whole file, read 8 MiB at a time: SHA-256 unless another ``hashlib`` object is given
+    (already fed whatever prefix its scheme wants); ``progress(done, total)`` after each chunk. One reader for every
+    checksum pmem keeps of a model file: a pull, the shipped embedder, adapters, saved KV states."""
+    import hashlib
+
+    digest = digest if digest is not None else hashlib.sha256()
+    total, done = path.stat().st_size, 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(8 << 20):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    return str(digest.hexdigest())
 
 
 def model_fingerprint(path: Path) -> str:

