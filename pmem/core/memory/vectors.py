@@ -42,30 +42,46 @@ class EmbedderMismatch(StorageError):
     """The index was built by another embedder: its vectors cannot be compared with new ones."""
 
 
+_HELD = threading.Lock()
+_held: dict[str, Any] = {"depth": 0, "saved": -1, "file": None, "failed": False}
+"""fd 2 is one per process: calls that overlap (two threads in Chroma) share one redirection, made by the first and
+undone by the last, or the second would restore the first's temporary file as stderr for good."""
+
+
 @contextmanager
 def held_stderr() -> Iterator[None]:
     """Hold what native code writes to file descriptor 2 for the length of a Chroma call. Chroma's Rust core panics
     on a damaged file (``pyo3_runtime.PanicException``, a BaseException) and its panic hook prints the panic and a
-    backtrace to fd 2 before Python sees it: that text is dropped when the call fails (pmem says what happened in
-    one line), and written out as it was when the call succeeds."""
+    backtrace to fd 2 before Python sees it: that text is dropped when a call fails (pmem says what happened in one
+    line), and written out as it was when the calls succeed."""
+    with _HELD:
+        if _held["depth"] == 0:
+            try:
+                sys.stderr.flush()
+            except (AttributeError, ValueError, OSError):
+                pass
+            held = tempfile.TemporaryFile()
+            _held.update(saved=os.dup(2), file=held, failed=False)
+            os.dup2(held.fileno(), 2)
+        _held["depth"] += 1
+    failed = True
     try:
-        sys.stderr.flush()
-    except (AttributeError, ValueError, OSError):
-        pass
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        failed = True
-        try:
-            yield
-            failed = False
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            if not failed:
-                held.seek(0)
-                if text := held.read():
-                    os.write(2, text)
+        yield
+        failed = False
+    finally:
+        with _HELD:
+            _held["failed"] = _held["failed"] or failed
+            _held["depth"] -= 1
+            if _held["depth"] == 0:
+                os.dup2(_held["saved"], 2)
+                os.close(_held["saved"])
+                held = _held["file"]
+                if not _held["failed"]:
+                    held.seek(0)
+                    if text := held.read():
+                        os.write(2, text)
+                held.close()
+                _held.update(saved=-1, file=None)
 
 
 class VectorStore:
