@@ -39,7 +39,7 @@ async def main():
         await pilot.press("enter")
         while "first_token" not in app.timeline_at:
             await pilot.pause(0.001)
-        while app._bubble is not None:
+        while app.chat._bubble is not None:
             await pilot.pause(0.01)
     rt.close()
     print(json.dumps(app.timeline_at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import json
 import pkgutil
 import shutil
@@ -89,3 +90,96 @@ def test_paths_config_and_profile_show_import_no_heavy_library(tmp_path: Path) -
     assert _modules_after(["profile", "show"], tmp_path) == []
     assert _modules_after(["profile", "show", "--history", "--json"], tmp_path) == []
     assert _modules_after(["models", "--json"], tmp_path) == []  # reads GGUF headers, loads no model
+
+
+def test_no_module_imports_its_way_back_to_itself() -> None:
+    """No import circle anywhere in pmem, counting imports made only for type checking and deferred imports."""
+    import grimp
+
+    graph = grimp.build_graph("pmem", cache_dir=None, exclude_type_checking_imports=False)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in graph.find_modules_directly_imported_by(module):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while (top := stack.pop()) != module:
+                component.append(top)
+            if component:
+                circles.append(sorted([module, *component]))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert circles == []
+
+
+#: Each table and the one module that writes it (the schema's own modules create and migrate them all).
+TABLE_OWNERS = {
+    "pmem/core/store/journal.py": {"sessions", "turns"},
+    "pmem/core/store/fts.py": {"turns_fts", "sqlite_master"},
+    "pmem/core/store/meta.py": {"meta"},
+    "pmem/core/store/feedback.py": {"feedback", "preference_pairs", "preference_tombstones"},
+    "pmem/core/profile/store.py": {"facts", "fact_sources", "fact_endings", "fact_tombstones", "ending_tombstones", "{table}"},
+    "pmem/core/memory/episodes.py": {"episodes"},
+    "pmem/core/distill/store.py": {"adapters", "adapter_sources", "adapter_pairs"},
+    "pmem/core/store/db.py": {"_migrations"},
+}
+SCHEMA = {"pmem/core/store/migrations.py"}
+WRITES = re.compile(r"\b(?:INSERT(?:\s+OR\s+[A-Z]+)?\s+INTO|REPLACE\s+INTO|DELETE\s+FROM)\s+([A-Za-z_{][\w{}]*)|\bUPDATE\s+([A-Za-z_]\w*)\s+SET\b")
+
+
+def test_sql_that_writes_is_only_in_the_store_that_owns_the_table() -> None:
+    """An import, a forget or a reindex goes through the stores' methods; the rule that a newer fact supersedes an
+    older one, say, is written once."""
+    strays = []
+    for path in sorted((ROOT / "pmem").rglob("*.py")):
+        name = str(path.relative_to(ROOT))
+        if name in SCHEMA:
+            continue
+        for match in WRITES.finditer(path.read_text()):
+            table = match.group(1) or match.group(2)
+            if table not in TABLE_OWNERS.get(name, set()):
+                strays.append(f"{name} writes {table}")
+    assert strays == []
+    assert WRITES.search('conn.execute("UPDATE facts SET value = ?")') and WRITES.search("INSERT OR IGNORE INTO meta (k) VALUES (1)")
+
+
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
+#: Known debts, each to be paid down (issue #42): the test fails when one grows, and when one is paid (remove it here).
+LONG_MODULES = {
+    "pmem/core/profile/extract.py": 954, "pmem/core/config.py": 734, "pmem/core/assistant.py": 687,
+    "pmem/core/memory/retrieval.py": 566, "pmem/core/engine/llama.py": 507,
+}
+LONG_FUNCTIONS = {
+    "pmem/core/profile/extract.py:rule_candidates": 618, "pmem/core/profile/extract.py:scan": 553,
+    "pmem/core/profile/transitions.py:transition_candidates": 180, "pmem/core/memory/retrieval.py:search": 158,
+    "pmem/core/distill/service.py:_run_locked": 106,
+}
+
+
+def test_no_module_over_500_lines_and_no_function_over_80_beyond_the_listed_debts() -> None:
+    modules, functions = {}, {}
+    for path in sorted((ROOT / "pmem").rglob("*.py")):
+        name = str(path.relative_to(ROOT))
+        text = path.read_text()
+        if (lines := len(text.splitlines())) > MAX_MODULE_LINES:
+            modules[name] = lines
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                if (length := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
+                    functions[f"{name}:{node.name}"] = length
+    assert {m: n for m, n in modules.items() if n > LONG_MODULES.get(m, 0)} == {}, "a module grew past its limit"
+    assert {f: n for f, n in functions.items() if n > LONG_FUNCTIONS.get(f, 0)} == {}, "a function grew past its limit"
+    assert set(LONG_MODULES) == set(modules) and set(LONG_FUNCTIONS) == set(functions), "a debt was paid: remove it from the list"

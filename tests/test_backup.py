@@ -144,3 +144,42 @@ def test_a_damaged_backup_is_not_restored(pmem_home: Path, tmp_path: Path) -> No
     assert_one_line_error(refused, "cannot be restored")
     assert journal.read_bytes() == before and not list(journal.parent.glob("*.replaced-*"))
     assert backup.newest_good(tmp_path / "backups") is None
+
+
+def test_backups_taken_in_the_same_second_by_several_processes_are_all_kept(tmp_path: Path) -> None:
+    """Three processes start at once and each backs up (as three pmem commands' daily backups may): none may
+    take another's staging file or name, and every copy is whole."""
+    import subprocess
+    import sys
+
+    from pmem.core.store import backup
+    from pmem.core.store.db import connect
+
+    database = tmp_path / "pmem.sqlite3"
+    conn = connect(database)
+    conn.executescript("CREATE TABLE notes(body TEXT);")
+    conn.executemany("INSERT INTO notes VALUES (?)", [("line " * 200,) for _ in range(2000)])
+    conn.commit()
+    directory = tmp_path / "backups"
+    script = (
+        "import sys; from datetime import datetime, timezone; from pathlib import Path;"
+        "from pmem.core.store import backup;"
+        "backup.take(Path(sys.argv[1]), Path(sys.argv[2]), 'daily', now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(database), str(directory)], stderr=subprocess.PIPE) for _ in range(3)]
+    for i in range(50):  # a writer meanwhile, as the chat process is
+        conn.execute("INSERT INTO notes VALUES (?)", (f"written during the backups {i}",))
+        conn.commit()
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    conn.close()
+    taken = backup.list_backups(directory)
+    assert sorted(b.name for b in taken) == [
+        "pmem-20260102T030405Z-1-daily.sqlite3", "pmem-20260102T030405Z-2-daily.sqlite3", "pmem-20260102T030405Z-daily.sqlite3"]
+    for b in taken:
+        assert backup.check(b.path) == "ok"
+        copy = sqlite3.connect(b.path)
+        assert copy.execute("SELECT count(*) FROM notes").fetchone()[0] >= 2000
+        copy.close()
+    assert not list(directory.glob(".*.tmp"))  # no staging file left behind

@@ -210,11 +210,11 @@ async def tui():
     rt.settings.profile.use_model = "always"
     app = PmemApp(rt)
     async with app.run_test(size=(100, 30)) as pilot:
-        while app.model_state == "loading":
+        while app.chat.model_state == "loading":
             await pilot.pause(0.01)
         app.query_one("#prompt").value = "My sister is called Ines."
         await pilot.press("enter")
-        while len(app.query("MessageBubble")) < 3 or app._bubble is not None:
+        while len(app.query("MessageBubble")) < 3 or app.chat._bubble is not None:
             await pilot.pause(0.01)
         rt.layers.flush()
     rt.close()

@@ -47,7 +47,7 @@ async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_until(pilot, lambda: pilot.app.model_state in ("ready", "failed"))
+    await wait_until(pilot, lambda: pilot.app.chat.model_state in ("ready", "failed"))
 
 
 def _facts(app: PmemApp) -> list[str]:
@@ -70,14 +70,14 @@ async def test_a_message_gets_a_streamed_reply_that_is_journaled(tmp_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await _type(pilot, "What is the capital of France?")  # typed while the model may still be loading
         await _ready(pilot)
-        await wait_until(pilot, lambda: len(app.query(MessageBubble)) == 3 and app._bubble is None)
+        await wait_until(pilot, lambda: len(app.query(MessageBubble)) == 3 and app.chat._bubble is None)
         await app.workers.wait_for_complete()
         reply = app.query(MessageBubble).last()
         shown = reply.body.source.strip()
         assert reply.role == "assistant" and shown
         rows = rt.journal.conn.execute("SELECT role, content, status FROM turns ORDER BY id").fetchall()
         assert [tuple(r) for r in rows] == [("user", "What is the capital of France?", "complete"), ("assistant", shown, "complete")]
-        assert app._status.tokens_per_s > 0 and app._status.context_used > 0
+        assert app.chat._status.tokens_per_s > 0 and app.chat._status.context_used > 0
     rt.close()
 
 
@@ -87,9 +87,9 @@ async def test_escape_cancels_and_keeps_the_partial_reply(tmp_path: Path) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await _type(pilot, "Write a very long story about a dragon who learns to bake bread.")
-        await wait_until(pilot, lambda: len(app._reply_text) >= 3)
+        await wait_until(pilot, lambda: len(app.chat._reply_text) >= 3)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app._bubble is None)
+        await wait_until(pilot, lambda: app.chat._bubble is None)
         await app.workers.wait_for_complete()
         bubble = app.query(MessageBubble).last()
         assert bubble.cancelled and "cancelled" in str(bubble.query_one(".who").render())
@@ -108,7 +108,7 @@ async def test_a_fact_from_one_conversation_shows_in_the_next_and_can_be_forgott
         await wait_until(pilot, lambda: any("lives in Utrecht" in f for f in _facts(app)))
         await pilot.press("ctrl+n")
         await _type(pilot, "Good morning.")
-        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 2)
+        await wait_until(pilot, lambda: app.chat._bubble is None and len(app.query(MessageBubble)) == 2)
         assert any("lives in Utrecht" in f for f in _facts(app))
         # Forget it from the panel, with confirmation.
         facts = app.query_one("#facts")
@@ -134,14 +134,14 @@ async def test_slash_commands_and_conversation_list(tmp_path: Path) -> None:
         await _type(pilot, "/profile")
         await wait_until(pilot, lambda: "has a cat called Miso" in app.query(MessageBubble).last().text)
         await _type(pilot, "Tell me a joke.")
-        await wait_until(pilot, lambda: app._bubble is None and app.query(MessageBubble).last().role == "assistant")
+        await wait_until(pilot, lambda: app.chat._bubble is None and app.query(MessageBubble).last().role == "assistant")
         await pilot.press("ctrl+n")
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConversationsScreen")
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen.__class__.__name__ != "ConversationsScreen" and len(app.query(MessageBubble)) == 2)
         assert [b.role for b in app.query(MessageBubble)] == ["user", "assistant"]
-        assert app.service.session is not None and app.query(MessageBubble).first().text == "Tell me a joke."
+        assert app.chat.service.session is not None and app.query(MessageBubble).first().text == "Tell me a joke."
     rt.close()
 
 
@@ -151,7 +151,7 @@ async def test_no_model_explains_what_to_do(tmp_path: Path) -> None:
     app = PmemApp(rt)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
-        assert app.model_state == "failed"
+        assert app.chat.model_state == "failed"
         text = app.query(MessageBubble).last().text
         assert "could not load a chat model" in text and "missing.gguf" in text and "pmem doctor" in text
     rt.close()
@@ -182,7 +182,7 @@ async def test_a_private_session_shows_it_and_writes_nothing(tmp_path: Path) -> 
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await _type(pilot, "My name is Ada and I live in Utrecht.")
-        await wait_until(pilot, lambda: len(app.query(MessageBubble)) == 3 and app._bubble is None)
+        await wait_until(pilot, lambda: len(app.query(MessageBubble)) == 3 and app.chat._bubble is None)
         await app.workers.wait_for_complete()
         assert "private" in str(app.query_one(StatusBar).render()).split(" · ")
         assert app.query(MessageBubble).last().body.source.strip()
@@ -207,8 +207,8 @@ async def test_deleting_the_open_conversation_leaves_the_chat_usable(tmp_path: P
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await _type(pilot, "My locker code is QX-5512.")
-        await wait_until(pilot, lambda: app._bubble is None and app.query(MessageBubble).last().role == "assistant")
-        first = app.service.session
+        await wait_until(pilot, lambda: app.chat._bubble is None and app.query(MessageBubble).last().role == "assistant")
+        first = app.chat.service.session
         assert first is not None and _files_containing(tmp_path, b"QX-5512"), "stored before (so the scan below means something)"
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConversationsScreen")
@@ -217,12 +217,12 @@ async def test_deleting_the_open_conversation_leaves_the_chat_usable(tmp_path: P
         await pilot.press("y")
         await wait_until(pilot, lambda: rt.journal.session(first.id) is None and len(app.query(MessageBubble)) == 0)
         await _type(pilot, "What is the capital of Peru?")
-        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 2)
+        await wait_until(pilot, lambda: app.chat._bubble is None and len(app.query(MessageBubble)) == 2)
         assert app.query(MessageBubble).last().role == "assistant"
         rows = rt.journal.conn.execute("SELECT role, content FROM turns ORDER BY id").fetchall()
         assert [r[0] for r in rows] == ["user", "assistant"] and rows[0][1] == "What is the capital of Peru?" and rows[1][1]
-        assert app.service.session is not None and app.service.session.id != first.id
-        assert all("QX-5512" not in m["content"] for m in app.service.history)
+        assert app.chat.service.session is not None and app.chat.service.session.id != first.id
+        assert all("QX-5512" not in m["content"] for m in app.chat.service.history)
     rt.close()
     assert _files_containing(tmp_path, b"QX-5512") == [], "no file pmem keeps holds the forgotten conversation"
 
@@ -237,15 +237,15 @@ async def test_model_switch_keeps_the_conversation(tmp_path: Path, embedded_mode
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot)
         await _type(pilot, "Hello there.")
-        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 3)
+        await wait_until(pilot, lambda: app.chat._bubble is None and len(app.query(MessageBubble)) == 3)
         await _type(pilot, "/model switched-copy")
-        await wait_until(pilot, lambda: app.model_state == "ready" and "Now chatting with" in app.query(MessageBubble).last().text)
-        assert app._status.model.rstrip(".") == "Switched copy"
+        await wait_until(pilot, lambda: app.chat.model_state == "ready" and "Now chatting with" in app.query(MessageBubble).last().text)
+        assert app.chat._status.model.rstrip(".") == "Switched copy"
         await _type(pilot, "And again.")
-        await wait_until(pilot, lambda: app._bubble is None and len(app.query(MessageBubble)) == 6)
+        await wait_until(pilot, lambda: app.chat._bubble is None and len(app.query(MessageBubble)) == 6)
         await _type(pilot, "/model nothing-here")
-        await wait_until(pilot, lambda: app.model_state == "ready" and any("no model named" in str(n.message) for n in app._notifications))
-        assert app._status.model.rstrip(".") == "Switched copy"
+        await wait_until(pilot, lambda: app.chat.model_state == "ready" and any("no model named" in str(n.message) for n in app._notifications))
+        assert app.chat._status.model.rstrip(".") == "Switched copy"
         assert [b.role for b in app.query(MessageBubble)][1:] == ["user", "assistant", "system", "user", "assistant"]
         rows = rt.journal.conn.execute("SELECT session_id, role, model FROM turns ORDER BY id").fetchall()
         assert len({r[0] for r in rows}) == 1

@@ -81,20 +81,20 @@ async def _check(pilot, key: Key, where: str) -> None:  # type: ignore[no-untype
 
     async def cancel() -> None:
         await _send(pilot, "Write a very long story about a lighthouse keeper.")
-        await wait_until(pilot, lambda: len(app._reply_text) >= 2)
+        await wait_until(pilot, lambda: len(app.chat._reply_text) >= 2)
         _focus(app, where)
         await pilot.press(press)
-        await wait_until(pilot, lambda: app._bubble is None)
+        await wait_until(pilot, lambda: app.chat._bubble is None)
         await app.workers.wait_for_complete()
         assert app.query(MessageBubble).last().cancelled
 
     async def new_conversation() -> None:
         await _send(pilot, "Hello there.")
-        await wait_until(pilot, lambda: app._bubble is None and app.service.session is not None)
+        await wait_until(pilot, lambda: app.chat._bubble is None and app.chat.service.session is not None)
         _focus(app, where)
         await pilot.press(press)
         await wait_until(pilot, lambda: len(app.query_one(ChatView).children) == 0)
-        assert app.service.session is None
+        assert app.chat.service.session is None
 
     async def opens(screen: type) -> None:
         _focus(app, where)
@@ -129,7 +129,7 @@ async def _check(pilot, key: Key, where: str) -> None:  # type: ignore[no-untype
     async def undo_learned() -> None:
         name = "Ines" if where == "prompt" else "Marta"
         await _send(pilot, f"My sister is called {name}.")
-        await wait_until(pilot, lambda: any(name in v.statement for v in app._learned))
+        await wait_until(pilot, lambda: any(name in v.statement for v in app.chat._learned))
         assert any(name in str(n.message) and "Ctrl+Z undo" in str(n.message) for n in app._notifications), "the notice says so"
         _focus(app, where)
         await pilot.press(press)
@@ -140,17 +140,17 @@ async def _check(pilot, key: Key, where: str) -> None:  # type: ignore[no-untype
         return [(r[0], r[1]) for r in rows]
 
     async def a_reply() -> int:
-        if app.service.last.assistant_turn is None or app.service.session is None:
+        if app.chat.service.last.assistant_turn is None or app.chat.service.session is None:
             await _send(pilot, "Tell me something about the sea.")
-            await wait_until(pilot, lambda: app._bubble is None and app.service.last.assistant_turn is not None)
-        return app.service.last.assistant_turn.id
+            await wait_until(pilot, lambda: app.chat._bubble is None and app.chat.service.last.assistant_turn is not None)
+        return app.chat.service.last.assistant_turn.id
 
     async def regenerate() -> None:
         old = await a_reply()
         bubbles = len(app.query(MessageBubble))
         _focus(app, where)
         await pilot.press(press)
-        await wait_until(pilot, lambda: app._bubble is None and app.service.last.assistant_turn.id != old)
+        await wait_until(pilot, lambda: app.chat._bubble is None and app.chat.service.last.assistant_turn.id != old)
         assert ("retry", "") in feedback_on(old) and len(app.query(MessageBubble)) == bubbles
 
     async def thumb(kind: str, mark: str) -> None:

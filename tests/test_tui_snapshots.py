@@ -38,11 +38,11 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     app = pilot.app
     await _ready(pilot)
     app.query_one("#prompt").cursor_blink = False
-    await wait_until(pilot, lambda: app._bubble is None)
+    await wait_until(pilot, lambda: app.chat._bubble is None)
     layers = app.runtime._layers
     if layers is not None:  # background work shows in the status line: let it finish for a stable picture
         await wait_until(pilot, lambda: not layers.episodic.indexing and not layers.profile.pending)
-        app._tick()
+        app.chat._tick()
     app.clear_notifications()
     await pilot.pause()
 
@@ -75,7 +75,7 @@ def test_conversations_screen(app, snap_compare) -> None:  # type: ignore[no-unt
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _ready(pilot)
         await _type(pilot, "First conversation")
-        await wait_until(pilot, lambda: len(pilot.app.query("MessageBubble")) == 3 and pilot.app._bubble is None)
+        await wait_until(pilot, lambda: len(pilot.app.query("MessageBubble")) == 3 and pilot.app.chat._bubble is None)
         await pilot.press("ctrl+n")
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "ConversationsScreen")

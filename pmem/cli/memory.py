@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from pmem.cli.common import assistant, console, runtime
+from pmem.cli.common import assistant, runtime
 from pmem.core.errors import InputError
 
 app = typer.Typer(help="Look at, search and forget what pmem remembers.", no_args_is_help=True)

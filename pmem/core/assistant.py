@@ -632,7 +632,9 @@ class Assistant:
         """Import a pmem export, a generic sessions file or a ChatGPT export: read and validated as a stream before
         anything is written; conversations journaled, the profile restored (a pmem export) or learned from them,
         and everything indexed. ``progress(stage)`` gives a progress callback for each stage."""
-        from pmem.core.transfer import import_facts, import_feedback, import_sessions, read_import
+        from pmem.core.profile.store import ProfileStore
+        from pmem.core.store.feedback import FeedbackStore
+        from pmem.core.transfer import import_sessions, read_import
 
         source = read_import(path)
         rt = self.runtime
@@ -640,8 +642,8 @@ class Assistant:
         rt.backup_if_data("before-import")
         with _stage(progress, "Importing conversations") as update:
             summary = import_sessions(rt.journal, source.kind, source.sessions(), progress=update, total=source.sessions_total)
-        restored = import_facts(rt.journal.conn, source.facts())
-        import_feedback(rt.journal.conn, source.feedback())
+        restored = ProfileStore(rt.journal.conn).restore_facts(source.facts())
+        FeedbackStore(rt.journal.conn).restore(source.feedback())
         learned: list[Any] = []
         if source.kind != "pmem" and summary.session_ids:  # a pmem export carries its profile; others teach it
             with _stage(progress, "Learning about you") as update:

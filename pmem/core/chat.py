@@ -121,6 +121,11 @@ class ChatService:
         self.session = self.journal.new_session(title) if self.journal is not None else None
         return self.session
 
+    def start_over(self) -> None:
+        """A new conversation from the next message on: the session is made when that message is journaled."""
+        self._reset_context()
+        self.session = None
+
     def resume(self, session: Session) -> None:
         self.session = session
         self._load_history(session)

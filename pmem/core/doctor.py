@@ -156,6 +156,8 @@ def _vector_row(db: Path, paths: Paths, settings: Settings) -> Check | None:
     from pmem.core.memory.chroma_compat import import_chromadb
     from pmem.core.memory.vectors import COLLECTION, held_stderr
 
+    from pmem.core.store import meta
+
     fix = "fix: pmem memory reindex (any search also rebuilds it from the journal)"
     try:
         chromadb = import_chromadb()
@@ -171,12 +173,12 @@ def _vector_row(db: Path, paths: Paths, settings: Settings) -> Check | None:
         return ("vector store", False, f"damaged ({' '.join(str(exc).split())[:120] or type(exc).__name__}); {fix}")
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'vectors_agreed'").fetchone()
+        value = meta.get(conn, "vectors_agreed")
     except sqlite3.DatabaseError:
-        row = None
+        value = None
     finally:
         conn.close()
-    agreed = int(row[0].split(":")[1]) if row and row[0].count(":") == 2 and row[0].split(":")[1].isdigit() else None
+    agreed = int(value.split(":")[1]) if value and value.count(":") == 2 and value.split(":")[1].isdigit() else None
     if agreed is not None and agreed != count:
         return ("vector store", None, f"{count} vectors where the journal agreed on {agreed}; the next search reconciles them")
     return ("vector store", True, f"{count} vectors, opens")
@@ -198,10 +200,12 @@ def _kv_rows(paths: Paths) -> list[Check]:
 def _fts_row(db: Path) -> Check:
     import sqlite3
 
+    from pmem.core.store import fts
+
     try:
         conn = sqlite3.connect(str(db), timeout=10, isolation_level=None)
         try:
-            conn.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")
+            fts.integrity_check(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:

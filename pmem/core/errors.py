@@ -43,3 +43,9 @@ class Interrupted(PmemError):
 
     def __init__(self, message: str = "interrupted") -> None:
         super().__init__(message)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's way of saying a write did not fit: SQLITE_FULL, or an I/O error on write (EFBIG, quotas)."""
+    text = str(exc).lower()
+    return "disk is full" in text or "disk i/o error" in text or getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR"))

@@ -108,11 +108,21 @@ class Runtime:
         return made
 
     def _daily_backup(self) -> None:
-        """At most once a day, when pmem is used and the journal holds something."""
+        """At most once a day, when pmem is used and the journal holds something; by one process of several
+        started at once (the others find it taken, or being taken, and go on)."""
+        from filelock import FileLock, Timeout
+
         from pmem.core.store import backup
 
-        if self.settings.backup.enabled and backup.due(self.paths.backups_dir):
-            self.backup_if_data("daily")
+        if not (self.settings.backup.enabled and backup.due(self.paths.backups_dir)):
+            return
+        self.paths.backups_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            with FileLock(str(self.paths.backups_dir / ".daily.lock"), timeout=0):
+                if backup.due(self.paths.backups_dir):
+                    self.backup_if_data("daily")
+        except Timeout:
+            pass
 
     def _backup_quietly(self) -> None:
         """The daily backup at close too (the first one right after a first import or chat); a failure here is

@@ -19,8 +19,8 @@ from typing import Any
 
 from pmem import __version__
 from pmem.core.errors import InputError
-from pmem.core.store.db import transaction
-from pmem.core.store.journal import Journal, new_id, now_iso
+from pmem.core.profile.store import FACT_COLUMNS, ProfileStore
+from pmem.core.store.journal import Journal, now_iso
 
 EXPORT_FORMAT = "pmem-export"
 EXPORT_VERSION = 1
@@ -375,27 +375,15 @@ def import_sessions(
     if total is None and isinstance(sessions, list):
         total = len(sessions)
     summary = ImportSummary(kind)
-    conn = journal.conn
     with journal.transaction():
         for n, s in enumerate(sessions, 1):
-            if s.session_id is not None:
-                exists = conn.execute("SELECT 1 FROM sessions WHERE id = ?", (s.session_id,)).fetchone()
-            else:
-                exists = conn.execute(
-                    "SELECT 1 FROM sessions WHERE source = ? AND external_id = ?", (s.source, s.external_id)
-                ).fetchone()
-            if exists:
+            sid = journal.add_imported_session(
+                s.session_id, s.title, s.started_at, s.source, s.external_id,
+                [(t.uid, t.role, t.content, t.created_at, t.model, t.status) for t in s.turns],
+            )
+            if sid is None:
                 summary.sessions_skipped += 1
                 continue
-            sid = s.session_id or new_id("s")
-            conn.execute(
-                "INSERT INTO sessions (id, title, started_at, source, external_id) VALUES (?, ?, ?, ?, ?)",
-                (sid, s.title, s.started_at, s.source, s.external_id or None),
-            )
-            conn.executemany(
-                "INSERT INTO turns (uid, session_id, role, content, created_at, model, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(t.uid or new_id("t"), sid, t.role, t.content, t.created_at, t.model, t.status) for t in s.turns],
-            )
             summary.sessions_added += 1
             summary.turns_added += len(s.turns)
             summary.session_ids.append(sid)
@@ -441,118 +429,13 @@ def export_all(conn: sqlite3.Connection, *, embedder: str = "") -> dict[str, Any
         "exported_at": now_iso(),
         "pmem_version": __version__,
         "sessions": sessions,
-        "profile": {"facts": export_facts(conn)},
+        "profile": {"facts": ProfileStore(conn).export_facts()},
         "memory": {"embedder": embedder, "episodes": episodes},
         "feedback": [
             {"turn": r["uid"], "kind": r["kind"], "text": r["text"], "created_at": r["created_at"]}
             for r in conn.execute("SELECT t.uid, f.kind, f.text, f.created_at FROM feedback f JOIN turns t ON t.id = f.turn_id ORDER BY f.id")
         ],
     }
-
-
-FACT_COLUMNS = (
-    "id", "category", "attribute", "value", "statement", "confidence", "origin", "learned_at", "valid_from", "valid_to",
-    "superseded_by",
-)
-
-
-_FACT_TURNS = (("fact_sources", "sources"), ("fact_endings", "ended_by"))
-"""The turns a fact came from, and the turns that ended it: (table, field of the export)."""
-
-
-def export_facts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every profile fact, current and superseded, with the uids of the turns it was learned from (and ended by)."""
-    out = []
-    for r in conn.execute(f"SELECT {', '.join(FACT_COLUMNS)} FROM facts ORDER BY learned_at, rowid"):
-        fact = {c: r[c] for c in FACT_COLUMNS}
-        for table, field in _FACT_TURNS:
-            fact[field] = [
-                row[0]
-                for row in conn.execute(
-                    f"SELECT t.uid FROM {table} s JOIN turns t ON t.id = s.turn_id WHERE s.fact_id = ? ORDER BY t.id", (r["id"],)
-                )
-            ]
-        out.append(fact)
-    return out
-
-
-def import_feedback(conn: sqlite3.Connection, items: Iterable[dict[str, Any]]) -> int:
-    """Restore exported feedback on turns this journal holds (and does not have yet), then derive its pairs."""
-    from pmem.core.store.feedback import FeedbackStore
-
-    store = FeedbackStore(conn)
-    added = 0
-    prompts: set[int] = set()
-    with transaction(conn):
-        for item in items:
-            row = conn.execute("SELECT id FROM turns WHERE uid = ?", (item["turn"],)).fetchone()
-            if row is None:
-                continue
-            known = conn.execute(
-                "SELECT 1 FROM feedback WHERE turn_id = ? AND kind = ? AND text = ?", (row[0], item["kind"], item.get("text", ""))
-            ).fetchone()
-            if known:
-                continue
-            conn.execute(
-                "INSERT INTO feedback (turn_id, kind, text, created_at) VALUES (?, ?, ?, ?)",
-                (row[0], item["kind"], item.get("text", ""), item.get("created_at") or now_iso()),
-            )
-            added += 1
-            prompt = store.prompt_of(row[0])
-            if prompt is not None:
-                prompts.add(prompt)
-        for prompt in prompts:
-            store.went_on(prompt)
-    return added
-
-
-def import_facts(conn: sqlite3.Connection, facts: Iterable[dict[str, Any]]) -> int:
-    """Restore exported facts (history and sources included) that this profile does not have yet; returns how many.
-
-    A current fact of the import that conflicts with a current fact here (same single-valued attribute) keeps
-    the newer of the two current and closes the other, as learning it again would."""
-    from pmem.core.profile.model import is_single_valued
-
-    rows = list(facts)
-    added: list[dict[str, Any]] = []
-    with transaction(conn):
-        for i, f in enumerate(rows):
-            try:
-                values = [f[c] for c in FACT_COLUMNS]
-            except (KeyError, TypeError):
-                raise InputError(f"profile.facts[{i}] of the pmem export is incomplete") from None
-            if conn.execute("SELECT 1 FROM facts WHERE id = ?", (f["id"],)).fetchone():
-                continue
-            values[FACT_COLUMNS.index("superseded_by")] = None  # linked below, once every fact exists
-            conn.execute(f"INSERT INTO facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' * len(FACT_COLUMNS))})", values)
-            for table, field in _FACT_TURNS:
-                uids = [u for u in f.get(field) or [] if isinstance(u, str)]
-                if uids:
-                    conn.execute(
-                        f"INSERT OR IGNORE INTO {table} (fact_id, turn_id) SELECT ?, id FROM turns WHERE uid IN ({','.join('?' * len(uids))})",
-                        [f["id"], *uids],
-                    )
-            added.append(f)
-        for f in added:
-            if f.get("superseded_by"):
-                conn.execute(
-                    "UPDATE facts SET superseded_by = ? WHERE id = ? AND EXISTS (SELECT 1 FROM facts WHERE id = ?)",
-                    (f["superseded_by"], f["id"], f["superseded_by"]),
-                )
-        for f in added:
-            if f["valid_to"] is not None or not is_single_valued(f["category"], f["attribute"]):
-                continue
-            rivals = conn.execute(
-                "SELECT id, valid_from FROM facts WHERE category = ? AND attribute = ? AND valid_to IS NULL AND id != ?",
-                (f["category"], f["attribute"], f["id"]),
-            ).fetchall()
-            for rival in rivals:
-                older, newer = (rival["id"], f["id"]) if rival["valid_from"] <= f["valid_from"] else (f["id"], rival["id"])
-                conn.execute(
-                    "UPDATE facts SET valid_to = (SELECT valid_from FROM facts WHERE id = ?), superseded_by = ? WHERE id = ?",
-                    (newer, newer, older),
-                )
-    return len(added)
 
 
 def session_markdown(journal: Journal, session_id: str) -> str:

@@ -49,8 +49,15 @@ KEYS: tuple[Key, ...] = (
 )
 
 
+APP_ACTIONS = {"help", "quit"}
+"""The actions of the app itself; every other key acts on the chat screen (``screen.`` in the binding)."""
+
+
 def app_bindings() -> list[Binding]:
-    return [Binding(k.keys, k.action, k.label, show=k.footer, priority=k.priority, id=k.id) for k in KEYS]
+    return [
+        Binding(k.keys, k.action if k.action in APP_ACTIONS else f"screen.{k.action}", k.label, show=k.footer, priority=k.priority, id=k.id)
+        for k in KEYS
+    ]
 
 
 def help_rows() -> str:

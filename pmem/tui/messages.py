@@ -40,14 +40,6 @@ class ModelSwitched(Message):
         self.error = error
 
 
-class SystemText(Message):
-    """Markdown a worker wants shown in the conversation as a system message."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
 class ProfileChanged(Message):
     def __init__(self, learned: list[Any] | None = None) -> None:
         super().__init__()

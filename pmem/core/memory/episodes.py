@@ -192,6 +192,10 @@ class EpisodeTable:
     def mark_unindexed(self, ids: Sequence[str]) -> None:
         self.conn.executemany("UPDATE episodes SET indexed = 0 WHERE id = ?", [(i,) for i in ids])
 
+    def clear(self) -> None:
+        """Every episode gone (a reindex makes them again from the journal)."""
+        self.conn.execute("DELETE FROM episodes")
+
 
 @dataclass(frozen=True)
 class Passage:

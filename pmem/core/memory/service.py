@@ -27,6 +27,7 @@ from pmem.core.memory.query_adapter import QueryAdapter, query_adapter_for
 from pmem.core.memory.retrieval import Hit, Retriever, weights_for
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.prompt import MemorySnippet
+from pmem.core.store import meta
 from pmem.core.store.db import connect, transaction
 from pmem.core.store.journal import Journal, Turn
 
@@ -58,7 +59,7 @@ class MemoryService:
         self.vectors = VectorStore(settings, paths, self.embedder.identity)
         if built is None:  # a new index (or another embedder's, which keeps its record): known before its first vector
             with transaction(conn):
-                conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.identity,))
+                meta.put_if_absent(conn, "embedder", self.embedder.identity)
         self.retriever = Retriever(conn, self.vectors, self.embedder, query_adapter=self._query_adapter())
         self.last_hits: list[Hit] = []
         self.notice: str | None = None
@@ -74,9 +75,9 @@ class MemoryService:
         """How this data dir's index was built (precision, tuning), so it is searched the same way until a reindex:
         what the index recorded; float32 and untuned for an index made before either was recorded; None for one
         not yet made (the configured embedder applies, and is recorded now)."""
-        row = conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
-        if row is not None:
-            built, *tags = str(row[0]).split("+")
+        recorded = meta.get(conn, "embedder")
+        if recorded is not None:
+            built, *tags = recorded.split("+")
             if built != name:
                 return None  # another embedder's index: the vector store says so, and reindex rebuilds it
             return Build("int8" if "int8" in tags else "float32", any(t.startswith("tuned-") for t in tags))
@@ -244,7 +245,7 @@ class MemoryService:
         missing = [i for i in known - stored]
         if missing:
             with self.write_lock, transaction(self.conn):
-                self.conn.executemany("UPDATE episodes SET indexed = 0 WHERE id = ?", [(i,) for i in missing])
+                self.episodes.mark_unindexed(missing)
         with self.write_lock, transaction(self.conn):
             self._record_agreement(self.conn)
         self.vectors.rebuilt = False  # what the rebuild lost is marked for indexing now
@@ -255,11 +256,10 @@ class MemoryService:
 
     def _agreed(self, conn: sqlite3.Connection) -> bool:
         """Whether the vector store and the episodes are as they were when last known to agree."""
-        row = conn.execute("SELECT value FROM meta WHERE key = 'vectors_agreed'").fetchone()
-        return row is not None and row[0] == self._agreement(conn)
+        return meta.get(conn, "vectors_agreed") == self._agreement(conn)
 
     def _record_agreement(self, conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vectors_agreed', ?)", (self._agreement(conn),))
+        meta.put(conn, "vectors_agreed", self._agreement(conn))
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild every derived index from the journal: episodes, FTS, vectors (e.g. after changing the embedder),
@@ -275,11 +275,11 @@ class MemoryService:
             old.close()
         self.vectors.reset()
         with self.write_lock, transaction(self.conn):
-            self.conn.execute("DELETE FROM episodes")
+            self.episodes.clear()
             Journal(self.conn).rebuild_index()
             sessions = [r[0] for r in self.conn.execute("SELECT id FROM sessions")]
             self.episodes.sync_sessions(sessions)
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('embedder', ?)", (self.embedder.identity,))
+            meta.put(self.conn, "embedder", self.embedder.identity)
         return self.index_pending(progress=progress)
 
     @contextmanager

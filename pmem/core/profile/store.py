@@ -7,11 +7,22 @@ import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
+from pmem.core.errors import InputError
 from pmem.core.profile.model import OPPOSITES, PLAN_TEMPLATES, Candidate, Fact, is_single_valued, plan_attribute, slot_of
 from pmem.core.store.db import transaction
 from pmem.core.store.journal import new_id, now_iso
 from pmem.core.words import stem, stems
+
+
+FACT_COLUMNS = (
+    "id", "category", "attribute", "value", "statement", "confidence", "origin", "learned_at", "valid_from", "valid_to",
+    "superseded_by",
+)
+"""A fact's columns, as pmem's export writes them."""
+_FACT_TURNS = (("fact_sources", "sources"), ("fact_endings", "ended_by"))
+"""The turns a fact came from, and the turns that ended it: (table, field of the export)."""
 
 
 @dataclass(frozen=True)
@@ -413,6 +424,65 @@ class ProfileStore:
         with self.transaction():
             self._tombstone("1", ())
             return self.conn.execute("DELETE FROM facts").rowcount
+
+    # ------------------------------------------------------------------ export and import
+
+    def export_facts(self) -> list[dict[str, object]]:
+        """Every fact, current and superseded, with the uids of the turns it was learned from (and ended by)."""
+        out = []
+        for r in self.conn.execute(f"SELECT {', '.join(FACT_COLUMNS)} FROM facts ORDER BY learned_at, rowid"):
+            fact: dict[str, object] = {c: r[c] for c in FACT_COLUMNS}
+            for table, field in _FACT_TURNS:
+                fact[field] = [row[0] for row in self.conn.execute(
+                    f"SELECT t.uid FROM {table} s JOIN turns t ON t.id = s.turn_id WHERE s.fact_id = ? ORDER BY t.id", (r["id"],))]
+            out.append(fact)
+        return out
+
+    def restore_facts(self, facts: Iterable[dict[str, Any]]) -> int:
+        """Exported facts (history and sources included) that this profile does not have yet; returns how many.
+
+        A current fact of the import that conflicts with a current fact here (same single-valued attribute) keeps
+        the newer of the two current and closes the other, as learning it again would."""
+        added: list[dict[str, Any]] = []
+        with transaction(self.conn) as c:
+            for i, f in enumerate(facts):
+                try:
+                    values = [f[col] for col in FACT_COLUMNS]
+                except (KeyError, TypeError):
+                    raise InputError(f"profile.facts[{i}] of the pmem export is incomplete") from None
+                if c.execute("SELECT 1 FROM facts WHERE id = ?", (f["id"],)).fetchone():
+                    continue
+                values[FACT_COLUMNS.index("superseded_by")] = None  # linked below, once every fact exists
+                c.execute(f"INSERT INTO facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' * len(FACT_COLUMNS))})", values)
+                for table, field in _FACT_TURNS:
+                    uids = [u for u in f.get(field) or [] if isinstance(u, str)]
+                    if uids:
+                        c.execute(
+                            f"INSERT OR IGNORE INTO {table} (fact_id, turn_id) "
+                            f"SELECT ?, id FROM turns WHERE uid IN ({','.join('?' * len(uids))})",
+                            [f["id"], *uids],
+                        )
+                added.append(f)
+            for f in added:
+                if f.get("superseded_by"):
+                    c.execute("UPDATE facts SET superseded_by = ? WHERE id = ? AND EXISTS (SELECT 1 FROM facts WHERE id = ?)",
+                              (f["superseded_by"], f["id"], f["superseded_by"]))
+            for f in added:
+                if f["valid_to"] is None and is_single_valued(f["category"], f["attribute"]):
+                    self._close_older_rival(f)
+        return len(added)
+
+    def _close_older_rival(self, f: dict[str, Any]) -> None:
+        """A restored current fact and a current one here on the same single-valued attribute: the older ends."""
+        for rival in self.conn.execute(
+            "SELECT id, valid_from FROM facts WHERE category = ? AND attribute = ? AND valid_to IS NULL AND id != ?",
+            (f["category"], f["attribute"], f["id"]),
+        ).fetchall():
+            older, newer = (rival["id"], f["id"]) if rival["valid_from"] <= f["valid_from"] else (f["id"], rival["id"])
+            self.conn.execute(
+                "UPDATE facts SET valid_to = (SELECT valid_from FROM facts WHERE id = ?), superseded_by = ? WHERE id = ?",
+                (newer, newer, older),
+            )
 
     def _tombstone(self, where: str, args: tuple[object, ...]) -> None:
         """Mark the source turns of the facts about to be forgotten, so a rebuild does not learn them again."""

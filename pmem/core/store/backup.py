@@ -14,11 +14,12 @@ import os
 import re
 import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pmem.core.errors import StorageError
+from pmem.core.errors import StorageError, is_disk_full
 
 PREFIX = "pmem-"
 SUFFIX = ".sqlite3"
@@ -88,22 +89,16 @@ def take(database: Path, target: Path, reason: str, *, now: datetime | None = No
     the directory ``target`` (or to the file ``target`` when it ends in ``.sqlite3``), check the copy, and rename
     it into place only then. Returns the backup."""
     now = now or datetime.now(timezone.utc)
-    if target.suffix == SUFFIX:
-        final = target
-        directory = target.parent
-    else:
-        directory = target
-        stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        final = directory / f"{PREFIX}{stamp}-{reason}{SUFFIX}"
-        n = 0
-        while final.exists():
-            n += 1
-            final = directory / f"{PREFIX}{stamp}-{n}-{reason}{SUFFIX}"
+    named = target.suffix == SUFFIX
+    directory = target.parent if named else target
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
     old = os.umask(0o077)
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        staging = final.with_name(f".{final.name}.tmp")
-        staging.unlink(missing_ok=True)
+        # A staging file of this call's own: two processes backing up in the same second must not share one.
+        fd, staged = tempfile.mkstemp(prefix=f".{PREFIX}{stamp}-", suffix=".tmp", dir=directory)
+        os.close(fd)
+        staging = Path(staged)
         try:
             source = sqlite3.connect(str(database), timeout=10)
             copy = sqlite3.connect(str(staging))
@@ -120,11 +115,11 @@ def take(database: Path, target: Path, reason: str, *, now: datetime | None = No
             with staging.open("rb") as fh:
                 os.fsync(fh.fileno())
             os.chmod(staging, 0o600)
-            os.replace(staging, final)
+            final = target if named else _claim(staging, directory, stamp, reason)
+            if named:
+                os.replace(staging, final)
             _fsync_dir(directory)
         except (sqlite3.DatabaseError, OSError) as exc:
-            from pmem.core.store.db import is_disk_full  # db.py imports this module: deferred
-
             if is_disk_full(exc) or getattr(exc, "errno", None) in (28, 27):  # ENOSPC, EFBIG
                 raise StorageError(
                     f"cannot back up {database} ({exc}): the disk looks full; nothing was stored, and what was stored "
@@ -137,6 +132,27 @@ def take(database: Path, target: Path, reason: str, *, now: datetime | None = No
         os.umask(old)
     match = _NAME.match(final.name)
     return Backup(final, now, match.group(3) if match else reason)
+
+
+def _claim(staging: Path, directory: Path, stamp: str, reason: str) -> Path:
+    """Give ``staging`` the first free backup name of its second; a hard link claims a name atomically, so a
+    backup taken by another process in the same second is never overwritten."""
+    n = 0
+    while True:
+        final = directory / (f"{PREFIX}{stamp}-{reason}{SUFFIX}" if n == 0 else f"{PREFIX}{stamp}-{n}-{reason}{SUFFIX}")
+        try:
+            os.link(staging, final)
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError:  # a file system without hard links: a rename, after a look that leaves a tiny race
+            if final.exists():
+                n += 1
+                continue
+            os.replace(staging, final)
+            return final
+        staging.unlink()
+        return final
 
 
 def due(directory: Path, *, now: datetime | None = None, every: timedelta = timedelta(days=1)) -> bool:

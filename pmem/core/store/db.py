@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pmem.core import failpoints
-from pmem.core.errors import StorageError
+from pmem.core.errors import StorageError, is_disk_full
 from pmem.core.store import backup, fts
 from pmem.core.store.migrations import MIGRATIONS
 
@@ -107,12 +107,6 @@ def _holds_data(conn: sqlite3.Connection) -> bool:
         return conn.execute("SELECT 1 FROM turns LIMIT 1").fetchone() is not None
     except sqlite3.OperationalError:
         return False
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """SQLite's way of saying a write did not fit: SQLITE_FULL, or an I/O error on write (EFBIG, quotas)."""
-    text = str(exc).lower()
-    return "disk is full" in text or "disk i/o error" in text or getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR"))
 
 
 def _touch_private(path: Path) -> None:

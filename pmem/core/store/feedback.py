@@ -10,6 +10,7 @@ thumbs it up or goes on from it. Derivation is idempotent and re-run whenever fe
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,6 +56,31 @@ class FeedbackStore:
             prompt = self._prompt_of(c, turn_id)
             if prompt is not None:
                 self._derive(c, prompt)
+
+    def restore(self, items: Iterable[dict[str, object]]) -> int:
+        """Exported feedback (``turn``: a turn's uid, ``kind``, ``text``, ``created_at``) on turns this journal
+        holds and does not have yet; the pairs of the exchanges it touches are derived again. Returns how many."""
+        added = 0
+        prompts: set[int] = set()
+        with transaction(self.conn) as c:
+            for item in items:
+                row = c.execute("SELECT id FROM turns WHERE uid = ?", (item["turn"],)).fetchone()
+                if row is None:
+                    continue
+                text = str(item.get("text") or "")
+                if c.execute("SELECT 1 FROM feedback WHERE turn_id = ? AND kind = ? AND text = ?", (row[0], item["kind"], text)).fetchone():
+                    continue
+                c.execute(
+                    "INSERT INTO feedback (turn_id, kind, text, created_at) VALUES (?, ?, ?, ?)",
+                    (row[0], item["kind"], text, item.get("created_at") or now_iso()),
+                )
+                added += 1
+                prompt = self._prompt_of(c, row[0])
+                if prompt is not None:
+                    prompts.add(prompt)
+            for prompt in prompts:
+                self._derive(c, prompt)
+        return added
 
     def thumb(self, turn_id: int) -> str:
         row = self.conn.execute(

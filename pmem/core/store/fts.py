@@ -42,6 +42,18 @@ def damage(conn: sqlite3.Connection) -> str:
     return ""
 
 
+def command(conn: sqlite3.Connection, name: str) -> None:
+    """One of FTS5's own commands on the index: ``optimize`` (merge its segments) or ``rebuild`` (from the turns)."""
+    if name not in ("optimize", "rebuild"):
+        raise ValueError(name)
+    conn.execute(f"INSERT INTO turns_fts(turns_fts) VALUES ('{name}')")
+
+
+def integrity_check(conn: sqlite3.Connection) -> None:
+    """FTS5's full check of the index against the journal's turns; raises ``sqlite3.DatabaseError`` when they differ."""
+    conn.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")
+
+
 def repair(conn: sqlite3.Connection, why: str) -> None:
     """Make the index again from the turns (FTS5's ``rebuild``; if the table cannot even run that, drop and recreate)."""
     try:

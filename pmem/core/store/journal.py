@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from pmem.core.store import fts, meta
 from pmem.core.store.db import transaction
 
 
@@ -73,6 +74,29 @@ class Journal:
                 (session.id, session.title, session.started_at, session.source, session.external_id),
             )
         return session
+
+    def add_imported_session(
+        self, session_id: str | None, title: str | None, started_at: str, source: str, external_id: str | None,
+        turns: Iterable[tuple[str | None, str, str, str, str | None, str]],
+    ) -> str | None:
+        """One imported conversation (turns: uid, role, content, created_at, model, status), in the caller's
+        transaction; None, and nothing written, when it is here already (the same id, or the same source and id)."""
+        if session_id is not None:
+            exists = self.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        else:
+            exists = self.conn.execute("SELECT 1 FROM sessions WHERE source = ? AND external_id = ?", (source, external_id)).fetchone()
+        if exists:
+            return None
+        sid = session_id or new_id("s")
+        self.conn.execute(
+            "INSERT INTO sessions (id, title, started_at, source, external_id) VALUES (?, ?, ?, ?, ?)",
+            (sid, title, started_at, source, external_id or None),
+        )
+        self.conn.executemany(
+            "INSERT INTO turns (uid, session_id, role, content, created_at, model, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(uid or new_id("t"), sid, role, content, created_at, model, status) for uid, role, content, created_at, model, status in turns],
+        )
+        return sid
 
     def session(self, session_id: str) -> Session | None:
         row = self.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -147,15 +171,11 @@ class Journal:
 
     def forget_generation(self) -> int:
         """Bumped by every forget (any process): a live chat that sees it change re-reads its history."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'forget_generation'").fetchone()
-        return int(row[0]) if row else 0
+        return int(meta.get(self.conn, "forget_generation") or 0)
 
     def bump_forget_generation(self) -> None:
         """Call inside the forgetting transaction."""
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('forget_generation', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        )
+        meta.increment(self.conn, "forget_generation")
 
     def turn_uids(self, ids: list[int]) -> list[str]:
         if not ids:
@@ -190,11 +210,11 @@ class Journal:
 
     def optimize_index(self) -> None:
         """Merge the full-text index's segments, so that no old segment keeps deleted words."""
-        self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('optimize')")
+        fts.command(self.conn, "optimize")
 
     def rebuild_index(self) -> None:
         """Re-derive the full-text index from the turns (a reindex)."""
-        self.conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
+        fts.command(self.conn, "rebuild")
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the database and truncate it (deleted pages leave the WAL file)."""

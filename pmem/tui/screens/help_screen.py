@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from pmem.tui import slash_commands
 from pmem.tui.keys import KEYS, help_rows
 
 HELP = """\
@@ -28,13 +29,7 @@ a memory came from.
 
 | command | what it does |
 | --- | --- |
-| `/remember TEXT` | store a fact about you now |
-| `/forget TEXT` | forget matching facts |
-| `/profile` | show what pmem knows about you |
-| `/new` | start a new conversation |
-| `/model [NAME]` | show the model and the others found; switch to NAME, keeping the conversation |
-| `/export [FILE]` | save this conversation as Markdown |
-| `/help` | this help |
+{slash}
 
 Keys can be remapped in the config file: `[ui] keys = {{ toggle_memory = "f2" }}` (binding ids:
 {ids}).
@@ -47,4 +42,4 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Markdown(HELP.format(keys=help_rows(), ids=", ".join(k.id for k in KEYS)))
+            yield Markdown(HELP.format(keys=help_rows(), slash=slash_commands.help_rows(), ids=", ".join(k.id for k in KEYS)))
