@@ -13,8 +13,8 @@ adapters with its default settings: facts only (``distill.min_pairs`` out of rea
 - ``fact_accuracy``: ``distill_eval.py``'s held-out fact questions, greedy, no retrieval: does the preference
   stage make the adapter forget facts?
 
-    python bench/alignment_eval.py        # writes bench/results/alignment_eval.json
-    python bench/alignment_eval.py --set distill.preference_replay=0 --out /tmp/no-replay.json   # a variant
+    python -m bench.alignment_eval        # writes bench/results/alignment_eval.json
+    python -m bench.alignment_eval --set distill.preference_replay=0 --out /tmp/no-replay.json   # a variant
 """
 
 from __future__ import annotations
@@ -23,15 +23,12 @@ import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, write_json  # noqa: E402
-from distill_eval import _greedy, _mean_loglik, _setup  # noqa: E402
+from bench.harness import RESULTS, fresh_home, machine, write_json
+from bench.distill_eval import fill_user, greedy, mean_loglik
 
 # (question, three steps, the one quantity in metric, the same in imperial). Steps hold "{q}" for the quantity.
 TOPICS = [
@@ -144,8 +141,8 @@ def main() -> None:
     from pmem.core.store.feedback import FeedbackStore
 
     llama_cpp = import_llama_cpp()
-    with tempfile.TemporaryDirectory(prefix="pmem-alignment-eval-") as tmp:
-        rt = _setup(Path(tmp))
+    with fresh_home("pmem-alignment-eval-") as rt, tempfile.TemporaryDirectory(prefix="pmem-alignment-kept-") as tmp:
+        fill_user(rt)
         session = rt.journal.new_session("how-to questions")
         store = FeedbackStore(rt.journal.conn)
         for i, (question, steps, metric, imperial) in enumerate(TOPICS):
@@ -195,7 +192,7 @@ def main() -> None:
             if lora is not None:
                 kwargs["lora_path"] = str(lora)
             llama = llama_cpp.Llama(**kwargs)
-            wins = sum(_mean_loglik(llama, h["prompt"], h["chosen"]) > _mean_loglik(llama, h["prompt"], h["rejected"]) for h in held)
+            wins = sum(mean_loglik(llama, h["prompt"], h["chosen"]) > mean_loglik(llama, h["prompt"], h["rejected"]) for h in held)
             checks = []
             samples = []
             for h in held:
@@ -203,7 +200,7 @@ def main() -> None:
                 reply = str(out["choices"][0]["text"]).strip()
                 checks.append(style(reply))
                 samples.append({"question": h["question"], "reply": reply})
-            hits = sum(item["value"].lower() in _greedy(llama, item["prompt"], stop).lower() for item in fact_items)
+            hits = sum(item["value"].lower() in greedy(llama, item["prompt"], stop).lower() for item in fact_items)
             llama.close()
             results[condition] = {
                 "preference_accuracy": round(wins / len(held), 3),

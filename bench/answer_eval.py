@@ -28,7 +28,7 @@ stems; category 1 answers are comma-split and each part takes its best-matching 
 category 3 keeps the answer before ";"), ``contains`` (every part of the answer appears, stemmed, as a
 contiguous run of the prediction's words), mean answer length in words, seconds per answer and prompt tokens.
 
-    python bench/answer_eval.py [--quick] [--set locomo|persona|both] [--split held-out|tune]
+    python -m bench.answer_eval [--quick] [--set locomo|persona|both] [--split held-out|tune]
         [--framings today,chosen,...] [--conditions none,both,...] [--model PATH] [--adapter] [--out PATH]
 """
 
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import string
@@ -47,11 +46,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH, RESULTS, bench_embedder, machine, write_json  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, evidence_ids, to_generic  # noqa: E402
-from pmem.core.model_check import says_dont_know  # noqa: E402  (the judge pmem models check uses: one definition)
+from bench.harness import BENCH, RESULTS, bench_embedder, bench_environ, machine, write_json
+from bench.locomo_retrieval import DEFAULT_DATA, evidence_ids, to_generic
+from pmem.core.model_check import says_dont_know  # the judge pmem models check uses: one definition
 
 PERSONA = BENCH / "data" / "persona_answers.json"
 ABSENT = BENCH / "data" / "absent_answers.json"
@@ -272,7 +269,7 @@ def open_home(home: Home, root: Path, embedder: Any) -> tuple[Any, Any, Any]:
     from pmem.core.transfer import import_sessions, parse
 
     # ``PMEM_MEMORY_*`` from the benchmark's own environment reach the measured settings (to compare values).
-    env = {**{k: v for k, v in os.environ.items() if k.startswith("PMEM_MEMORY_")}, "PMEM_HOME": str(root), "PMEM_DISTILL_AUTO": "false"}
+    env = {**{k: v for k, v in bench_environ(root).items() if k.startswith("PMEM_MEMORY_")}, "PMEM_HOME": str(root), "PMEM_DISTILL_AUTO": "false"}
     paths = resolve_paths(env)
     paths.ensure_data_dir()
     settings = load_settings(paths, env)
@@ -486,8 +483,7 @@ def main() -> None:
         for name in ("WEIGHTS", "WEIGHTS_TUNED", "WEIGHTS_WITHOUT_ADAPTER"):
             setattr(retrieval, name, replace(getattr(retrieval, name), current=0.0, superseded=0.0))
 
-    os.environ.setdefault("PMEM_HOME", tempfile.mkdtemp(prefix="pmem-bench-"))
-    os.environ["PMEM_DISTILL_AUTO"] = "false"
+    env = bench_environ(tempfile.mkdtemp(prefix="pmem-bench-"))
     from pmem.core.config import load_settings, resolve_paths
     from pmem.core.engine import create_engine
     known = framings()
@@ -497,7 +493,7 @@ def main() -> None:
             sys.exit(f"unknown framing {name!r}; known: {', '.join(known)}")
         chosen[name] = known[name]
     conditions = [c for c in args.conditions.split(",") if c]
-    settings = load_settings(resolve_paths())
+    settings = load_settings(resolve_paths(env), env)
     embedder = bench_embedder()
     embedder.load()
     wanted = {"both": {"locomo", "persona"}, "all": {"locomo", "persona", "absent", "general"}}.get(args.set, set(args.set.split(",")))

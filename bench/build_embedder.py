@@ -5,17 +5,16 @@ rebuild gives the shipped vectors (cosine >= 0.999)."""
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from pmem.core.memory.shipped import SHIPPED_DIR, build  # noqa: E402
+from pmem.core.memory.shipped import SHIPPED_DIR, build
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pmem-embedder-build-") as work:
         build(SHIPPED_DIR, Path(work))

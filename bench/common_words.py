@@ -2,7 +2,7 @@
 
 Not a benchmark: the one script that makes that data file, so its content can be checked and made again.
 
-    python bench/common_words.py [--check]
+    python -m bench.common_words [--check]
 
 What it is (the file's header says the same): the whole alphabetic entries of the packaged embedder's WordPiece
 vocabulary, less words that are names:
@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 TARGET = ROOT / "pmem" / "core" / "profile" / "common_words.txt"
 RARE_SENSES = frozenset({"shanghai", "bangkok", "berlin", "baku", "warsaw", "barcelona", "tripoli", "amman", "boston", "fresno", "manila"})

@@ -11,7 +11,7 @@ Each user (each LongMemEval haystack) is imported through pmem's own import into
 - LongMemEval: session R@5 (any evidence session in the top 5 sessions, as published), and for knowledge-update
   questions whether the newest evidence session is in the top 5 and ranked above every older evidence session.
 
-``python bench/currency_retrieval.py [--longmemeval] [--limit N] [--out PATH]`` → ``results/currency_retrieval.json``.
+``python -m bench.currency_retrieval [--longmemeval] [--limit N] [--out PATH]`` → ``results/currency_retrieval.json``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH, RESULTS, SHARED, machine, write_json  # noqa: E402
+from bench.harness import BENCH, RESULTS, SHARED, machine, write_json
 
 CURRENCY = BENCH / "data" / "currency_set.json"
 LONGMEMEVAL = SHARED / "data" / "longmemeval" / "lme_s_dev.json.gz"

@@ -14,7 +14,7 @@ llama-cpp-python with the default model:
 The reference has the shape of the training answers, which favours the adapter on this metric; ``accuracy``
 (does the greedy reply contain the fact's value?) has no such bias.
 
-    python bench/distill_eval.py            # writes bench/results/distill_eval.json
+    python -m bench.distill_eval            # writes bench/results/distill_eval.json
 """
 
 from __future__ import annotations
@@ -22,14 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, write_json  # noqa: E402
+from bench.harness import RESULTS, fresh_home, machine, write_json
 
 FACTS = [
     ("identity.name", "Ada Quist"),
@@ -73,12 +69,8 @@ EXCHANGES = [
 ]
 
 
-def _setup(home: Path) -> Any:
-    os.environ["PMEM_HOME"] = str(home)
-    os.environ["PMEM_DISTILL_AUTO"] = "false"
-    from pmem.core.runtime import Runtime
-
-    rt = Runtime.load()
+def fill_user(rt: Any) -> Any:
+    """The benchmark's user in ``rt``'s (fresh) home: the profile facts and the exchanges above, indexed."""
     for key, value in FACTS:
         rt.profile.store.set(key, value)
     session = rt.journal.new_session("about me")
@@ -91,7 +83,7 @@ def _setup(home: Path) -> Any:
     return rt
 
 
-def _mean_loglik(llama: Any, prompt: list[int], answer: list[int]) -> float:
+def mean_loglik(llama: Any, prompt: list[int], answer: list[int]) -> float:
     import numpy as np
 
     llama.reset()
@@ -105,7 +97,7 @@ def _mean_loglik(llama: Any, prompt: list[int], answer: list[int]) -> float:
     return total / max(1, len(answer))
 
 
-def _greedy(llama: Any, prompt: list[int], stop: list[str]) -> str:
+def greedy(llama: Any, prompt: list[int], stop: list[str]) -> str:
     out = llama.create_completion(prompt=prompt, max_tokens=32, temperature=0.0, top_p=1.0, repeat_penalty=1.0, stop=stop or None)
     return str(out["choices"][0]["text"])
 
@@ -133,8 +125,8 @@ def main() -> None:
     from pmem.core.distill.dataset import answer_for, held_out_question
     from pmem.core.engine.llama import LlamaCppEngine
 
-    with tempfile.TemporaryDirectory(prefix="pmem-distill-eval-") as tmp:
-        rt = _setup(Path(tmp))
+    with fresh_home("pmem-distill-eval-") as rt:
+        fill_user(rt)
         started = time.perf_counter()
         report = rt.distill.run(epochs=args.epochs or None)
         wall = time.perf_counter() - started
@@ -180,8 +172,8 @@ def main() -> None:
             lls, hits, said = [], 0, []
             for item in items:
                 prompt = item["prompts"][prompt_kind]
-                lls.append(_mean_loglik(llama, prompt, item["answer_tokens"]))
-                reply = _greedy(llama, prompt, stop)
+                lls.append(mean_loglik(llama, prompt, item["answer_tokens"]))
+                reply = greedy(llama, prompt, stop)
                 said.append(reply.strip())
                 hits += item["value"].lower() in reply.lower()
             llama.close()
@@ -189,7 +181,6 @@ def main() -> None:
             accuracy[condition] = round(hits / len(items), 4)
             replies[condition] = said
             print(f"{condition:12s} loglik {loglik[condition]:.3f}  accuracy {accuracy[condition]:.3f}", flush=True)
-        rt.close()
 
     result = {
         "loglik": loglik,

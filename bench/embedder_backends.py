@@ -2,7 +2,7 @@
 (graph optimisation levels, thread counts, int8 weights). Each runs in a fresh process, so that start-up and memory are
 what a new ``pmem`` process pays.
 
-    python bench/embedder_backends.py [--texts 2000] [--out bench/results/embedder_backends.json]
+    python -m bench.embedder_backends [--texts 2000] [--out bench/results/embedder_backends.json]
 
 Per configuration: start-up (import, load, first query), one short query (median of 50), throughput over LoCoMo
 turns (batches of 32, as indexing embeds), peak RSS (VmHWM), and the cosine of every vector to
@@ -22,11 +22,9 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent))
-sys.path.insert(0, str(BENCH))
 
-from locomo_retrieval import DEFAULT_DATA  # noqa: E402
-from _common import machine, write_json  # noqa: E402
+from bench.locomo_retrieval import DEFAULT_DATA
+from bench.harness import machine, write_json
 
 CONFIGS = {
     "sentence-transformers, 2 threads": {"backend": "st", "threads": 2},

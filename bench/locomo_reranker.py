@@ -13,7 +13,7 @@ What it reads and when (a split in three, since the reranker needs data of its o
    added to pmem's fused score; or the reranker alone) are chosen on conversations 3-4.
 4. Conversations 5-9 are read once, with the choice from 3-4; all rows are in the result for the record.
 
-    python bench/locomo_reranker.py [--work DIR] [--out PATH]
+    python -m bench.locomo_reranker [--work DIR] [--out PATH]
 
 Each stage keeps its output in ``--work`` and is skipped when it is there (the teaching and scoring take ~40 min
 on 2 cores). Needs PyTorch and transformers (installed with sentence-transformers).
@@ -25,17 +25,14 @@ import argparse
 import json
 import pickle
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, bench_settings, machine, write_json  # noqa: E402
-from locomo_retrieval import DEFAULT_DATA, Indexed  # noqa: E402
+from bench.harness import RESULTS, bench_settings, machine, write_json
+from bench.locomo_retrieval import DEFAULT_DATA, Indexed
 
 CANDIDATES = 40
 TEACH, CHOOSE, REPORT = (0, 1, 2), (3, 4), (5, 6, 7, 8, 9)

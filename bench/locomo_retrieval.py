@@ -19,7 +19,7 @@ and ``pmem memory search`` use. Per official LoCoMo category id (1 multi-hop, 2 
 ``--ablation`` measures each step of the fusion by switching it off (same run, same index); ``--grid`` searches the
 fusion weights on conversations 0–4 only and prints the best (it never looks at 5–9).
 
-    python bench/locomo_retrieval.py [--ablation] [--grid] [--limit N] [--data PATH] [--out PATH]
+    python -m bench.locomo_retrieval [--ablation] [--grid] [--limit N] [--data PATH] [--out PATH]
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, SHARED, bench_settings, machine, percentile, write_json  # noqa: E402
+from bench.harness import RESULTS, SHARED, bench_settings, machine, percentile, write_json
 
 DEFAULT_DATA = SHARED / "data" / "locomo" / "locomo10.json"
 CATEGORIES = ["1", "2", "3", "4", "5"]
@@ -134,7 +132,7 @@ def date_configs() -> dict[str, Any]:
     return {f"date {x}": replace(WEIGHTS_TUNED, date=x) for x in (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)}
 
 
-def _cached(retriever: Any) -> None:
+def cached(retriever: Any) -> None:
     """Candidates do not depend on the fusion weights: fetch them once per question for every config."""
     dense, lexical = retriever.dense, retriever.lexical
     memo: dict[tuple, Any] = {}
@@ -223,13 +221,13 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
                 t0 = time.perf_counter()
                 memory.search(question, 10, now=asked_at)
                 latencies.append((time.perf_counter() - t0) * 1000)
-            _cached(retriever)
+            cached(retriever)
             for name, weights in configs.items():
                 retriever.weights = weights or default
                 for category, question, need in questions:
                     hits = memory.search(question, 10, now=asked_at)
                     turn_rank = [id_to_dia.get(t) for t, _ in retriever.last_turns]
-                    rows[name].append(_judge(index, category, need, hits, turn_rank, uid_to_dia))
+                    rows[name].append(judge(index, category, need, hits, turn_rank, uid_to_dia))
             conv.close()
     result: dict[str, Any] = {"configs": {name: summarise(r) for name, r in rows.items()}}
     result.update(
@@ -247,7 +245,7 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
     return result
 
 
-def _judge(conv: int, category: str, need: set[str], hits: list[Any], turn_rank: list[str | None], uid_to_dia: dict[str, str]) -> dict[str, Any]:
+def judge(conv: int, category: str, need: set[str], hits: list[Any], turn_rank: list[str | None], uid_to_dia: dict[str, str]) -> dict[str, Any]:
     def dias(hs: list[Any]) -> set[str | None]:
         return {uid_to_dia.get(u) for h in hs for u in h.episode.turn_uids}
 

@@ -1,6 +1,6 @@
 """pmem against bare llama-cpp-python, measured in the same run on the same machine, as ratios.
 
-    python bench/perf.py [--quick] [--out bench/results/perf.json]
+    python -m bench.perf [--quick] [--out bench/results/perf.json]
 
 Measures (medians; see bench/README.md for what each means):
   gen_tps_ratio        tokens/s through pmem's chat service / bare Llama.create_chat_completion
@@ -29,9 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, SHARED, bench_settings, machine, wall_seconds, write_json  # noqa: E402
+from bench.harness import RESULTS, SHARED, bench_environ, bench_settings, machine, wall_seconds, write_json
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 SYSTEM = "You are pmem, a helpful assistant running privately on the user's own computer. Answer concisely and truthfully."
@@ -43,9 +41,7 @@ def _median(values: list[float]) -> float:
 
 
 def _home() -> str:
-    home = tempfile.mkdtemp(prefix="pmem-perf-")
-    os.environ["PMEM_HOME"] = home
-    return home
+    return tempfile.mkdtemp(prefix="pmem-perf-")
 
 
 def _bare(model: Path, threads: int, n_ctx: int) -> Any:
@@ -74,8 +70,7 @@ def _service(home: str, threads: int, *, memory: bool = True, use_model: str = "
     from pmem.core.chat import ChatService
     from pmem.core.runtime import Runtime
 
-    os.environ["PMEM_HOME"] = home
-    rt = Runtime.load()
+    rt = Runtime.load(environ=bench_environ(home))
     rt.settings.model.n_threads = threads
     rt.settings.chat.temperature = 0.0
     rt.settings.chat.seed = 0
@@ -135,9 +130,7 @@ def _seed_memory(home: str) -> None:
     from pmem.core.store.db import connect
     from pmem.core.store.journal import Journal
     from pmem.core.transfer import import_sessions, parse
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from locomo_retrieval import DEFAULT_DATA, to_generic
+    from bench.locomo_retrieval import DEFAULT_DATA, to_generic
 
     paths = resolve_paths({"PMEM_HOME": home})
     paths.ensure_data_dir()
@@ -226,7 +219,7 @@ def _ttft_memory(home: str, model: Path, threads: int, runs: int, fresh: int, ty
 
 
 def _ask_ttft(home: str, question: str) -> float:
-    env = {**os.environ, "PMEM_HOME": home}
+    env = {**os.environ, **bench_environ(home)}
     out = subprocess.run([*PMEM, "ask", "--stats", "--max-tokens", "4", question], capture_output=True, text=True, env=env, check=True)
     line = out.stderr.strip().splitlines()[-1]
     return float(line.split("first token ")[1].split("s,")[0])
@@ -313,7 +306,7 @@ def ask_cold(runs: int) -> dict[str, Any]:
     home = _home()
     if (SHARED / "data" / "locomo" / "locomo10.json").exists():
         _seed_memory(home)
-    env = {**os.environ, "PMEM_HOME": home}
+    env = {**os.environ, **bench_environ(home)}
     ask = [*PMEM, "ask", "--max-tokens", "4"]
     _first_output_s([*ask, "Hello there."], env)
     pmem_s = [_first_output_s([*ask, QUESTION], env) for _ in range(runs)]
@@ -344,7 +337,7 @@ def _wall(args: list[str], runs: int, home: str) -> float:
 
 def startup(runs: int, cold_runs: int = 3) -> dict[str, Any]:
     home = _home()
-    env = {**os.environ, "PMEM_HOME": home}
+    env = {**os.environ, **bench_environ(home)}
     for key, value in (("identity.name", "Ada"), ("location.city", "Utrecht"), ("preferences.likes", "jazz")):
         subprocess.run([*PMEM, "profile", "set", key, value], env=env, check=True, capture_output=True)
     exe = str(Path(sys.executable).parent / "pmem")
@@ -363,7 +356,7 @@ def import_throughput(limit: int | None = None) -> dict[str, Any]:
     from pmem.core.store.journal import Journal
     from pmem.core.transfer import import_sessions, parse
 
-    from locomo_retrieval import DEFAULT_DATA, to_generic
+    from bench.locomo_retrieval import DEFAULT_DATA, to_generic
 
     samples = json.loads(DEFAULT_DATA.read_text())[:limit]
     generic = {"sessions": [s for sample in samples for s in to_generic(sample)[0]["sessions"]]}
@@ -411,7 +404,7 @@ print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.st
 
 
 def chat_rss() -> float:
-    env = {**os.environ, "PMEM_HOME": _home()}
+    env = {**os.environ, **bench_environ(_home())}
     out = subprocess.run([sys.executable, "-c", RSS_CHILD], capture_output=True, text=True, env=env, check=True)
     return round(int(out.stdout.strip().splitlines()[-1]) / 1024, 1)
 

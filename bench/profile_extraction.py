@@ -7,7 +7,7 @@ compared with the truth: precision and recall of current facts, superseded value
 values stored and inverted facts. Three configurations: rules only (pmem's default with the embedded model),
 model only, rules + model. Which sets were read, and when, is in each set's header and in bench/README.md.
 
-    python bench/profile_extraction.py [--model PATH] [--modes rules,model,rules+model] [--out PATH]
+    python -m bench.profile_extraction [--model PATH] [--modes rules,model,rules+model] [--out PATH]
 """
 
 from __future__ import annotations
@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, SHARED, machine, write_json  # noqa: E402
+from bench.harness import RESULTS, SHARED, machine, write_json
 
 SESSIONS: list[list[str]] = [
     [
@@ -233,7 +230,7 @@ def evaluate_locomo(convs: range, data: Path, engine: Any = None) -> dict[str, A
     and compare the profile with LoCoMo's ``observation`` annotations for speaker A, by
     provenance: an observation is held when a profile fact (current or in history) came from its evidence turn.
     Precision proxy: profile facts none of whose source turns is the evidence of any speaker-A observation."""
-    from locomo_retrieval import evidence_ids, to_generic
+    from bench.locomo_retrieval import evidence_ids, to_generic
 
     from pmem.core.profile.service import ProfileService
     from pmem.core.store.db import connect

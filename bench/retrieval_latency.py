@@ -8,7 +8,7 @@ the embedder, not retrieval). Queries are 3-8 words drawn from the same distribu
 most common words (the synthetic stand-in for stop words, which pmem drops from queries); each query
 is embedded for real on every search.
 
-    python bench/retrieval_latency.py [--sizes 1000 10000 100000] [--queries 200] [--out PATH]
+    python -m bench.retrieval_latency [--sizes 1000 10000 100000] [--queries 200] [--out PATH]
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, bench_embedder, bench_settings, machine, percentile, wall_seconds, write_json  # noqa: E402
+from bench.harness import RESULTS, bench_embedder, bench_settings, machine, percentile, wall_seconds, write_json
 
 TOPIC_WORDS = (
     "garden kitchen bicycle sister brother mother father dog cat hiking running swimming coffee tea pasta curry "

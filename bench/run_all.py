@@ -1,14 +1,14 @@
 """Run every benchmark, write bench/results/perf.json, plot retrieval latency, and rewrite the
 results section of bench/README.md.
 
-    python bench/run_all.py            # everything (~15 minutes on 2 cores)
-    python bench/run_all.py --quick    # a smoke run: fewer repetitions, smaller data (under 3 minutes)
+    python -m bench.run_all            # everything (~15 minutes on 2 cores)
+    python -m bench.run_all --quick    # a smoke run: fewer repetitions, smaller data (under 3 minutes)
 
 To stay within 15 minutes, two benchmarks run here on part of what they can measure: the answer benchmark on its
 quick sample (50 LoCoMo questions and the persona) with and without memory (its 200-question headline and the
-profile-only and retrieval-only conditions: ``python bench/answer_eval.py``), and the profile benchmark with the
+profile-only and retrieval-only conditions: ``python -m bench.answer_eval``), and the profile benchmark with the
 patterns alone, pmem's default with the embedded model (the 135M model's rows, ~3 minutes more:
-``python bench/profile_extraction.py``).
+``python -m bench.profile_extraction``).
 
 A quick run writes to ``results/quick/`` and prints its table instead of rewriting bench/README.md, so a
 smoke run never replaces the figures of a full one.
@@ -25,9 +25,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH, RESULTS, machine, write_json  # noqa: E402
+from bench.harness import BENCH, RESULTS, machine, write_json
 
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
@@ -35,7 +33,7 @@ END = "<!-- results:end -->"
 
 def _run(script: str, *args: str) -> bool:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=BENCH.parent)
+    proc = subprocess.run([sys.executable, "-m", f"bench.{script.removesuffix('.py')}", *args], cwd=BENCH.parent)
     print(f"== {script} {' '.join(args)}: {'ok' if proc.returncode == 0 else 'FAILED'} in {time.perf_counter() - started:.0f} s", flush=True)
     return proc.returncode == 0
 
@@ -118,7 +116,7 @@ def tables(
     d, a, t = tt.get("default", {}), tt.get("anticipated_only", {}), tt.get("typed", {})
     bg = perf.get("background", {})
     rows = [
-        f"*Written by `python bench/run_all.py{' --quick' if quick else ''}` on {m['cores']} cores ({m['cpu']}), "
+        f"*Written by `python -m bench.run_all{' --quick' if quick else ''}` on {m['cores']} cores ({m['cpu']}), "
         f"{m['memory_gib']} GiB; Python {m['python']}. Medians.*",
         "",
         "| measure | pmem | baseline / target | result |",

@@ -4,7 +4,7 @@ first question typed immediately (the model loads in the background meanwhile). 
 Each run is a new Python process running the real app headless (Textual's run_test) on the embedded
 model, in an empty PMEM_HOME; times are wall-clock from just before the process is spawned.
 
-    python bench/tui_startup.py [--runs 5] [--out PATH]
+    python -m bench.tui_startup [--runs 5] [--out PATH]
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, write_json  # noqa: E402
+from bench.harness import RESULTS, machine, write_json
 
 CHILD = r"""
 import asyncio, json, sys

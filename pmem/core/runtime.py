@@ -80,9 +80,10 @@ class Runtime:
             self._threads.append(thread)
 
     @classmethod
-    def load(cls, *, engine: ChatEngine | None = None) -> Runtime:
-        paths = resolve_paths()
-        return cls(load_settings(paths), paths, chat_engine=engine)
+    def load(cls, *, engine: ChatEngine | None = None, environ: dict[str, str] | None = None) -> Runtime:
+        """The runtime the environment describes (``environ``: these variables instead of the process's own)."""
+        paths = resolve_paths(environ)
+        return cls(load_settings(paths, environ), paths, chat_engine=engine)
 
     @property
     def journal(self) -> Journal:

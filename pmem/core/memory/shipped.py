@@ -93,7 +93,7 @@ def build(target: Path, work: Path) -> Path:
         "export_version": onnx_encoder.EXPORT_VERSION,
         "opset": onnx_encoder.OPSET,
         "built_with": {name: version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")},
-        "recipe": "pmem.core.memory.shipped.build (python bench/build_embedder.py)",
+        "recipe": "pmem.core.memory.shipped.build (python -m bench.build_embedder)",
     }
     (target / MANIFEST).write_text(json.dumps(about, indent=1, sort_keys=True) + "\n")
     shipped.cache_clear()

@@ -1,4 +1,6 @@
-"""Shared benchmark helpers: machine description, percentiles, result files, timed commands."""
+"""What every benchmark shares: a fresh home and runtime, the machine's description, percentiles, result files and
+timed commands. Benchmarks configure pmem through an environment dict handed to ``fresh_home``, never by editing
+``os.environ``, so that one benchmark's settings cannot leak into the next measurement of the same run."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ import os
 import platform
 import statistics
 import subprocess
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +24,29 @@ SHARED = BENCH.parent.parent / "shared"
 # The embedder's ONNX export depends on the model alone: every benchmark home shares one, made once per user as
 # pmem itself does (its one-time cost is measured by embedder_backends.py, not by each fresh home).
 os.environ.setdefault("PMEM_EMBEDDER_EXPORT_DIR", str(Path.home() / ".cache" / "pmem-bench" / "embedders"))
+
+
+def bench_environ(home: str | Path, **variables: str) -> dict[str, str]:
+    """The environment a benchmark's pmem runs in: this process's ``PMEM_*`` variables (a reader comparing values sets
+    them on the command line), automatic distillation off, the data in ``home``, then ``variables``."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("PMEM_")}
+    return {**env, "PMEM_DISTILL_AUTO": "false", **variables, "PMEM_HOME": str(home)}
+
+
+@contextmanager
+def fresh_home(prefix: str = "pmem-bench-", *, engine: Any = None, keep: bool = False, **variables: str) -> Iterator[Any]:
+    """A new, empty data dir and a ``Runtime`` over it (``variables``: ``PMEM_*`` settings for this run only);
+    closed, and the data dir deleted unless ``keep``, afterwards."""
+    from pmem.core.runtime import Runtime
+
+    home = tempfile.mkdtemp(prefix=prefix)
+    rt = Runtime.load(engine=engine, environ=bench_environ(home, **variables))
+    try:
+        yield rt
+    finally:
+        rt.close()
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def bench_settings() -> Any:
@@ -71,7 +100,7 @@ def machine() -> dict[str, Any]:
 
 def wall_seconds(commands: list[list[str]], home: str) -> list[float]:
     """Wall time of each command, run one after another in a new process on the data dir ``home``."""
-    env = {**os.environ, "PMEM_HOME": home}
+    env = {**os.environ, **bench_environ(home)}
     times = []
     for command in commands:
         started = time.perf_counter()
