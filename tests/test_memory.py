@@ -262,7 +262,6 @@ def test_export_import_round_trip_is_lossless(home: Home, tmp_path: Path, embedd
     its history), exported, imported into an empty home, exported again: the two exports are equal."""
     from pmem.core.profile.service import ProfileService
     from pmem.core.profile.store import ProfileStore
-    from pmem.core.transfer import import_facts
 
     sessions_made = _populate(home)
     home.say(sessions_made[1], "By the way, my name is Ada and I work as a nurse.", "Nice to meet you, Ada!")
@@ -280,7 +279,7 @@ def test_export_import_round_trip_is_lossless(home: Home, tmp_path: Path, embedd
         kind, sessions = parse(json.loads(json.dumps(exported)))
         summary = import_sessions(other.journal, kind, sessions)
         assert summary.sessions_added == 4 and summary.turns_added == 16
-        assert import_facts(other.conn, json.loads(json.dumps(facts))) == len(facts)
+        assert ProfileStore(other.conn).restore_facts(json.loads(json.dumps(facts))) == len(facts)
         other.memory.reconcile()
         again = export_all(other.conn, embedder="all-MiniLM-L6-v2")
         for data in (exported, again):
