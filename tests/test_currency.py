@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import run_pmem
 
-from pmem.core.memory.retrieval import WEIGHTS_TUNED, about_the_present, asks_now
+from pmem.core.memory.questions import about_the_present, asks_now
+from pmem.core.memory.retrieval import WEIGHTS_TUNED
 
 HANNAH = {"sessions": [
     {"started_at": "2024-03-02T18:00:00Z", "turns": [

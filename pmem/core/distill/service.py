@@ -228,21 +228,11 @@ class DistillService:
             report.skipped = "nothing to learn yet: no profile facts or memories"
             return report
         stage("tokenizing examples")
-        from pmem.core.distill.train import tokenize
-        from pmem.core.engine.llama import LlamaCppEngine
-
-        from pmem.core.distill.train import tokenize_pairs
         from pmem.core.store.feedback import FeedbackStore
 
         pairs = FeedbackStore(self.conn).pairs()
         pairs = pairs if len(pairs) >= max(1, d.min_pairs) else []
-        vocab = LlamaCppEngine(self.model_path, chat_format=self.settings.model.chat_format, vocab_only=True)
-        try:
-            tokenized = tokenize(data.examples, vocab, self.settings.chat.system_prompt)
-            preference_data = tokenize_pairs([(p.prompt, p.chosen, p.rejected) for p in pairs], vocab, self.settings.chat.system_prompt)
-            pad = max(0, vocab.llama.token_eos())
-        finally:
-            vocab.close()
+        tokenized, preference_data, pad = self._tokenized(data.examples, pairs)
         stage("loading base weights")
         from pmem.core.distill.base import load_dense_base
 
@@ -260,45 +250,9 @@ class DistillService:
             if on_progress is not None:
                 on_progress(progress)
 
-        from pmem.core.distill.train import lora_state, train_lora
-
-        threads = d.threads or resolved_threads(self.settings)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # deprecation chatter from transformers/peft is not the user's business
-            result = train_lora(
-                base, tokenized, rank=d.rank, alpha=d.alpha, epochs=n_epochs, learning_rate=d.learning_rate,
-                threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while, checkpointing=d.low_memory,
-            )
-            if preference_data:
-                from pmem.core.distill.train import mean_loss, train_preferences
-
-                facts_before = mean_loss(result.model, tokenized, pad)
-                stage("learning how you like answers", 1)
-                preferred = train_preferences(
-                    result.model, preference_data, beta=d.beta, epochs=d.preference_epochs,
-                    learning_rate=d.preference_learning_rate, nll_weight=d.preference_nll,
-                    replay=tokenized, replay_weight=d.preference_replay, threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
-                )
-                report.pairs = len(preference_data)
-                report.facts_loss = (facts_before, mean_loss(result.model, tokenized, pad))
-                if preferred.first_loss is not None and preferred.final_loss is not None:
-                    report.preference_loss = (preferred.first_loss, preferred.final_loss)
-            state = lora_state(result.model)
+        result, state = self._train(base, tokenized, preference_data, pad, n_epochs, report, stage, on_step, wait_while)
         stage("writing adapter")
-        from pmem.core.distill.export import gguf_tensors, write_adapter
-
-        config = base.config
-        tensors = gguf_tensors(
-            state, architecture=info.architecture,
-            n_head=int(config.num_attention_heads), n_head_kv=int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads),
-        )
-        adapter_id = self.store.new_id()
-        path = self.paths.adapters_dir / f"{adapter_id}.gguf"
-        size = write_adapter(
-            path, tensors, architecture=info.architecture, alpha=d.alpha,
-            metadata={"adapter_id": adapter_id, "base_model": self.fingerprint, "base_name": info.name or self.model_path.name},
-        )
-        record_digest(path)
+        adapter_id, path, size = self._write(state, base.config, info)
         report.seconds = time.perf_counter() - started
         adapter = AdapterStore.make(
             adapter_id, base_model=self.fingerprint, base_name=info.name or self.model_path.name,
@@ -312,6 +266,65 @@ class DistillService:
         report.adapter = adapter
         report.removed = self.store.sweep(holding_lock=True)
         return report
+
+    def _tokenized(self, examples: Any, pairs: list[Any]) -> tuple[Any, Any, int]:
+        """The examples and the preference pairs as token ids in the chat's own template, and the padding id."""
+        from pmem.core.distill.train import tokenize, tokenize_pairs
+        from pmem.core.engine.llama import LlamaCppEngine
+
+        vocab = LlamaCppEngine(self.model_path, chat_format=self.settings.model.chat_format, vocab_only=True)
+        try:
+            tokenized = tokenize(examples, vocab, self.settings.chat.system_prompt)
+            preference_data = tokenize_pairs([(p.prompt, p.chosen, p.rejected) for p in pairs], vocab, self.settings.chat.system_prompt)
+            return tokenized, preference_data, max(0, vocab.llama.token_eos())
+        finally:
+            vocab.close()
+
+    def _train(
+        self, base: Any, tokenized: Any, preference_data: Any, pad: int, n_epochs: int, report: DistillReport,
+        stage: Callable[..., None], on_step: Callable[[int, int, float], None], wait_while: Callable[[], bool] | None,
+    ) -> tuple[Any, Any]:
+        """The fact stage, then the preference stage when there are pairs; (the fact stage's result, the LoRA state)."""
+        from pmem.core.distill.train import lora_state, mean_loss, train_lora, train_preferences
+
+        d = self.settings.distill
+        threads = d.threads or resolved_threads(self.settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecation chatter from transformers/peft is not the user's business
+            result = train_lora(
+                base, tokenized, rank=d.rank, alpha=d.alpha, epochs=n_epochs, learning_rate=d.learning_rate,
+                threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while, checkpointing=d.low_memory,
+            )
+            if preference_data:
+                facts_before = mean_loss(result.model, tokenized, pad)
+                stage("learning how you like answers", 1)
+                preferred = train_preferences(
+                    result.model, preference_data, beta=d.beta, epochs=d.preference_epochs,
+                    learning_rate=d.preference_learning_rate, nll_weight=d.preference_nll,
+                    replay=tokenized, replay_weight=d.preference_replay, threads=threads, pad_id=pad, on_step=on_step, wait_while=wait_while,
+                )
+                report.pairs = len(preference_data)
+                report.facts_loss = (facts_before, mean_loss(result.model, tokenized, pad))
+                if preferred.first_loss is not None and preferred.final_loss is not None:
+                    report.preference_loss = (preferred.first_loss, preferred.final_loss)
+            return result, lora_state(result.model)
+
+    def _write(self, state: Any, config: Any, info: Any) -> tuple[str, Path, int]:
+        """The trained LoRA as a GGUF adapter beside its digest; (its id, its path, its size in bytes)."""
+        from pmem.core.distill.export import gguf_tensors, write_adapter
+
+        tensors = gguf_tensors(
+            state, architecture=info.architecture,
+            n_head=int(config.num_attention_heads), n_head_kv=int(getattr(config, "num_key_value_heads", None) or config.num_attention_heads),
+        )
+        adapter_id = self.store.new_id()
+        path = self.paths.adapters_dir / f"{adapter_id}.gguf"
+        size = write_adapter(
+            path, tensors, architecture=info.architecture, alpha=self.settings.distill.alpha,
+            metadata={"adapter_id": adapter_id, "base_model": self.fingerprint, "base_name": info.name or self.model_path.name},
+        )
+        record_digest(path)
+        return adapter_id, path, size
 
     def wait_for_running(
         self, on_progress: Callable[[Progress], None] | None = None, poll_s: float = 0.5

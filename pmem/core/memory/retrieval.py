@@ -28,6 +28,7 @@ import numpy as np
 
 from pmem.core.memory.embedder import Embedder
 from pmem.core.memory.episodes import Episode, EpisodeTable
+from pmem.core.memory.questions import about_the_present, asks_now, fts_query
 from pmem.core.memory.query_adapter import QueryAdapter
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.memory.when import question_dates
@@ -96,16 +97,6 @@ def weights_for(embedder: Embedder, query_adapter: QueryAdapter | None) -> Weigh
 
 RECENCY_DAYS = 180.0
 
-STOPWORDS = frozenset(
-    """a about above after again all am an and any are as at be because been before being below between both but by
-    can could did do does doing down during each few for from further had has have having he her here hers herself him
-    himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other
-    our ours ourselves out over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which while who whom why will
-    with would you your yours yourself yourselves tell know remember think like did does s t don""".split()
-)
-
-
 @dataclass
 class Hit:
     episode: Episode
@@ -157,15 +148,6 @@ class _Turn:
     lexical: float = 0.0
     score: float = 0.0
     parts: dict[str, float] = field(default_factory=dict)
-
-
-def fts_query(text: str) -> str:
-    """An FTS5 OR-query of the text's content words, each quoted (so no user text is FTS syntax)."""
-    words = []
-    for word in re.findall(r"\w+", text.lower()):
-        if len(word) > 1 and word not in STOPWORDS and word not in words:
-            words.append(word)
-    return " OR ".join(f'"{w}"' for w in words[:32])
 
 
 class Retriever:
@@ -255,14 +237,34 @@ class Retriever:
         dense: bool = True,
         lexical: bool = True,
     ) -> list[Hit]:
+        """The ``k`` best memories for ``text``: candidate turns from both searches, fused and scored, grouped into
+        their episodes, ranked (recency, currency, diversity), and the best read from the journal."""
         w = self.weights
-        n = candidates or w.candidates
         started = time.perf_counter()
         dense_hits = self.dense(text, candidates or w.dense_count, exclude_session) if dense else []
         t_dense = time.perf_counter()
-        lexical_hits = self.lexical(text, n, exclude_session) if lexical else []
+        lexical_hits = self.lexical(text, candidates or w.candidates, exclude_session) if lexical else []
         t_lex = time.perf_counter()
+        turns, uid_of = self._candidate_turns(dense_hits, lexical_hits, exclude_session)
+        if not turns:
+            self.last_turns = []
+            self._time(started, t_dense, t_lex)
+            return []
+        now = now or datetime.now(timezone.utc)
+        ranked = self._fuse(text, turns, now)
+        grouped, created = self._by_episode(turns, ranked)
+        scored = self._rank_episodes(text, grouped, created, now)
+        result = self._read_hits(scored, grouped, k)
+        if self.active_adapter is not None and uid_of:
+            self._plain_similarities(text, result, grouped, uid_of)
+        self._time(started, t_dense, t_lex)
+        return result
 
+    def _candidate_turns(
+        self, dense_hits: list[tuple[str, float]], lexical_hits: list[tuple[int, str, float]], exclude_session: str | None,
+    ) -> tuple[dict[int, _Turn], dict[int, str]]:
+        """The turns either search found, with their similarity and lexical score (see ``_lexical_scores``); and
+        the uid of each turn the dense search found."""
         turns: dict[int, _Turn] = {}
         uid_of: dict[int, str] = {}
         if dense_hits:
@@ -276,35 +278,41 @@ class Retriever:
                     uid_of[tid] = uid
         for tid, session, bm25 in lexical_hits:
             turns.setdefault(tid, _Turn(tid, session)).bm25 = bm25
-        # A turn's lexical score: its own BM25 plus a share of its neighbours' (id ± 1 in the same session).
-        if lexical_hits and w.neighbour_lexical:
-            bm25 = {tid: (session, score) for tid, session, score in lexical_hits}
-            for tid, session, score in lexical_hits:
-                for near in (tid - 1, tid + 1):
-                    if near not in turns and near not in bm25:
-                        turns[near] = _Turn(near, "")  # session filled in below, if the turn exists
-            missing = [t.id for t in turns.values() if not t.session]
-            if missing:
-                marks = ",".join("?" * len(missing))
-                found = dict(self.conn.execute(
-                    f"SELECT id, session_id FROM turns WHERE id IN ({marks}) AND role != 'system'", missing).fetchall())
-                for tid in missing:
-                    if tid in found and (exclude_session is None or found[tid] != exclude_session):
-                        turns[tid].session = found[tid]
-                    else:
-                        del turns[tid]
-            for t in turns.values():
-                t.lexical = t.bm25 + w.neighbour_lexical * sum(
-                    bm25[near][1] for near in (t.id - 1, t.id + 1) if near in bm25 and bm25[near][0] == t.session
-                )
-        else:
+        self._lexical_scores(turns, lexical_hits, exclude_session)
+        return turns, uid_of
+
+    def _lexical_scores(self, turns: dict[int, _Turn], lexical_hits: list[tuple[int, str, float]], exclude_session: str | None) -> None:
+        """A turn's lexical score: its own BM25 plus a share of its neighbours' (id ± 1 in the same session); the
+        neighbours of a lexical hit join the candidates."""
+        w = self.weights
+        if not (lexical_hits and w.neighbour_lexical):
             for t in turns.values():
                 t.lexical = t.bm25
-        if not turns:
-            self.last_turns = []
-            self._time(started, t_dense, t_lex)
-            return []
+            return
+        bm25 = {tid: (session, score) for tid, session, score in lexical_hits}
+        for tid, session, score in lexical_hits:
+            for near in (tid - 1, tid + 1):
+                if near not in turns and near not in bm25:
+                    turns[near] = _Turn(near, "")  # session filled in below, if the turn exists
+        missing = [t.id for t in turns.values() if not t.session]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            found = dict(self.conn.execute(
+                f"SELECT id, session_id FROM turns WHERE id IN ({marks}) AND role != 'system'", missing).fetchall())
+            for tid in missing:
+                if tid in found and (exclude_session is None or found[tid] != exclude_session):
+                    turns[tid].session = found[tid]
+                else:
+                    del turns[tid]
+        for t in turns.values():
+            t.lexical = t.bm25 + w.neighbour_lexical * sum(
+                bm25[near][1] for near in (t.id - 1, t.id + 1) if near in bm25 and bm25[near][0] == t.session
+            )
 
+    def _fuse(self, text: str, turns: dict[int, _Turn], now: datetime) -> list[_Turn]:
+        """Each turn's score: its dense and lexical scores fused (min-max or reciprocal rank), the question's dates
+        and speakers, and a prior for the session's best turn; the turns best first (kept in ``last_turns``)."""
+        w = self.weights
         sims = [t.similarity for t in turns.values() if t.similarity is not None]
         lo, hi = (min(sims), max(sims)) if sims else (0.0, 0.0)
         top_lexical = max(t.lexical for t in turns.values()) or 1.0
@@ -322,7 +330,7 @@ class Retriever:
             t.parts = {"dense": w.dense * d, "lexical": w.lexical * lx}
             t.score = t.parts["dense"] + t.parts["lexical"]
         if w.date or w.speaker:
-            self._favour_when_and_who(text, turns, now or datetime.now(timezone.utc))
+            self._favour_when_and_who(text, turns, now)
         best_in_session: dict[str, float] = {}
         for t in turns.values():
             best_in_session[t.session] = max(best_in_session.get(t.session, 0.0), t.score)
@@ -331,8 +339,10 @@ class Retriever:
             t.score += t.parts["session"]
         ranked = sorted(turns.values(), key=lambda t: t.score, reverse=True)
         self.last_turns = [(t.id, t.score) for t in ranked]
+        return ranked
 
-        # Turns to episodes: an episode scores its best turn (adding a share of its second best did not help).
+    def _by_episode(self, turns: dict[int, _Turn], ranked: list[_Turn]) -> tuple[dict[str, list[_Turn]], dict[str, str]]:
+        """The ranked turns grouped by the episode each belongs to (best first within it), and each episode's date."""
         marks = ",".join("?" * len(turns))
         owner = {
             r[0]: (r[1], r[2])
@@ -347,17 +357,14 @@ class Retriever:
             if t.id in owner:
                 eid, created[eid] = owner[t.id]
                 grouped.setdefault(eid, []).append(t)
-        now = now or datetime.now(timezone.utc)
-        dense_order = sorted(
-            (eid for eid, ts in grouped.items() if any(t.similarity is not None for t in ts)),
-            key=lambda eid: -max(t.similarity for t in grouped[eid] if t.similarity is not None),
-        )
-        lexical_order = sorted(
-            (eid for eid, ts in grouped.items() if any(t.lexical > 0 for t in ts)),
-            key=lambda eid: -max(t.lexical for t in grouped[eid]),
-        )
-        dense_rank = {eid: i for i, eid in enumerate(dense_order, 1)}
-        lexical_rank = {eid: i for i, eid in enumerate(lexical_order, 1)}
+        return grouped, created
+
+    def _rank_episodes(
+        self, text: str, grouped: dict[str, list[_Turn]], created: dict[str, str], now: datetime,
+    ) -> list[tuple[float, str, dict[str, float], float]]:
+        """(score, episode, parts, recency), best first: an episode scores its best turn (adding a share of its
+        second best did not help) and its recency; then what is current, and diversity across sessions."""
+        w = self.weights
         scored: list[tuple[float, str, dict[str, float], float]] = []
         for eid, ts in grouped.items():
             recency = _recency(created[eid], now)
@@ -369,7 +376,20 @@ class Retriever:
             scored = self._favour_current(scored, created, grouped, w, by_time=asks_now(text))
         if w.diversity:
             scored = _diversify(scored, {eid: grouped[eid][0].session for eid in grouped}, w.diversity)
-        # Only the best episodes are read from the journal (a chunk at a time, in case near-duplicates are dropped).
+        return scored
+
+    def _read_hits(self, scored: list[tuple[float, str, dict[str, float], float]], grouped: dict[str, list[_Turn]], k: int) -> list[Hit]:
+        """Only the best episodes are read from the journal (a chunk at a time, in case near-duplicates are dropped)."""
+        dense_order = sorted(
+            (eid for eid, ts in grouped.items() if any(t.similarity is not None for t in ts)),
+            key=lambda eid: -max(t.similarity for t in grouped[eid] if t.similarity is not None),
+        )
+        lexical_order = sorted(
+            (eid for eid, ts in grouped.items() if any(t.lexical > 0 for t in ts)),
+            key=lambda eid: -max(t.lexical for t in grouped[eid]),
+        )
+        dense_rank = {eid: i for i, eid in enumerate(dense_order, 1)}
+        lexical_rank = {eid: i for i, eid in enumerate(lexical_order, 1)}
         hits: list[Hit] = []
         result: list[Hit] = []
         chunk = 2 * k + 8
@@ -382,25 +402,14 @@ class Retriever:
                     continue
                 ts = grouped[eid]
                 sims_e = [t.similarity for t in ts if t.similarity is not None]
-                hits.append(
-                    Hit(
-                        episode=episode,
-                        score=score,
-                        dense_rank=dense_rank.get(eid),
-                        dense_similarity=max(sims_e) if sims_e else None,
-                        lexical_rank=lexical_rank.get(eid),
-                        lexical_score=max(t.lexical for t in ts) or None,
-                        recency=recency,
-                        parts=parts,
-                        matched=tuple(t.id for t in ts),
-                    )
-                )
+                hits.append(Hit(
+                    episode=episode, score=score, dense_rank=dense_rank.get(eid), dense_similarity=max(sims_e) if sims_e else None,
+                    lexical_rank=lexical_rank.get(eid), lexical_score=max(t.lexical for t in ts) or None, recency=recency,
+                    parts=parts, matched=tuple(t.id for t in ts),
+                ))
             result = _dedupe(hits, k)
             if len(result) >= k:
                 break
-        if self.active_adapter is not None and uid_of:
-            self._plain_similarities(text, result, grouped, uid_of)
-        self._time(started, t_dense, t_lex)
         return result
 
     def _favour_current(
@@ -497,10 +506,6 @@ def _diversify(
     return chosen + left
 
 
-def _int(value: float | None) -> int | None:
-    return None if value is None else int(value)
-
-
 def _when(created_at: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(created_at)
@@ -511,27 +516,6 @@ def _when(created_at: str) -> datetime | None:
 
 CURRENT_POOL = 20
 """Episodes the currency step reorders: the best by everything else (a memory further down is not about this)."""
-_PRESENT = re.compile(r"\b(now|nowadays|currently|current|these days|at the moment|at present|still|any ?more|today)\b", re.I)
-_PAST = re.compile(
-    r"\b(used to|before|previous(ly)?|former(ly)?|old|originally|first|ago|last (year|month|week|time)|back then|"
-    r"did|was|were|had|when)\b", re.I)
-_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|my|me|mine)\b", re.I)
-_PRESENT_FORM = re.compile(r"^\s*(\w+\s+){0,3}(is|are|am|do|does|what's|who's|where's)\b", re.I)
-
-
-def asks_now(text: str) -> bool:
-    """A question about the user's present that says so ("now", "these days", "still", "currently")."""
-    return bool(_FIRST_PERSON.search(text) and not _PAST.search(text) and _PRESENT.search(text))
-
-
-def about_the_present(text: str) -> bool:
-    """Whether a message asks about the user's present: first person, no word of the past, and "now"-like words or
-    a present-tense question ("What car do I have?"). Questions about others (LoCoMo's) and the past are left alone."""
-    if not _FIRST_PERSON.search(text) or _PAST.search(text):
-        return False
-    return bool(_PRESENT.search(text) or _PRESENT_FORM.search(text))
-
-
 def _recency(created_at: str, now: datetime) -> float:
     when = _when(created_at)
     if when is None:
