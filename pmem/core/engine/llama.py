@@ -8,7 +8,6 @@ one pmem chose and the token count of the prompt is exact.
 
 from __future__ import annotations
 
-import collections
 import ctypes
 import threading
 import time
@@ -17,41 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from pmem.core.engine.base import ChatEngine, ChatMessage, GenerationParams, GenerationStats
+from pmem.core.engine.llama_compat import last_llama_error, route_llama_logs
 from pmem.core.errors import ModelError
 from pmem.core.models import read_gguf_info
 from pmem.core.templates import ChatTemplate, choose_template
-
-_LOG_LOCK = threading.Lock()
-_RECENT_ERRORS: collections.deque[str] = collections.deque(maxlen=8)
-_LOG_CALLBACK: Any = None  # kept alive for as long as llama.cpp may call it
-
-
-def _silence_llama_logs() -> None:
-    """Route llama.cpp's own log lines away from the terminal, keeping recent errors for messages."""
-    global _LOG_CALLBACK
-    if _LOG_CALLBACK is not None:
-        return
-    from pmem.core.engine.llama_compat import import_llama_cpp
-    llama_cpp = import_llama_cpp()
-
-    @llama_cpp.llama_log_callback
-    def _callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
-        if level in (2, 3):  # warn, error
-            line = text.decode("utf-8", "replace").strip()
-            if line:
-                _RECENT_ERRORS.append(line)
-
-    with _LOG_LOCK:
-        llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
-        _LOG_CALLBACK = _callback
-
-
-def _last_llama_error() -> str:
-    for line in reversed(_RECENT_ERRORS):
-        if "error" in line.lower() or "unknown" in line.lower() or "failed" in line.lower():
-            return line.split(": ", 1)[-1] if line.count(": ") else line
-    return ""
-
 
 class LlamaCppEngine(ChatEngine):
     def __init__(
@@ -133,8 +101,7 @@ class LlamaCppEngine(ChatEngine):
 
         if self.cache_types[1] != "f16" and not self.flash_attn and not self.vocab_only:
             raise ModelError("model.cache_type_v = \"q8_0\" needs model.flash_attn = true")
-        _silence_llama_logs()
-        _RECENT_ERRORS.clear()
+        route_llama_logs(fresh=True)
         kwargs: dict[str, Any] = dict(
             model_path=str(self.model_path),
             n_ctx=self.n_ctx,
@@ -151,7 +118,7 @@ class LlamaCppEngine(ChatEngine):
         try:
             llama = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(f"llama.cpp cannot load {self.model_path}: {_last_llama_error() or exc}") from None
+            raise ModelError(f"llama.cpp cannot load {self.model_path}: {last_llama_error() or exc}") from None
         if not self.vocab_only:
             self._apply_adapters(llama)
         self._special = {
@@ -189,7 +156,7 @@ class LlamaCppEngine(ChatEngine):
         for path, scale in self.base_adapters:
             handle = self._handle(llama, path)
             if handle is None:  # a damaged package file: chat with the bare model rather than not at all
-                self.adapter_error = f"the grounding adapter {Path(path).name} could not be loaded ({_last_llama_error() or 'unreadable'})"
+                self.adapter_error = f"the grounding adapter {Path(path).name} could not be loaded ({last_llama_error() or 'unreadable'})"
                 continue
             out.append((handle, scale))
         return out
@@ -201,7 +168,7 @@ class LlamaCppEngine(ChatEngine):
             handle = self._handle(llama, self.lora_path)
             if handle is None:
                 self.adapter_error = (
-                    f"adapter {self.adapter_id or self.lora_path} could not be loaded ({_last_llama_error() or 'unreadable'}); chatting without it"
+                    f"adapter {self.adapter_id or self.lora_path} could not be loaded ({last_llama_error() or 'unreadable'}); chatting without it"
                 )
                 self.lora_path, self.adapter_id = None, ""
             else:
