@@ -24,12 +24,14 @@ def _rows(home: Path, sql: str) -> list[tuple]:
 def test_ask_answers_offline_reproducibly_and_journals_both_turns(pmem_home: Path) -> None:
     args = ("ask", "--temperature", "0", "--max-tokens", "24", "What is the capital of France?")
     first = run_pmem(*args, home=pmem_home)
-    second = run_pmem(*args, home=pmem_home)
+    # The same question in a second new home: the same prompt, so greedy gives the same answer. (Asked again in
+    # the first home, the first exchange is a memory in the prompt, and the answer may differ.)
+    second = run_pmem(*args, home=pmem_home.parent / "a-second-home")
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() and first.stderr == ""
     assert first.stdout == second.stdout
     rows = _rows(pmem_home, "SELECT role, content, status FROM turns ORDER BY id")
-    assert [r[0] for r in rows] == ["user", "assistant", "user", "assistant"]
+    assert [r[0] for r in rows] == ["user", "assistant"]
     assert rows[0][1] == "What is the capital of France?"
     assert rows[1][1] == first.stdout.strip() and rows[1][2] == "complete"
 
