@@ -240,31 +240,9 @@ def make_user(rng: random.Random, start: datetime) -> User:
         if k == "pet":  # the user has no pet of this kind: ask about one
             question = rng.choice([f"What is my {facts[k][2].split()[-1]}'s name?", "Do I have any pets?"])
         user.asks.append(Ask(question, DONT_KNOW.format(what=facts[k][2] if question != "Do I have any pets?" else "about any pets"), "absent"))
-    user.asks += near_misses(rng, facts, chosen)
     question, what = rng.choice(NEVER_SAID)
     user.asks.append(Ask(question, DONT_KNOW.format(what=what), "absent"))
     return user
-
-
-def near_misses(rng: random.Random, facts: dict[str, Any], chosen: list[str]) -> list[Ask]:
-    """Questions one step from what the user did say: the dog's name of a user who has a cat, the brother of a
-    user who told of a sister. The model that answers them with the cat's or the sister's name has matched the
-    question's shape, not its meaning; the answer is the don't-know one."""
-    out: list[Ask] = []
-    if "pet" in chosen:
-        have = facts["pet"][2].split()[-1]
-        other = rng.choice([s for s in PETS if s != have])
-        question = rng.choice([f"Remind me what my {other} is called.", f"Do you know my {other}'s name?"])
-        out.append(Ask(question, DONT_KNOW.format(what=f"about a {other}"), "absent"))
-    if "sibling" in chosen:
-        have = facts["sibling"][2].split()[-1]
-        other = "brother" if have == "sister" else "sister"
-        out.append(Ask(f"Remind me what my {other} is called.", DONT_KNOW.format(what=f"about a {other}"), "absent"))
-    if "job" in chosen and "employer" not in chosen:
-        out.append(Ask("Which company do I work for?", DONT_KNOW.format(what="where you work"), "absent"))
-    if "city" in chosen and rng.random() < 0.5:
-        out.append(Ask("In which town did I grow up?", DONT_KNOW.format(what="where you grew up"), "absent"))
-    return out
 
 
 def kind_of_change(line: str) -> str:
