@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import RESULTS, bench_environ, machine, write_json
+from pmem.core.distill.export import lora_scale, read_adapter
 from pmem.core.engine.grounding import shipped
 from pmem.core.models import embedded_chat_model
 
@@ -36,10 +37,8 @@ def merge(base: Path, adapter: Path, out: Path, qtype: str, scale: float = 1.0) 
     import numpy as np
     from gguf.quants import dequantize, quantize
 
-    reader, lora = gguf.GGUFReader(str(base)), gguf.GGUFReader(str(adapter))
-    field = lora.fields[gguf.Keys.Adapter.LORA_ALPHA]
-    alpha = float(field.parts[field.data[0]][0])
-    deltas = {t.name: np.array(t.data, dtype=np.float32).reshape([int(x) for x in reversed(t.shape)]) for t in lora.tensors}
+    reader = gguf.GGUFReader(str(base))
+    alpha, deltas = read_adapter(adapter)
     kind = gguf.GGMLQuantizationType[qtype]
     arch = str(bytes(reader.fields[gguf.Keys.General.ARCHITECTURE].parts[-1]), "utf-8")
     writer = gguf.GGUFWriter(str(out), arch=arch)
@@ -53,7 +52,7 @@ def merge(base: Path, adapter: Path, out: Path, qtype: str, scale: float = 1.0) 
         if a is None:
             tensors.append((t.name, t.data, t.tensor_type))
             continue
-        weight = dequantize(t.data, t.tensor_type).astype(np.float32) + deltas[t.name + ".lora_b"] @ a * (scale * alpha / a.shape[0])
+        weight = dequantize(t.data, t.tensor_type).astype(np.float32) + deltas[t.name + ".lora_b"] @ a * lora_scale(alpha, a, scale)
         tensors.append((t.name, quantize(weight, kind), kind))
     for name, data, ttype in tensors:
         writer.add_tensor_info(name, data.shape, data.dtype, data.nbytes, ttype)

@@ -157,13 +157,14 @@ def _verify(home: Path, acks: list[list]) -> None:
     from pmem.core.distill.store import AdapterStore
     from pmem.core.memory.service import MemoryService
     from pmem.core.profile.store import ProfileStore
+    from pmem.core.store import fts
     from pmem.core.store.db import connect
 
     paths = resolve_paths({"PMEM_HOME": str(home)})
     conn = connect(paths.database)  # reopens (and migrates) without error
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        conn.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")  # raises if the index disagrees
+        fts.integrity_check(conn)  # raises if the index disagrees
         for ack in acks:
             if ack[0] == "turn":
                 row = conn.execute("SELECT content FROM turns WHERE uid = ?", (ack[1],)).fetchone()

@@ -49,18 +49,30 @@ def unpermute_rows(b: Any, n_head: int) -> Any:
     return b.reshape(n_head, out // n_head // 2, 2, r).swapaxes(1, 2).reshape(out, r)
 
 
-def merge_adapter(model: Any, path: Path, *, scale: float = 1.0) -> int:
-    """Add a GGUF LoRA's deltas (``scale`` · alpha / rank · B A) into ``model``'s dense weights, as llama.cpp applies
-    it at inference: the per-user adapter is then trained on the model the chat really runs (the grounding adapter
-    beneath it). Returns how many matrices changed."""
+def read_adapter(path: Path) -> tuple[float, dict[str, Any]]:
+    """A GGUF LoRA's alpha (0.0 when it has none) and its tensors as float32 arrays in numpy's (rows, columns) order."""
     import gguf
     import numpy as np
-    import torch
 
     reader = gguf.GGUFReader(str(path))
     field = reader.fields.get(gguf.Keys.Adapter.LORA_ALPHA)
     alpha = float(field.parts[field.data[0]][0]) if field is not None else 0.0
-    arrays = {t.name: np.array(t.data, dtype=np.float32).reshape([int(x) for x in reversed(t.shape)]) for t in reader.tensors}
+    return alpha, {t.name: np.array(t.data, dtype=np.float32).reshape([int(x) for x in reversed(t.shape)]) for t in reader.tensors}
+
+
+def lora_scale(alpha: float, lora_a: Any, scale: float = 1.0) -> float:
+    """What llama.cpp multiplies ``B A`` by: ``scale`` · alpha / rank, or ``scale`` alone for an adapter without alpha."""
+    return scale * (alpha / lora_a.shape[0] if alpha else 1.0)
+
+
+def merge_adapter(model: Any, path: Path, *, scale: float = 1.0) -> int:
+    """Add a GGUF LoRA's deltas (``scale`` · alpha / rank · B A) into ``model``'s dense weights, as llama.cpp applies
+    it at inference: the per-user adapter is then trained on the model the chat really runs (the grounding adapter
+    beneath it). Returns how many matrices changed."""
+    import numpy as np
+    import torch
+
+    alpha, arrays = read_adapter(path)
     config = model.config
     n_head = int(config.num_attention_heads)
     n_head_kv = int(getattr(config, "num_key_value_heads", None) or n_head)
@@ -76,8 +88,7 @@ def merge_adapter(model: Any, path: Path, *, scale: float = 1.0) -> int:
         module = names[kind]
         if permuted and kind in ("attn_q", "attn_k"):
             b = unpermute_rows(b, n_head if kind == "attn_q" else n_head_kv)
-        rank = a.shape[0]
-        delta = torch.from_numpy(np.ascontiguousarray(b @ a)) * (scale * (alpha / rank if alpha else 1.0))
+        delta = torch.from_numpy(np.ascontiguousarray(b @ a)) * lora_scale(alpha, a, scale)
         target = layers[layer]
         for part in module.split("."):
             target = getattr(target, part)

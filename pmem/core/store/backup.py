@@ -115,9 +115,11 @@ def take(database: Path, target: Path, reason: str, *, now: datetime | None = No
             with staging.open("rb") as fh:
                 os.fsync(fh.fileno())
             os.chmod(staging, 0o600)
-            final = target if named else _claim(staging, directory, stamp, reason)
             if named:
-                os.replace(staging, final)
+                os.replace(staging, target)
+                final = target
+            else:
+                final = _claim(staging, directory, stamp, reason)
             _fsync_dir(directory)
         except (sqlite3.DatabaseError, OSError) as exc:
             if is_disk_full(exc) or getattr(exc, "errno", None) in (28, 27):  # ENOSPC, EFBIG

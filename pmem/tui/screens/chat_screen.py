@@ -285,10 +285,10 @@ class ChatScreen(Screen[None]):
         """The memories the last reply recalled, in the panel (without those forgotten since, when ``live_only``)."""
         info = self.service.last if self.service is not None else None
         hits = self.assistant.last_recalled() if live_only or (info and info.prompt and info.prompt.memories) else []
-        live = self.assistant.live_memory_ids() if live_only else None
-        self.query_one(MemoryPanel).show_memories(
-            [MemoryView(h.id, h.episode.session_id, h.date, h.episode.transcript()) for h in hits if live is None or h.id in live]
-        )
+        if live_only:
+            live = self.assistant.live_memory_ids()
+            hits = [h for h in hits if h.id in live]
+        self.query_one(MemoryPanel).show_memories([MemoryView(h.id, h.episode.session_id, h.date, h.episode.transcript()) for h in hits])
 
     @on(Input.Changed, "#prompt")
     def _typing(self, event: Input.Changed) -> None:
