@@ -60,7 +60,7 @@ def _home(root: Path, sessions: dict[str, Any]) -> Any:
     runtime._memory = MemoryService(runtime.settings, paths, runtime.journal.conn, embedder=_EMBEDDER)
     source = root / "import.json"
     source.write_text(json.dumps(sessions), encoding="utf-8")
-    Assistant(runtime).import_file(source)
+    Assistant(runtime).transfer.import_file(source)
     return runtime
 
 

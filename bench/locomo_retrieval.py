@@ -238,7 +238,7 @@ def run(data_path: Path, limit: int | None = None, configs: dict[str, Any] | Non
             "skipped_evidence": skipped_total,
             "unit": "episode (one exchange: a speaker-A turn and the speaker-B reply); *_turns metrics count turns",
             "conversations": len(samples) if only is None else len([i for i in range(len(samples)) if i in only]),
-            "tuned_on": "conversations 0-4 (weights in pmem/core/memory/retrieval.py; the embedder's tuning, tuning.py)",
+            "tuned_on": "conversations 0-4 (weights in pmem/core/memory/weights.py; the embedder's tuning, tuning.py)",
             "machine": machine(),
         }
     )

@@ -197,6 +197,7 @@ def evaluate_frozen(mode: str, engine: Any, path: Path = FROZEN) -> dict[str, An
         detail[user["name"]] = {
             "missed": missed, "stale": stale, "traps": traps, "inverted": inverted,
             "unsupported": sorted(f"{f.key} = {f.value}" for f in current if f not in supported),
+            "profile": [f"{f.key} = {f.value}" for f in current],  # in the store's order: a refactor must keep it
         }
     return {
         "precision": round(totals["supported"] / totals["facts"], 3) if totals["facts"] else 0.0,

@@ -39,8 +39,8 @@ def build_server(assistant: Assistant) -> Any:
         Returns JSON: each memory's id, date, text and score."""
 
         def run() -> str:
-            hits = assistant.search(query, max(1, min(int(k), 50)))
-            return json.dumps(assistant.hit_dicts(hits), ensure_ascii=False)
+            hits = assistant.memories.search(query, max(1, min(int(k), 50)))
+            return json.dumps(assistant.memories.hit_dicts(hits), ensure_ascii=False)
 
         return guarded(run)
 
@@ -58,12 +58,12 @@ def build_server(assistant: Assistant) -> Any:
     @server.tool()
     def profile() -> str:
         """What pmem knows about the user: current facts, one per line."""
-        return guarded(lambda: assistant.profile_text() or "nothing is known about the user yet")
+        return guarded(lambda: assistant.profile.text() or "nothing is known about the user yet")
 
     @server.resource("pmem://profile", name="profile", mime_type="text/plain")
     def profile_resource() -> str:
         """The user's profile: current facts, one per line."""
-        return guarded(lambda: assistant.profile_text())
+        return guarded(lambda: assistant.profile.text())
 
     return server
 

@@ -60,7 +60,7 @@ def _answer(rt: Runtime, text: str, *, max_tokens: int | None, temperature: floa
             sys.stderr.write(f"pmem: note: {note}\n")
     if info.note:
         sys.stderr.write(f"pmem: {info.note}\n")
-    if not rt.private and (note := assistant(rt).memory_notice()):
+    if not rt.private and (note := assistant(rt).memories.notice()):
         sys.stderr.write(f"pmem: {note}\n")
     if info.prompt is not None and info.prompt.truncated_input:
         sys.stderr.write("pmem: note: the question was longer than the context window; its middle was left out\n")

@@ -18,7 +18,7 @@ def backup_command(
     """Back up the journal now (checked after it is written). pmem also does it daily, and before migrations,
     imports and profile rebuilds; `pmem restore` lists the backups."""
     with runtime() as rt:
-        made = assistant(rt).make_backup(to)
+        made = assistant(rt).backups.make(to)
     typer.echo(f"backed up the journal to {made.path} ({made.size / 1e6:.1f} MB, checked)")
 
 
@@ -32,7 +32,7 @@ def restore_command(
     with runtime() as rt:
         helper = assistant(rt)
         if backup is None:
-            _list(helper.backups())
+            _list(helper.backups.checked())
             return
         if not yes:
             if not sys.stdin.isatty():
@@ -40,7 +40,7 @@ def restore_command(
             if not typer.confirm(f"Replace the journal with {backup}? The current one is kept aside", default=False):
                 raise typer.Exit(1)
         with progress_bar("Rebuilding the memory index") as update:
-            source, aside, memories = helper.restore_backup(backup, progress=update)
+            source, aside, memories = helper.backups.restore(backup, progress=update)
     kept = f"; the journal it replaced is kept at {aside}" if aside else ""
     typer.echo(f"restored {source.name}: {memories} memories indexed{kept}")
 

@@ -52,9 +52,9 @@ def _model_command(a: Assistant, service: Any, name: str) -> str:
 
     try:
         if name:
-            return a.switch_model(service, name)
+            return a.models.switch(service, name)
         engine = a.runtime.engine
-        names = ", ".join(m.name for m in a.models() if m.chat)
+        names = ", ".join(m.name for m in a.models.found() if m.chat)
         return f"model: {engine.model_name} (context {engine.n_ctx} tokens); found here: {names}; /model NAME switches"
     except PmemError as exc:
         return f"error: {exc}"
@@ -131,20 +131,20 @@ def run_plain(rt: Runtime) -> None:
                 elif rt.private:
                     out.write("private session: nothing is remembered or forgotten\n")
                 else:
-                    out.write((a.remember(arg) if command == "/remember" else a.forget_said(arg)) + "\n")
+                    out.write((a.profile.remember(arg) if command == "/remember" else a.profile.forget_said(arg)) + "\n")
             elif command == "/profile":
-                out.write((a.profile_text() or "pmem has not learned anything about you yet.") + "\n")
+                out.write((a.profile.text() or "pmem has not learned anything about you yet.") + "\n")
             elif command == "/model":
                 out.write(_model_command(a, service, text[len(command):].strip()) + "\n")
             elif command in ("/good", "/bad", "/edit"):
                 kind = {"/good": "up", "/bad": "down", "/edit": "edit"}[command]
                 try:
-                    out.write(a.feedback(service, kind, text[len(command):].strip()) + "\n")  # type: ignore[arg-type]
+                    out.write(a.feedback.give(service, kind, text[len(command):].strip()) + "\n")  # type: ignore[arg-type]
                 except PmemError as exc:
                     out.write(f"error: {exc}\n")
             elif command == "/retry":
                 try:
-                    _stream(out, service, a.regenerate(service))
+                    _stream(out, service, a.feedback.regenerate(service))
                 except PmemError as exc:
                     out.write(f"error: {exc}\n")
             else:

@@ -22,7 +22,7 @@ def _line(text: str, width: int = 60) -> str:
 def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON, with the turns each pair came from.")) -> None:
     """Preference pairs: for a message, the reply you preferred and the one you did not."""
     with runtime() as rt:
-        pairs = assistant(rt).preference_pairs()
+        pairs = assistant(rt).feedback.pairs()
     if as_json:
         typer.echo(json.dumps([p.as_dict() for p in pairs], indent=2, ensure_ascii=False))
         return
@@ -45,9 +45,9 @@ def forget(
     with runtime() as rt:
         a = assistant(rt)
         if pair_id:
-            a.forget_pair(pair_id)
+            a.feedback.forget_pair(pair_id)
             typer.echo(f"forgot pair {pair_id}")
             return
         if not yes and not typer.confirm("Forget every preference pair and the feedback they came from?"):
             raise typer.Abort()
-        typer.echo(f"forgot {a.forget_all_pairs()} pair(s)")
+        typer.echo(f"forgot {a.feedback.forget_all_pairs()} pair(s)")

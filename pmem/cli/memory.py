@@ -35,7 +35,7 @@ def list_(
 ) -> None:
     """List remembered exchanges, newest first."""
     with runtime() as rt:
-        episodes = assistant(rt).memories(limit, session)
+        episodes = assistant(rt).memories.newest(limit, session)
         if as_json:
             _echo_json([_episode_dict(e) for e in episodes])
             return
@@ -55,9 +55,9 @@ def search(
     """Search memories the way the chat does (dense + lexical + recency)."""
     with runtime() as rt:
         a = assistant(rt)
-        hits = a.search(" ".join(query), k, notice=lambda line: typer.echo(f"pmem: {line}", err=True))
+        hits = a.memories.search(" ".join(query), k, notice=lambda line: typer.echo(f"pmem: {line}", err=True))
         if as_json:
-            _echo_json(a.hit_dicts(hits))
+            _echo_json(a.memories.hit_dicts(hits))
             return
         if not hits:
             typer.echo("Nothing found.")
@@ -74,13 +74,13 @@ def show(
     """Show one memory with where it came from."""
     with runtime() as rt:
         a = assistant(rt)
-        episode = a.memory(memory_id)
+        episode = a.memories.get(memory_id)
         if episode is None:
             raise InputError(f"no memory with id {memory_id}")
         if as_json:
             _echo_json(_episode_dict(episode))
             return
-        session = a.session(episode.session_id)
+        session = a.sessions.get(episode.session_id)
     typer.echo(f"{episode.id} · {episode.created_at} · session {episode.session_id}" + (f" ({session.title})" if session and session.title else ""))
     typer.echo(episode.transcript())
 
@@ -101,23 +101,23 @@ def forget(
         rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
         a = assistant(rt)
         if memory_id:
-            report = a.forget_turn(memory_id) if memory_id.startswith("t-") else a.forget_memory(memory_id)
+            report = a.sessions.forget_turn(memory_id) if memory_id.startswith("t-") else a.memories.forget(memory_id)
         elif session:
-            if a.session(session) is None:
+            if a.sessions.get(session) is None:
                 raise InputError(f"no session with id {session}")
             if not yes and not typer.confirm(f"Forget session {session} and everything said in it?"):
                 raise typer.Exit(1)
-            report = a.forget_session(session)
+            report = a.sessions.forget(session)
         else:
             assert match is not None
             if not match.strip():
                 raise InputError("--match needs some text")
-            count = a.count_matching(match)
+            count = a.memories.count_matching(match)
             if count == 0:
                 raise InputError(f"no turn contains {match!r}; nothing forgotten")
             if not yes and not typer.confirm(f"Forget {count} turn(s) containing {match!r}?"):
                 raise typer.Exit(1)
-            report = a.forget_matching(match)
+            report = a.memories.forget_matching(match)
     if as_json:
         _echo_json({"turns": report.turns, "memories": report.episodes, "vectors": report.vectors, "sessions": report.sessions})
     else:
@@ -128,7 +128,7 @@ def forget(
 def stats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """How much pmem remembers, and the state of its indexes."""
     with runtime() as rt:
-        data = assistant(rt).stats()
+        data = assistant(rt).memories.stats()
     if as_json:
         _echo_json(data)
         return
@@ -142,7 +142,7 @@ def reindex() -> None:
     from pmem.cli.progress import progress_bar
 
     with runtime() as rt, progress_bar("Indexing memories") as update:
-        count = assistant(rt).reindex(progress=update)
+        count = assistant(rt).memories.reindex(progress=update)
         embedder = rt.memory.embedder
     how = ", ".join((["tuned"] if embedder.tuning else []) + [embedder.precision])
     typer.echo(f"reindexed {count} {'memory' if count == 1 else 'memories'} with {embedder.name} ({how})")

@@ -36,9 +36,9 @@ def models(
 
     with runtime() as rt:
         a = assistant(rt)
-        found = a.models()
+        found = a.models.found()
         try:
-            current = a.current_model().resolve()
+            current = a.models.current().resolve()
         except Exception:  # noqa: BLE001 - a broken configured model is one of the rows, not a reason to fail
             current = None
         checks = {m.path: stored_for(rt.paths, rt.settings, m.path) for m in found if m.chat}
@@ -81,7 +81,7 @@ def _check_dict(result: object) -> object:
 def use(name: str = typer.Argument(..., help="A name from 'pmem models', 'embedded', or a path to a GGUF file.")) -> None:
     """Make NAME the chat model (writes model.path in the config file)."""
     with runtime() as rt:
-        change = assistant(rt).use_model(name)
+        change = assistant(rt).models.use(name)
     for line in change.lines():
         typer.echo(line)
 
@@ -148,7 +148,7 @@ def pull(
     short = source.name or plan.pointer.stem
     if use:
         with runtime() as rt:
-            change = assistant(rt).use_model(short)
+            change = assistant(rt).models.use(short)
         for line in change.lines():
             typer.echo(line)
     else:

@@ -40,7 +40,7 @@ def show(
 ) -> None:
     """Show the profile."""
     with runtime() as rt:
-        facts = assistant(rt).facts("recent" if recent else "history" if history else "current")
+        facts = assistant(rt).profile.facts("recent" if recent else "history" if history else "current")
     history = history or recent
     if as_json:
         typer.echo(json.dumps([_fact_dict(f) for f in facts], indent=2, ensure_ascii=False))
@@ -79,7 +79,7 @@ def set_(
 ) -> None:
     """Tell pmem a fact directly (a newer value replaces a single-valued one; the old one stays in history)."""
     with runtime() as rt:
-        change = assistant(rt).set_fact(key, value)
+        change = assistant(rt).profile.set(key, value)
     verb = {"added": "added", "superseded": "updated", "duplicate": "already known"}[change.action]
     suffix = f" (was: {change.replaced.statement})" if change.replaced else ""
     typer.echo(f"{verb}: {change.fact.key} = {change.fact.value}{suffix}")
@@ -98,7 +98,7 @@ def forget(
     with runtime() as rt:
         rt.distill_on_close = True  # a retrain without what was forgotten, if an adapter learned it
         a = assistant(rt)
-        facts = a.facts() if all_ else a.find_facts(what or "")
+        facts = a.profile.facts() if all_ else a.profile.find(what or "")
         if not facts:
             raise InputError(f"no fact in the profile matches {what!r}; see 'pmem profile show'")
         if not yes:
@@ -106,7 +106,7 @@ def forget(
                 typer.echo(f"  {f.key}: {f.statement}")
             if not typer.confirm(f"Forget {len(facts)} fact(s)" + (" and the turns they came from" if with_sources else "") + "?"):
                 raise typer.Exit(1)
-        report = a.forget_profile(with_sources=with_sources) if all_ else a.forget_facts(facts, with_sources=with_sources)
+        report = a.profile.forget_all(with_sources=with_sources) if all_ else a.profile.forget(facts, with_sources=with_sources)
     message = f"forgot {report.facts} fact(s)"
     if report.turns:
         message += f" and {report.turns} turn(s) they came from"
@@ -118,7 +118,7 @@ def edit() -> None:
     """Open the profile in $VISUAL/$EDITOR; on save it is validated and applied as a diff (never half-applied)."""
     with runtime() as rt:
         a = assistant(rt)
-        with a.profile_draft() as path:
+        with a.profile.draft() as path:
             command = a.editor_command(path)
             while True:
                 try:
@@ -128,7 +128,7 @@ def edit() -> None:
                 if code != 0:
                     raise InputError(f"the editor exited with status {code}; the profile is unchanged")
                 try:
-                    line = a.apply_profile_draft(path)
+                    line = a.profile.apply_draft(path)
                     break
                 except InputError as exc:
                     if not sys.stdin.isatty():
@@ -159,7 +159,7 @@ def rebuild(
                 f"pmem: {name} reads each of your messages first; Ctrl+C stops it and changes nothing"
             )
         with progress_bar(f"Reading with {'the model' if reading else 'the patterns'}") as update:
-            before, after = assistant(rt).rebuild_profile(dry_run=dry_run, progress=update, use_model=model)
+            before, after = assistant(rt).profile.rebuild(dry_run=dry_run, progress=update, use_model=model)
     old = {(f.key, f.value) for f in before}
     new = {(f.key, f.value) for f in after}
     out = console(markup=False)

@@ -60,7 +60,7 @@ def serve(
         from pmem.api.openai_app import create_app
 
         rt.engine.load()
-        a.warm_memory()  # the embedder and the index, before the first request rather than during it
+        a.memories.warm()  # the embedder and the index, before the first request rather than during it
         app = create_app(a, token=token, max_body=settings.max_body_kb * 1024)
         url = f"http://{bind}:{port or settings.port}/v1"
         sys.stderr.write(f"pmem serve: {url} · model {rt.engine.model_name} · token: pmem serve --show-token · Ctrl+C stops\n")

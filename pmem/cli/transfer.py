@@ -19,7 +19,7 @@ def import_command(file: Path = typer.Argument(..., help="A pmem export, a gener
     from pmem.cli.progress import progress_bar
 
     with runtime() as rt:
-        result = assistant(rt).import_file(
+        result = assistant(rt).transfer.import_file(
             file, progress=progress_bar, notice=lambda line: typer.echo(f"pmem: {line}", err=True)
         )
         if result.summary.session_ids and result.summary.format != "pmem" and rt.profile.reads_with_model():
@@ -33,7 +33,7 @@ def import_command(file: Path = typer.Argument(..., help="A pmem export, a gener
 def export_command(file: Optional[Path] = typer.Argument(None, help="Write here instead of stdout.")) -> None:
     """Export everything pmem knows (journal, profile, memory metadata) as one JSON file."""
     with runtime() as rt:
-        data = assistant(rt).export_all()
+        data = assistant(rt).transfer.export_all()
     text = json.dumps(data, indent=1, ensure_ascii=False)
     if file is None:
         sys.stdout.write(text + "\n")

@@ -102,7 +102,7 @@ def run_check(settings: Settings, model: str, progress: Callable[[str, int, int]
             total = len(data["questions"])
             if progress is not None:
                 progress("import", 0, total)
-            Assistant(rt).import_file(sessions)
+            Assistant(rt).transfer.import_file(sessions)
             engine = rt.engine
             engine.load()
             for i, item in enumerate(data["questions"]):

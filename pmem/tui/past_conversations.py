@@ -48,7 +48,7 @@ class PastConversations:
         if not host.reading:
             host.app.call_from_thread(host.notify, STILL_LOADING)
             return
-        sessions = [SessionView(s.id, s.title, s.started_at, n, first) for s, n, first in host.assistant.conversations()]
+        sessions = [SessionView(s.id, s.title, s.started_at, n, first) for s, n, first in host.assistant.sessions.summaries()]
         host.app.call_from_thread(host.app.push_screen, ConversationsScreen(sessions), self._chosen)
 
     def _chosen(self, choice: tuple[str, str] | None) -> None:
@@ -61,7 +61,7 @@ class PastConversations:
         elif action == "rename":
             def renamed(title: str | None) -> None:
                 if title:
-                    host.run_core(lambda: (host.assistant.rename(session_id, title), f"renamed to {title!r}")[1])
+                    host.run_core(lambda: (host.assistant.sessions.rename(session_id, title), f"renamed to {title!r}")[1])
 
             host.app.push_screen(TextPromptScreen("New title for this conversation:"), renamed)
         elif action == "delete":
@@ -70,18 +70,18 @@ class PastConversations:
                     session = host.service.session if host.service is not None else None
                     # The chat service notices the forget itself before its next turn; the view is cleared here.
                     after = host.clear_conversation if session is not None and session.id == session_id else None
-                    host.run_core(lambda: host.assistant.forget_session(session_id).summary(), after)
+                    host.run_core(lambda: host.assistant.sessions.forget(session_id).summary(), after)
 
             host.app.push_screen(ConfirmScreen("Delete this conversation and forget everything said in it?", "Delete"), confirmed)
 
     def _resume(self, session_id: str) -> None:
         host = self.host
         with host.core_lock:
-            session = host.assistant.session(session_id)
+            session = host.assistant.sessions.get(session_id)
             if session is None or host.service is None:
                 return
             host.service.resume(session)
-            turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in host.assistant.turns(session_id)]
+            turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in host.assistant.sessions.turns(session_id)]
         host.app.call_from_thread(host.show_resumed, turns)
 
     def open(self, session_id: str) -> None:
@@ -92,10 +92,10 @@ class PastConversations:
         host = self.host
         if not host.reading:
             return
-        session = host.assistant.session(session_id)
+        session = host.assistant.sessions.get(session_id)
         if session is None:
             host.app.call_from_thread(host.notify, "That conversation no longer exists.", severity="warning")
             return
-        turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in host.assistant.turns(session.id)]
+        turns = [TurnView(t.role, t.content, t.status == "cancelled") for t in host.assistant.sessions.turns(session.id)]
         title = f"{session.title or 'Conversation'} · {session.started_at[:16].replace('T', ' ')}"
         host.app.call_from_thread(host.app.push_screen, SessionScreen(title, turns))

@@ -35,13 +35,13 @@ class ProfileActions:
         """The profile as a TOML draft in ``$EDITOR``; what is saved is applied (a bad draft changes nothing)."""
         host = self.host
         try:
-            with host.assistant.profile_draft() as path:
+            with host.assistant.profile.draft() as path:
                 code = edit_in_editor(host.app, host.assistant.editor_command(path))
                 if code != 0:
                     host.notify(f"The editor exited with status {code}; the profile is unchanged.", severity="warning")
                     return
                 with host.core_lock:
-                    host.notify(host.assistant.apply_profile_draft(path))
+                    host.notify(host.assistant.profile.apply_draft(path))
         except PmemError as exc:
             host.notify(f"{exc} — the profile is unchanged.", severity="error", timeout=10)
         except OSError as exc:
@@ -56,7 +56,7 @@ class ProfileActions:
             return
 
         def job() -> str:
-            _, restored = self.host.assistant.undo_learned([v.fact_id for v in learned])
+            _, restored = self.host.assistant.profile.undo_learned([v.fact_id for v in learned])
             back = [f.statement for f in restored]
             return "Undone: " + "; ".join(v.statement for v in learned) + (f" (back to: {'; '.join(back)})" if back else "")
 
@@ -71,8 +71,8 @@ class ProfileActions:
             if not yes:
                 return
             if kind == "fact":
-                host.run_core(lambda: host.assistant.forget_fact_ids([item_id]).summary())
+                host.run_core(lambda: host.assistant.profile.forget_ids([item_id]).summary())
             else:
-                host.run_core(lambda: host.assistant.forget_memory(item_id).summary(), lambda: host.show_recalled(live_only=True))
+                host.run_core(lambda: host.assistant.memories.forget(item_id).summary(), lambda: host.show_recalled(live_only=True))
 
         host.app.push_screen(ConfirmScreen(f"Forget {what}?\n\n{text}"), confirmed)

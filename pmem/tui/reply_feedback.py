@@ -68,7 +68,7 @@ class ReplyFeedback:
         app = self.host.app
 
         def job() -> str:
-            note = self.host.assistant.feedback(chat, kind, text)  # type: ignore[arg-type]
+            note = self.host.assistant.feedback.give(chat, kind, text)  # type: ignore[arg-type]
             if bubble is not None:
                 app.call_from_thread(bubble.mark_feedback, THUMBS[kind])
             return note
@@ -91,13 +91,13 @@ class ReplyFeedback:
             return
         host, bubble = self.host, self.host.last_reply_bubble()
         try:
-            with host.assistant.reply_draft(chat) as path:  # type: ignore[arg-type]
+            with host.assistant.feedback.reply_draft(chat) as path:  # type: ignore[arg-type]
                 code = edit_in_editor(host.app, host.assistant.editor_command(path))
                 if code != 0:
                     host.notify(f"The editor exited with status {code}; nothing was noted.", severity="warning")
                     return
                 with host.core_lock:
-                    note = host.assistant.apply_reply_draft(chat, path)  # type: ignore[arg-type]
+                    note = host.assistant.feedback.apply_reply_draft(chat, path)  # type: ignore[arg-type]
             if bubble is not None and note != "the reply is unchanged":
                 host.app.call_from_thread(bubble.mark_feedback, THUMBS["edit"])
             host.notify(note)

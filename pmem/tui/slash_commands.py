@@ -110,7 +110,7 @@ class SlashCommands:
         engine = host.runtime.engine_open if host.model_state == "ready" else None
         lines = [f"Model: **{engine.model_name}** · context {engine.n_ctx} tokens" if engine else "Model: not loaded"]
         try:
-            found = [m for m in host.assistant.models() if m.chat]
+            found = [m for m in host.assistant.models.found() if m.chat]
         except PmemError as exc:
             found, lines = [], [*lines, str(exc)]
         if found:
@@ -121,7 +121,7 @@ class SlashCommands:
         if not self.host.reading:
             self.host.notify(STILL_LOADING)
             return
-        block = self.host.assistant.profile_text()
+        block = self.host.assistant.profile.text()
         await self.host.say("**What pmem knows about you**\n\n" + (block or "Nothing yet."))
 
     def _may_change_memory(self) -> bool:
@@ -134,11 +134,11 @@ class SlashCommands:
 
     def remember(self, _name: str, arg: str) -> None:
         if self._may_change_memory():
-            self.host.run_core(lambda: self.host.assistant.remember(arg))
+            self.host.run_core(lambda: self.host.assistant.profile.remember(arg))
 
     def forget(self, _name: str, arg: str) -> None:
         if self._may_change_memory():
-            self.host.run_core(lambda: self.host.assistant.forget_said(arg))
+            self.host.run_core(lambda: self.host.assistant.profile.forget_said(arg))
 
     def feedback(self, name: str, arg: str) -> None:
         self.host.feedback.command(name, arg)

@@ -134,8 +134,8 @@ class ChatScreen(Screen[None]):
     def _warm_memory(self) -> None:
         app = self.app
         try:
-            self.assistant.warm_memory()
-            if (note := self.assistant.memory_notice(rebuild=False)) and app.is_running:
+            self.assistant.memories.warm()
+            if (note := self.assistant.memories.notice(rebuild=False)) and app.is_running:
                 app.call_from_thread(self.notify, note, severity="warning", timeout=10)
         except PmemError as exc:
             if app.is_running:
@@ -162,7 +162,7 @@ class ChatScreen(Screen[None]):
     def _switch_model(self, name: str) -> None:
         with self.core_lock:
             try:
-                note = self.assistant.switch_model(self.service, name)  # type: ignore[arg-type]
+                note = self.assistant.models.switch(self.service, name)  # type: ignore[arg-type]
             except PmemError as exc:
                 self.post_message(ModelSwitched(error=str(exc)))
                 return
@@ -235,7 +235,7 @@ class ChatScreen(Screen[None]):
         service.stop_background()
         with self.core_lock:
             try:
-                reply = self.assistant.regenerate(service, cancel=self._cancel) if again else service.send(text, cancel=self._cancel)  # type: ignore[arg-type]
+                reply = self.assistant.feedback.regenerate(service, cancel=self._cancel) if again else service.send(text, cancel=self._cancel)  # type: ignore[arg-type]
             except PmemError as exc:
                 self.post_message(ReplyFinished("", service.last, str(exc)))
                 return
@@ -284,9 +284,9 @@ class ChatScreen(Screen[None]):
     def show_recalled(self, *, live_only: bool = False) -> None:
         """The memories the last reply recalled, in the panel (without those forgotten since, when ``live_only``)."""
         info = self.service.last if self.service is not None else None
-        hits = self.assistant.last_recalled() if live_only or (info and info.prompt and info.prompt.memories) else []
+        hits = self.assistant.memories.last_recalled() if live_only or (info and info.prompt and info.prompt.memories) else []
         if live_only:
-            live = self.assistant.live_memory_ids()
+            live = self.assistant.memories.live_ids()
             hits = [h for h in hits if h.id in live]
         self.query_one(MemoryPanel).show_memories([MemoryView(h.id, h.episode.session_id, h.date, h.episode.transcript()) for h in hits])
 
@@ -458,7 +458,7 @@ class ChatScreen(Screen[None]):
 
         def job() -> str:
             target = Path(path).expanduser() if path else Path.cwd() / f"pmem-{session.started_at[:10]}-{session.id}.md"
-            return f"exported to {self.assistant.export_session(session.id, target)}"
+            return f"exported to {self.assistant.transfer.export_session(session.id, target)}"
 
         self.run_core(job)
 
