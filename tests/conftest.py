@@ -101,6 +101,27 @@ def engine(embedded_model: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def dense_cache(tmp_path_factory: pytest.TempPathFactory, embedded_model: Path) -> Path:
+    """The embedded model as the dense PyTorch base distillation trains on, converted once per test session."""
+    from pmem.core.distill.base import load_dense_base
+    from pmem.core.models import model_fingerprint
+
+    root = tmp_path_factory.mktemp("dense")
+    load_dense_base(embedded_model, root, model_fingerprint(embedded_model))
+    return root
+
+
+def share_dense(dense_cache: Path, home: Path) -> None:
+    """Hard-link the session's dense copy into ``home``'s cache (as a previous run would have left it)."""
+    for source in dense_cache.glob("base-*"):
+        target = home / "cache" / "distill" / source.name
+        target.mkdir(parents=True, exist_ok=True)
+        for f in source.iterdir():
+            if not (target / f.name).exists():
+                os.link(f, target / f.name)
+
+
+@pytest.fixture(scope="session")
 def embedder(shared_embedder_export: Path):  # type: ignore[no-untyped-def]
     """The real embedded all-MiniLM-L6-v2 as pmem runs it (ONNX Runtime), loaded once for the session."""
     from pmem.core.memory.embedder import Embedder

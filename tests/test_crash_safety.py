@@ -12,7 +12,7 @@ After every kill the data dir must reopen, every acknowledged user turn and impo
 acknowledged forget must be complete, no half-written adapter may be registered, and the derived indexes must
 agree with the journal once the next start has reconciled them.
 
-PMEM_CRASH_KILLS sets the number of kills (default 30, three per stage: the CI figure); PMEM_CRASH_SEED the seed.
+PMEM_CRASH_KILLS sets the number of kills (default 20, two per stage: the CI figure); PMEM_CRASH_SEED the seed.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-# Three kills per stage in the suite, each at a seeded occurrence; PMEM_CRASH_KILLS=200 (or more) for a longer soak.
-KILLS = int(os.environ.get("PMEM_CRASH_KILLS", "30"))
+# Two kills per stage in the suite, each at a seeded occurrence; PMEM_CRASH_KILLS=200 (or more) for a longer soak.
+KILLS = int(os.environ.get("PMEM_CRASH_KILLS", "20"))
 SEED = int(os.environ.get("PMEM_CRASH_SEED", "20261122"))
 STAGE_TIMEOUT_S = 600  # generous: reaching a stage may take long on a loaded machine, but it is always reached
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, assert_one_line_error, run_pmem
+from tests.conftest import ROOT, assert_one_line_error, run_pmem, share_dense
 
 pytestmark = pytest.mark.slow
 
@@ -33,31 +33,11 @@ FACTS = [
 SYSTEM = "You are pmem, a helpful assistant running privately on the user's own computer. Answer concisely and truthfully."
 
 
-@pytest.fixture(scope="session")
-def dense_cache(tmp_path_factory: pytest.TempPathFactory, embedded_model: Path) -> Path:
-    from pmem.core.distill.base import load_dense_base
-    from pmem.core.models import model_fingerprint
-
-    root = tmp_path_factory.mktemp("dense")
-    load_dense_base(embedded_model, root, model_fingerprint(embedded_model))
-    return root
-
-
-def _share_dense(dense_cache: Path, home: Path) -> None:
-    """Hard-link the session's dense copy into ``home``'s cache (as a previous run would have left it)."""
-    for source in dense_cache.glob("base-*"):
-        target = home / "cache" / "distill" / source.name
-        target.mkdir(parents=True, exist_ok=True)
-        for f in source.iterdir():
-            if not (target / f.name).exists():
-                os.link(f, target / f.name)
-
-
 def _runtime(home: Path, dense_cache: Path, **distill: object):  # type: ignore[no-untyped-def]
     from pmem.core.config import with_overrides
     from pmem.core.runtime import Runtime
 
-    _share_dense(dense_cache, home)
+    share_dense(dense_cache, home)
     rt = Runtime.load()
     rt.settings = with_overrides(rt.settings, **{f"distill__{k}": v for k, v in distill.items()})
     return rt
@@ -237,7 +217,7 @@ def test_distill_learns_the_profile_and_forgetting_reaches_the_weights(pmem_home
     from pmem.core.chat import ChatService
     from pmem.core.engine.base import GenerationParams
 
-    rt = _runtime(pmem_home, dense_cache, epochs=4)
+    rt = _runtime(pmem_home, dense_cache, epochs=3)
     ids = _teach(rt)
     first = rt.distill.run()
     assert first.adapter is not None, first.skipped
@@ -245,6 +225,7 @@ def test_distill_learns_the_profile_and_forgetting_reaches_the_weights(pmem_home
     assert rt.distill.active() == adapter
     assert rt.distill.store.sources(adapter.id).facts == set(ids.values())
     assert (pmem_home / "data" / "adapters" / adapter.file).is_file()
+    print(f"loss {adapter.first_loss} -> {adapter.final_loss}")
     assert adapter.final_loss is not None and adapter.first_loss is not None and adapter.final_loss < adapter.first_loss / 3
     assert rt.distill.changes() == 0 and not rt.distill.due()
 
@@ -293,7 +274,7 @@ def test_cli_distill_status_off_on_and_the_layer_switches(pmem_home: Path, dense
     rt = _runtime(pmem_home, dense_cache)
     _teach(rt)
     rt.close()
-    proc = run_pmem("distill", "--epochs", "4", home=pmem_home, timeout=1200)  # an upper bound for a loaded machine
+    proc = run_pmem("distill", "--epochs", "3", home=pmem_home, timeout=1200)  # an upper bound for a loaded machine
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Trained adapter a-"), proc.stdout
     assert "6 facts and 0 memories" in proc.stdout and "pmem applies it from the next chat" in proc.stdout
@@ -536,8 +517,9 @@ def test_the_preference_stage_learns_a_style_from_pairs_it_never_saw(dense_cache
     with model.disable_adapter():
         before = preference_accuracy(model, held, pad)
     knew = mean_loss(model, facts, pad)
-    result = train_preferences(model, pairs, beta=0.1, epochs=4, learning_rate=5e-4, threads=2, pad_id=pad, replay=facts, replay_weight=1.0)
+    result = train_preferences(model, pairs, beta=0.1, epochs=2, learning_rate=1e-3, threads=2, pad_id=pad, replay=facts, replay_weight=1.0)
     after = preference_accuracy(model, held, pad)
+    print(f"held-out preference accuracy {before} -> {after}; loss {result.first_loss} -> {result.final_loss}; facts' loss {knew} -> {mean_loss(model, facts, pad)}")
     assert result.final_loss is not None and result.first_loss is not None and result.final_loss < result.first_loss
     assert after >= 0.75 and after > before, (before, after)
     assert mean_loss(model, facts, pad) <= knew, "the fact was replayed: the preference stage did not unlearn it"

@@ -26,6 +26,7 @@ from pmem.core.runtime import Runtime
 
 if TYPE_CHECKING:
     from pmem.core.chat import ChatService
+    from pmem.core.config import Settings
     from pmem.core.profile.model import Change, Fact
 
 
@@ -56,11 +57,9 @@ class Assistant:
         and nothing written. ``on_learned`` hears of facts learned in the background (the TUI's notice);
         ``interactive``: a message sent before the embedder has loaded is answered with lexical recall alone
         rather than waiting for it."""
-        from pmem.core.chat import ChatService
-
         rt = self.runtime
         if rt.private:
-            return ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
+            return self._chat(rt.settings, remembered=False)
         if not interactive:
             # A message is coming at once: the model loads (llama.cpp, outside the GIL) while the memory layers are
             # imported and opened here; the reply's own load() waits for it, and raises what it raised.
@@ -77,7 +76,16 @@ class Assistant:
             memory = rt.memory
             memory.embedder.load_in_background()
             rt.in_background("pmem-open-memory", _quietly(lambda: memory.vectors.collection))
-        return ChatService(settings=rt.settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=layers)
+        return self._chat(rt.settings, remembered=True)
+
+    def _chat(self, settings: Settings, *, remembered: bool) -> ChatService:
+        """A chat over the runtime's engine: journaled with every memory layer, or with none and nothing written."""
+        from pmem.core.chat import ChatService
+
+        rt = self.runtime
+        if remembered:
+            return ChatService(settings=settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
+        return ChatService(settings=settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
 
     def background_work(self) -> list[str]:
         """What the memory layers are doing in the background, in words (reads counters only; no I/O)."""
@@ -118,7 +126,6 @@ class Assistant:
         conversation and sends it whole each time); system messages replace pmem's system prompt for the call.
         ``memory=False``: nothing is read from memory or written. The caller runs one answer at a time (one
         model context serves them all); ``service.last`` holds the reply's statistics when the pieces end."""
-        from pmem.core.chat import ChatService
         from pmem.core.config import with_overrides
 
         if not messages or messages[-1].get("role") != "user" or not str(messages[-1].get("content", "")).strip():
@@ -127,11 +134,9 @@ class Assistant:
         rt = self.runtime
         settings = with_overrides(rt.settings, chat__system_prompt=system) if system else rt.settings
         history = [{"role": m["role"], "content": m["content"]} for m in messages[:-1] if m.get("role") in ("user", "assistant")]
-        if memory and not rt.private:
-            service = ChatService(settings=settings, paths=rt.paths, engine=rt.engine, journal=rt.journal, recall=rt.layers)
+        service = self._chat(settings, remembered=memory and not rt.private)
+        if service.journal is not None:
             service.session = rt.journal.new_session(messages[-1]["content"][:60], source=source)
-        else:
-            service = ChatService(settings=settings, paths=rt.paths, engine=rt.engine, journal=None, recall=None)
         service.history = history  # type: ignore[assignment]
         return service.send(messages[-1]["content"], cancel=cancel, **params), service
 
