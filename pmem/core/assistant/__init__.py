@@ -1,7 +1,8 @@
 """The floor of actions under every face: what a user can do with pmem, said once.
 
-The CLI, the TUI (and the coming server and MCP faces) call these methods, the runtime, the config and the
-errors, and nothing else of the core (an import-linter contract says so). Each action is the whole action: a
+The CLI, the TUI, the API and MCP faces call these methods (grouped by what they act on: ``assistant.profile``,
+``.memories``, ``.sessions``, ``.feedback``, ``.backups``, ``.models``, ``.transfer``), the runtime, the config and
+the errors, and nothing else of the core (an import-linter contract says so). Each action is the whole action: a
 forget purges (so do an undo and a rebuild that changed the profile), a chat is opened with the right layers for
 a private or a remembered session. A face decides how to ask and how to show; never what to do.
 """

@@ -128,7 +128,7 @@ def _identity_name_here_its(m: re.Match[str], r: Reading) -> None:
     "identity.nickname/go-by",
     rf"\bi go by {NAME}",
     examples=["Hello! My name's Priya Raman, I go by Pri."],
-    counterexamples=["Hello! Her name's Priya Raman, she go by Pri."],
+    counterexamples=["Hello! Her name's Priya Raman, she goes by Pri."],
 )
 def _identity_nickname_go_by(m: re.Match[str], r: Reading) -> None:
     if m.group(1)[0].isupper():
@@ -160,7 +160,7 @@ def _identity_name_changed_to(m: re.Match[str], r: Reading) -> None:
 @rules.search(
     "identity.hometown/from",
     rf"\bi(?:'m| am) (?:originally |actually |also )?from\s+{PLACE}|\bmy home ?(?:town|country)(?:,| is| of)\s+{PLACE}",
-    examples=["This necklace is from my grandma in my home country, Sweden."],
+    examples=["I'm originally from Porto.", "This necklace is from my grandma in my home country, Sweden."],
     counterexamples=["This necklace is from her grandma in her home country, Sweden."],
 )
 def _identity_hometown_from(m: re.Match[str], r: Reading) -> None:
@@ -285,7 +285,7 @@ def _identity_name_its_after_greeting(m: re.Match[str], r: Reading) -> None:
     "identity.age/at-age",
     r"(?:and |but |so )?at (\d{2}),? (?:i|i'm|i've|i'd|my)\b",
     examples=["At 38 I finally have a hobby that isn't marking."],
-    counterexamples=["At 38 She finally have a hobby that isn't marking."],
+    counterexamples=["At 38 she finally has a hobby that isn't marking."],
 )
 def _identity_age_at_age(m: re.Match[str], r: Reading) -> None:
     # "At 38 I finally have a hobby that isn't marking."

@@ -13,8 +13,8 @@ rules = RuleSet()
 @rules.each(
     "pets.name/is-called",
     rf"\bmy ({PETS})(?:'s name)? is (?:called |named )?{NAME}",
-    examples=["Forget that my dog is called Biscuit."],
-    counterexamples=["Forget that her dog is called Biscuit."],
+    examples=["My dog is called Biscuit."],
+    counterexamples=["Her dog is called Biscuit."],
 )
 def _pets_name_is_called(m: re.Match[str], r: Reading) -> None:
     if m.group(2)[0].isupper():

@@ -100,7 +100,7 @@ def _plan_work_starting_at_as(m: re.Match[str], r: Reading) -> None:
     r"\bi(?:'ve| have)? (?:just )?(?:accepted|signed|took|taken) (?:an offer|a (?:job )?offer|the (?:job|offer)|a contract"
     rf"|a job) (?:from|with|at) {ORG}",
     examples=["Big news: I accepted an offer from Deloitte, I start as a senior consultant in May."],
-    counterexamples=["Big news: She accepted an offer from Deloitte, she start as a senior consultant in May."],
+    counterexamples=["Big news: she accepted an offer from Deloitte, she starts as a senior consultant in May."],
     when=lambda r: not DOUBT.search(r.s),
 )
 def _plan_work_accepted_offer(m: re.Match[str], r: Reading) -> None:

@@ -305,7 +305,7 @@ def _work_employer_got_job_at_the(m: re.Match[str], r: Reading) -> None:
     "work.employer/headhunted",
     r"\bi(?:'ve| have)? been (?:headhunted|hired|poached|recruited|taken on|snapped up) by " + ORG,
     examples=["I've been headhunted by Nuvem Studio; I start in January."],
-    counterexamples=["She's been headhunted by Nuvem Studio; she start in January."],
+    counterexamples=["She's been headhunted by Nuvem Studio; she starts in January."],
 )
 def _work_employer_headhunted(m: re.Match[str], r: Reading) -> None:
     # "I've been headhunted by Nuvem Studio; I start in January."
