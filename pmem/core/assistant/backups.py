@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,9 +9,8 @@ from pmem.core.errors import InputError, PmemError
 from pmem.core.runtime import Runtime
 
 if TYPE_CHECKING:
+    from pmem.core.memory.service import Progress
     from pmem.core.store.backup import Backup
-
-Progress = Callable[[int, int], None]
 
 
 class BackupActions:

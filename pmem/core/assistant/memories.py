@@ -13,8 +13,7 @@ if TYPE_CHECKING:
     from pmem.core.forget import ForgetReport
     from pmem.core.memory.episodes import Episode
     from pmem.core.memory.retrieval import Hit
-
-Progress = Callable[[int, int], None]
+    from pmem.core.memory.service import Progress
 
 
 def repairs() -> list[str]:

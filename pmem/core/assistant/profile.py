@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -14,10 +14,10 @@ from pmem.core.runtime import Runtime
 
 if TYPE_CHECKING:
     from pmem.core.forget import ForgetReport
+    from pmem.core.memory.service import Progress
     from pmem.core.profile.model import Change, Fact
     from pmem.core.profile.store import ProfileStore
 
-Progress = Callable[[int, int], None]
 FactView = Literal["current", "history", "recent"]
 
 

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pmem.core.runtime import Runtime
 
 if TYPE_CHECKING:
+    from pmem.core.memory.service import Progress
     from pmem.core.transfer import ImportSummary
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

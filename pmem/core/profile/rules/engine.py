@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partialmethod
 from typing import Literal
 
 from pmem.core.profile.casing import restored
@@ -162,25 +163,20 @@ class RuleSet:
         self.rules: list[Rule] = []
         self.message_rules: list[MessageRule] = []
 
-    def _rule(self, how: How, name: str, pattern: str, examples: Sequence[str], counterexamples: Sequence[str],
-              flags: int = re.I, **options: object) -> Callable[[Emit], Emit]:
+    def _rule(self, how: How, name: str, pattern: str, examples: Sequence[str], counterexamples: Sequence[str], *,
+              flags: int = re.I, when: Callable[[Reading], bool] | None = None, unless: str = "",
+              terse: bool = False) -> Callable[[Emit], Emit]:
         def register(emit: Emit) -> Emit:
-            self.rules.append(Rule(name, re.compile(pattern, flags), emit, tuple(examples), tuple(counterexamples), how, **options))  # type: ignore[arg-type]
+            compiled = re.compile(pattern, flags)
+            self.rules.append(Rule(name, compiled, emit, tuple(examples), tuple(counterexamples), how, when, unless, terse))
             return emit
         return register
 
-    def search(self, name: str, pattern: str, examples: Sequence[str], counterexamples: Sequence[str], **options: object) -> Callable[[Emit], Emit]:
-        return self._rule("search", name, pattern, examples, counterexamples, **options)  # type: ignore[arg-type]
-
-    def match(self, name: str, pattern: str, examples: Sequence[str], counterexamples: Sequence[str], **options: object) -> Callable[[Emit], Emit]:
-        return self._rule("match", name, pattern, examples, counterexamples, **options)  # type: ignore[arg-type]
-
-    def fullmatch(self, name: str, pattern: str, examples: Sequence[str], counterexamples: Sequence[str], **options: object) -> Callable[[Emit], Emit]:
-        return self._rule("fullmatch", name, pattern, examples, counterexamples, **options)  # type: ignore[arg-type]
-
-    def each(self, name: str, pattern: str, examples: Sequence[str], counterexamples: Sequence[str], **options: object) -> Callable[[Emit], Emit]:
-        """A rule applied to every match in the sentence, not only the first."""
-        return self._rule("finditer", name, pattern, examples, counterexamples, **options)  # type: ignore[arg-type]
+    search = partialmethod(_rule, "search")
+    match = partialmethod(_rule, "match")
+    fullmatch = partialmethod(_rule, "fullmatch")
+    each = partialmethod(_rule, "finditer")
+    """A rule applied to every match in the sentence, not only the first."""
 
     def message(self, name: str, pattern: str, examples: Sequence[str], counterexamples: Sequence[str], *,
                 flags: int = re.I, usable: bool = False) -> Callable[[Callable[[re.Match[str], Message], None]], Callable[[re.Match[str], Message], None]]:
@@ -254,7 +250,8 @@ def read_message(text: str, rules: Sequence[Rule], message_rules: Sequence[Messa
     message = Message(text, tidied(restored(text)), origin, confidence)  # "my wife ola" is read as "my wife Ola"
     text, found = message.text, message.found
     introduced = INTRO_LIST.search(text)  # "About me:\n- Hana Sato, 31\n- …": the first item opens like a message
-    for index, said in enumerate(usable_sentences(text)):
+    sentences = usable_sentences(text)
+    for index, said in enumerate(sentences):
         greeted = _greeted(text, said)
         whole = with_subject(said)
         opening = index == 0 or (index == 1 and greeted) or (introduced is not None and said == introduced.group(1).strip())
@@ -273,7 +270,7 @@ def read_message(text: str, rules: Sequence[Rule], message_rules: Sequence[Messa
         # longer vegetarian, I eat meat again" is "eats meat", not the first clause's "no longer vegetarian").
         filled = {slot for c in found[:base] if c.kind == "fact" and is_single_valued(c.category, c.attribute) for slot in slot_of(c.category, c.attribute)}
         found[base:] = [c for c in found[base:] if c.kind != "fact" or (c.category, c.attribute) not in filled]
-    usable = " ".join(usable_sentences(text))
+    usable = " ".join(sentences)
     for rule in message_rules:
         if m := rule.pattern.search(usable if rule.usable else text):
             rule.emit(m, message)

@@ -21,10 +21,12 @@ from pmem.core.profile.vocab import (
 )
 
 rules = RuleSet()
+#: The two ways of giving one's name outright; the introductions below leave such a sentence to them.
+NAME_IS, CALL_ME = "identity.name/my-name-is", "identity.name/call-me"
 
 
 @rules.search(
-    "identity.name/my-name-is",
+    NAME_IS,
     rf"(?:\bmy name is|\bmy name'?s|^name(?: is|'s)|\bi'?m called|\bi am called)\s+{NAME}",
     examples=["My name is Ada."], counterexamples=["Her name is Ada."],
 )
@@ -33,16 +35,16 @@ def _name_is(m: re.Match[str], r: Reading) -> None:
         r.add("identity", "name", m.group(1))
 
 
-@rules.search("identity.name/call-me", rf"\bcall me\s+{NAME}", examples=["Call me Ishmael."], counterexamples=["Call me Monday, I'm busy today."])
+@rules.search(CALL_ME, rf"\bcall me\s+{NAME}", examples=["Call me Ishmael."], counterexamples=["Call me Monday, I'm busy today."])
 def _call_me(m: re.Match[str], r: Reading) -> None:
     if m.group(1)[0].isupper() and may_be_name(m.group(1)) and not is_when(m.group(1).split()[0]):
         # "Name is Oleksandr, call me Sasha": the name and what to call them
-        r.add("identity", "nickname" if "identity.name/my-name-is" in r.matched else "name", m.group(1))
+        r.add("identity", "nickname" if NAME_IS in r.matched else "name", m.group(1))
 
 
 def said_outright(r: Reading) -> bool:
     """Whether the sentence gave the name outright ("my name is …", "call me …"): the introductions need not."""
-    return not {"identity.name/my-name-is", "identity.name/call-me"}.isdisjoint(r.matched)
+    return not {NAME_IS, CALL_ME}.isdisjoint(r.matched)
 
 
 @rules.fullmatch(

@@ -36,6 +36,11 @@ FUTURE_TIME = re.compile(
 
 
 
+
+def certain(r: Reading) -> bool:
+    """No word of doubt in the sentence: "maybe", "thinking about", "might" make no plan at all."""
+    return DOUBT.search(r.s) is None
+
 rules = RuleSet()
 
 
@@ -44,7 +49,7 @@ rules = RuleSet()
     rf"\b(?:i|we)(?:'re| are|'m| am|'ll be| will be) (?:finally |officially )?(?:moving|relocating)(?: back)? to\s+(?:the )?{PLACE}",
     examples=["We're moving to Braga next month."],
     counterexamples=["They're moving to Braga next month."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_city_moving_to(m: re.Match[str], r: Reading) -> None:
     if not is_when(m.group(1)):
@@ -56,7 +61,7 @@ def _plan_city_moving_to(m: re.Match[str], r: Reading) -> None:
     rf"\b(?:i|we)(?:'ll| will| are going to|'re going to|'m going to) move to\s+(?:the )?{PLACE}",
     examples=["We're going to move to Leeds."],
     counterexamples=["We might move to Leeds."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
     unless="plan.city/moving-to",
 )
 def _plan_city_going_to_move(m: re.Match[str], r: Reading) -> None:
@@ -69,7 +74,7 @@ def _plan_city_going_to_move(m: re.Match[str], r: Reading) -> None:
     rf"|an) ((?-i:(?:[a-z-]+ ){{0,2}}[a-z-]+?)))?(?: (?:at|with) {ORG})?(?= (?:in|on|next|tomorrow|from)\b|[.,!]|$)",
     examples=["I'm starting at Google next week."],
     counterexamples=["I've been poached by Arup, I start in May."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_i_start(m: re.Match[str], r: Reading) -> None:
     if m.group(1) or m.group(2):
@@ -85,7 +90,7 @@ def _plan_work_i_start(m: re.Match[str], r: Reading) -> None:
     rf"|the) ((?-i:(?:[A-Z]{{2,4}} )?(?:[a-z-]+ ){{0,2}}[a-z-]+?))(?= (?:in|on|next|from|this)\b|[.,!]|$)",
     examples=["Starting at Wayve as an ML engineer on 2 September."],
     counterexamples=["Starting at Wayve as an ML engineer was a dream."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_starting_at_as(m: re.Match[str], r: Reading) -> None:
     # "Starting at Wayve as an ML engineer on 2 September."
@@ -101,7 +106,7 @@ def _plan_work_starting_at_as(m: re.Match[str], r: Reading) -> None:
     rf"|a job) (?:from|with|at) {ORG}",
     examples=["Big news: I accepted an offer from Deloitte, I start as a senior consultant in May."],
     counterexamples=["Big news: she accepted an offer from Deloitte, she starts as a senior consultant in May."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_accepted_offer(m: re.Match[str], r: Reading) -> None:
     r.change("plan", "work", "employer", m.group(1))
@@ -113,7 +118,7 @@ def _plan_work_accepted_offer(m: re.Match[str], r: Reading) -> None:
     rf"|an) (?:new )?((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+)) (?:post|role|position|job) (?:at|with) {ORG}",
     examples=["I have accepted the head of science post at Beaumont Leys School, starting in September."],
     counterexamples=["She has accepted the head of science post at Beaumont Leys School, starting in September."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_accepted_post(m: re.Match[str], r: Reading) -> None:
     # "I have accepted the head of science post at Beaumont Leys School, starting in September."
@@ -129,7 +134,7 @@ def _plan_work_accepted_post(m: re.Match[str], r: Reading) -> None:
     rf"|their) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?)))?(?= (?:in|on|next|from|this|after)\b|[.,!]|$)",
     examples=["joining Spotify as a senior data engineer in October"],
     counterexamples=["My sister is joining Spotify in October."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_joining(m: re.Match[str], r: Reading) -> None:
     # "joining Spotify as a senior data engineer in October" (its "I'm" put back)
@@ -148,7 +153,7 @@ def _plan_work_joining(m: re.Match[str], r: Reading) -> None:
     ),
     examples=["From January I'll be head of English at St Mary's."],
     counterexamples=["From January She'll be head of English at St Mary's."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_from_then_i_will_be(m: re.Match[str], r: Reading) -> None:
     # "From January I'll be head of English at St Mary's."
@@ -165,7 +170,7 @@ def _plan_work_from_then_i_will_be(m: re.Match[str], r: Reading) -> None:
     rf"|an) ((?-i:(?:[a-z-]+ ){{0,3}}?[a-z-]+?)) (?:at|by|with) {ORG}",
     examples=["got hired as a junior developer at Hubtel, start monday"],
     counterexamples=["got hired as a junior developer at Hubtel two years ago"],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_hired_as_start(m: re.Match[str], r: Reading) -> None:
     # "got hired as a junior developer at Hubtel, start monday": a job not yet begun
@@ -180,7 +185,7 @@ def _plan_work_hired_as_start(m: re.Match[str], r: Reading) -> None:
     rf"|position|post) (?:at|with) {ORG}",
     examples=["I got the head chef job at Cantina Norte! Starting on the 1st."],
     counterexamples=["She got the head chef job at Cantina Norte! Starting on the 1st."],
-    when=lambda r: not DOUBT.search(r.s),
+    when=certain,
 )
 def _plan_work_got_the_job(m: re.Match[str], r: Reading) -> None:
     # "I got the head chef job at Cantina Norte! Starting on the 1st.": a job not yet begun
