@@ -471,17 +471,17 @@ def main() -> None:
     parser.add_argument("--adapter", action="store_true", help="Persona set: also train an adapter and answer with it.")
     parser.add_argument("--prompt-only", action="store_true", help="Build the prompts without answering: what reaches the prompt.")
     parser.add_argument("--currency", choices=["on", "off"], default="on",
-                        help="off: retrieval without its currency step (Weights.current / superseded at 0), to compare")
+                        help="off: retrieval without its currency step (Weights.current / superseded / later at 0), to compare")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.currency == "off":
         from dataclasses import replace
 
-        import pmem.core.memory.retrieval as retrieval
+        import pmem.core.memory.weights as weights
 
         for name in ("WEIGHTS", "WEIGHTS_TUNED", "WEIGHTS_WITHOUT_ADAPTER"):
-            setattr(retrieval, name, replace(getattr(retrieval, name), current=0.0, superseded=0.0))
+            setattr(weights, name, replace(getattr(weights, name), current=0.0, superseded=0.0, later=0.0))
 
     env = bench_environ(tempfile.mkdtemp(prefix="pmem-bench-"))
     from pmem.core.config import load_settings, resolve_paths

@@ -98,6 +98,42 @@ def machine() -> dict[str, Any]:
     }
 
 
+_SHARED_EMBEDDER: Any = None
+
+
+def imported_home(root: Path, sessions: dict[str, Any] | None) -> Any:
+    """A data dir at ``root`` with ``sessions`` (pmem's generic import format) imported through pmem's own import,
+    or, with ``sessions`` None, the home imported there before; returns the open runtime. One embedder serves every
+    home, and Chroma's per-path client cache is emptied between homes (a hundred haystacks would otherwise keep a
+    hundred ONNX sessions and Chroma systems: 9 GB by the 50th)."""
+    import gc
+
+    from chromadb.api.client import SharedSystemClient
+
+    from pmem.core.assistant import Assistant
+    from pmem.core.config import load_settings, resolve_paths
+    from pmem.core.memory.embedder import embedder_from_settings
+    from pmem.core.memory.service import MemoryService
+    from pmem.core.runtime import Runtime
+
+    global _SHARED_EMBEDDER
+    SharedSystemClient.clear_system_cache()
+    gc.collect()
+    env = bench_environ(root, PMEM_BACKUP_ENABLED="false")
+    paths = resolve_paths(env)
+    paths.ensure_data_dir()
+    runtime = Runtime(load_settings(paths, env), paths)
+    if _SHARED_EMBEDDER is None:
+        _SHARED_EMBEDDER = embedder_from_settings(runtime.settings, paths)
+    runtime._memory = MemoryService(runtime.settings, paths, runtime.journal.conn, embedder=_SHARED_EMBEDDER)
+    if sessions is not None:
+        source = root / "import.json"
+        source.write_text(json.dumps(sessions), encoding="utf-8")
+        Assistant(runtime).transfer.import_file(source)
+        source.unlink()
+    return runtime
+
+
 def wall_seconds(commands: list[list[str]], home: str) -> list[float]:
     """Wall time of each command, run one after another in a new process on the data dir ``home``."""
     env = {**os.environ, **bench_environ(home)}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import run_pmem
 
-from pmem.core.memory.questions import about_the_present, asks_now
+from pmem.core.memory.questions import about_the_present, about_the_user, asks_before, asks_now
 from pmem.core.memory.retrieval import WEIGHTS_TUNED
 
 HANNAH = {"sessions": [
@@ -25,6 +25,27 @@ HANNAH = {"sessions": [
         {"role": "user", "content": "Big change: I'm a librarian at the city library now, I left the classroom over the summer."},
         {"role": "assistant", "content": "That sounds like a calmer job."}]},
 ]}
+
+
+COLLECTOR = {"sessions": [
+    {"started_at": "2024-08-11T18:00:00Z", "turns": [
+        {"role": "user", "content": "I started collecting postcards again this summer. So far I've added 10 new postcards to my collection."},
+        {"role": "assistant", "content": "That's a lovely hobby to come back to."}]},
+    {"started_at": "2024-09-02T19:30:00Z", "turns": [
+        {"role": "user", "content": "Any ideas for a rainy weekend?"},
+        {"role": "assistant", "content": "A film marathon, or a museum."}]},
+    {"started_at": "2024-03-02T18:00:00Z", "turns": [
+        {"role": "user", "content": "I work as a maths teacher at a secondary school in Leeds."},
+        {"role": "assistant", "content": "A demanding job."}]},
+    {"started_at": "2024-10-02T18:00:00Z", "turns": [
+        {"role": "user", "content": "My sister Ana works as a nurse at the hospital, she loves her job."},
+        {"role": "assistant", "content": "Nursing is hard work."}]},
+    {"started_at": "2024-11-30T17:45:00Z", "turns": [
+        {"role": "user", "content": "I'm hosting a collectors' gathering next month. By the way, I've now added 25 postcards since I started again!"},
+        {"role": "assistant", "content": "Great progress, and a gathering sounds fun."}]},
+]}
+"""A count that grows (no profile fact records it, and the question does not say "now"), and a later memory of
+someone else's job beside the user's own."""
 
 
 @pytest.mark.parametrize(("question", "present"), [
@@ -51,6 +72,45 @@ def test_which_questions_are_about_the_present(question: str, present: bool) -> 
 ])
 def test_only_a_question_that_says_now_is_reordered_by_time(question: str, now: bool) -> None:
     assert asks_now(question) is now
+
+
+@pytest.mark.parametrize(("question", "before"), [
+    ("How many postcards have I added to my collection?", False),
+    ("Where did I get my guitar serviced?", False),
+    ("What was my previous personal best?", True),
+    ("Where did I initially keep my old sneakers?", True),
+    ("What did I do at my old job?", True),
+    ("Before I moved, where did I live?", True),
+])
+def test_a_question_about_how_things_were_before(question: str, before: bool) -> None:
+    assert asks_before(question) is before
+    assert about_the_user(question)
+
+
+def test_of_two_memories_of_one_subject_the_later_comes_first(pmem_home: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from pmem.core.runtime import Runtime
+
+    source = tmp_path / "collector.json"
+    source.write_text(json.dumps(COLLECTOR))
+    assert run_pmem("import", str(source), home=pmem_home).returncode == 0
+    with Runtime.load() as rt:
+        retriever = rt.memory.retriever
+        assert retriever.weights.later > 0
+
+        def first(question: str) -> str:
+            return rt.memory.search(question, 4)[0].episode.text()
+
+        for question in ("How many postcards have I added to my collection?", "How many new postcards did I add since I started?"):
+            assert "25 postcards" in first(question), question
+        # Only a question about how things were before keeps the earlier memory first.
+        assert "10 new postcards" in first("How many postcards had I added at first?")
+        # The subjects must be one: the sister's later job does not displace the user's own.
+        assert "maths teacher" in first("Where do I work?")
+        # Without the step, the earlier count ranks first: the step is what reorders it.
+        retriever.weights = replace(retriever.weights, later=0.0)
+        assert "10 new postcards" in first("How many postcards have I added to my collection?")
 
 
 @pytest.fixture()

@@ -1,7 +1,7 @@
 """Reading a question: its content words for the full-text search, and what it says about time (whether it asks
-about the user's present, and whether it says "now").
+about the user's present, whether it says "now", and whether it asks how things were before).
 
-Recall reorders what it found only for such questions (``Retriever._favour_current``): a question about the past,
+Recall reorders what it found only for such questions (``currency.py``): a question about the past,
 or about someone else (LoCoMo's are), is left as the other signals ranked it.
 """
 
@@ -47,3 +47,19 @@ def about_the_present(text: str) -> bool:
     if not _FIRST_PERSON.search(text) or _PAST.search(text):
         return False
     return bool(_PRESENT.search(text) or _PRESENT_FORM.search(text))
+
+
+_BEFORE = re.compile(
+    r"\b(previous(ly)?|initial(ly)?|original(ly)?|former(ly)?|used to|before|at first|first|earlier|back then|"
+    r"my old (job|place|home|house|flat|apartment|school|team|boss|manager|company|car|city|town))\b", re.I)
+
+
+def about_the_user(text: str) -> bool:
+    """Whether a message is in the first person (about the user's own life, not someone else's)."""
+    return bool(_FIRST_PERSON.search(text))
+
+
+def asks_before(text: str) -> bool:
+    """Whether a question asks how things were before ("What was my previous goal?", "Where did I initially keep
+    them?", "at my old job"): there the earlier memory is the answer, and recall does not favour the later one."""
+    return bool(_BEFORE.search(text))

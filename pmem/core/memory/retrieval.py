@@ -26,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from pmem.core.memory.currency import CURRENT_POOL, favour_current, favour_later, superseded_turns
+from pmem.core.memory.currency import when_said as _when
 from pmem.core.memory.embedder import Embedder
 from pmem.core.memory.episodes import Episode, EpisodeTable
-from pmem.core.memory.questions import about_the_present, asks_now, fts_query
+from pmem.core.memory.questions import about_the_present, about_the_user, asks_before, asks_now, fts_query
 from pmem.core.memory.query_adapter import QueryAdapter
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.memory.weights import WEIGHTS, WEIGHTS_TUNED, WEIGHTS_WITHOUT_ADAPTER, Weights, weights_for
@@ -313,7 +315,11 @@ class Retriever:
             scored.append((sum(parts.values()), eid, parts, recency))
         scored.sort(key=lambda s: s[0], reverse=True)
         if (w.current or w.superseded) and about_the_present(text):
-            scored = self._favour_current(scored, created, grouped, w, by_time=asks_now(text))
+            pooled = [t.id for _, eid, _, _ in scored[:CURRENT_POOL] for t in grouped[eid]]
+            stale, fresh = superseded_turns(self.conn, pooled) if w.superseded else (set(), set())
+            scored = favour_current(scored, created, grouped, w, stale, fresh, by_time=asks_now(text))
+        if w.later and about_the_user(text) and not asks_before(text) and not question_dates(text, now):
+            scored = favour_later(scored, created, self._subject_vectors(text, scored[:CURRENT_POOL], grouped), w)
         if w.diversity:
             scored = _diversify(scored, {eid: grouped[eid][0].session for eid in grouped}, w.diversity)
         return scored
@@ -352,45 +358,24 @@ class Retriever:
                 break
         return result
 
-    def _favour_current(
-        self, scored: list[tuple[float, str, dict[str, float], float]], created: dict[str, str],
-        grouped: dict[str, list[_Turn]], w: Weights, *, by_time: bool,
-    ) -> list[tuple[float, str, dict[str, float], float]]:
-        """Of the best episodes, those whose turns taught a fact the profile has since superseded lose
-        ``w.superseded`` and those that taught its successor gain it; and when the question says "now" (``by_time``),
-        the later said gain up to ``w.current`` by their place in time. Without "now", time alone decides nothing:
-        "What is my job?" must not get a newer memory about someone else's job."""
-        pool = scored[:CURRENT_POOL]
-        stale: set[int] = set()
-        fresh: set[int] = set()
-        if w.superseded:
-            ids = [t.id for _, eid, _, _ in pool for t in grouped[eid]]
-            marks = ",".join("?" * len(ids))
-            for turn_id, successor_turn in self.conn.execute(  # one read: each stale turn and its successor's sources
-                f"SELECT s.turn_id, n.turn_id FROM fact_sources s JOIN facts f ON f.id = s.fact_id "
-                f"LEFT JOIN fact_sources n ON n.fact_id = f.superseded_by "
-                f"WHERE f.valid_to IS NOT NULL AND f.superseded_by IS NOT NULL AND s.turn_id IN ({marks})", ids,
-            ):
-                stale.add(int(turn_id))
-                if successor_turn is not None:
-                    fresh.add(int(successor_turn))
-        times = {eid: _when(created[eid]) for _, eid, _, _ in pool}
-        known = [t for t in times.values() if t is not None] if by_time and w.current else []
-        lo, hi = (min(known), max(known)) if known else (None, None)
-        out = []
-        for score, eid, parts, recency in pool:
-            when = times[eid]
-            parts = dict(parts)
-            if when is not None and lo is not None and hi is not None and hi > lo:
-                parts["current"] = w.current * (when - lo).total_seconds() / (hi - lo).total_seconds()
-            ids = {t.id for t in grouped[eid]}
-            if ids & stale:
-                parts["superseded"] = -w.superseded
-            elif ids & fresh:
-                parts["superseded"] = w.superseded
-            out.append((sum(parts.values()), eid, parts, recency))
-        out.sort(key=lambda s: s[0], reverse=True)
-        return out + scored[CURRENT_POOL:]
+    def _subject_vectors(
+        self, text: str, pool: list[tuple[float, str, dict[str, float], float]], grouped: dict[str, list[_Turn]],
+    ) -> dict[str, np.ndarray]:
+        """Each episode's subject, for telling two memories of one thing: the vector of its matched turn nearest
+        the question (one read of the turns' uids, one of their vectors)."""
+        ids = [t.id for _, eid, _, _ in pool for t in grouped[eid]]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        uid_of = dict(self.conn.execute(f"SELECT id, uid FROM turns WHERE id IN ({marks})", ids).fetchall())
+        stored = self.vectors.vectors([uid_of[i] for i in ids if i in uid_of])
+        query = self._embed_query(text)
+        out: dict[str, np.ndarray] = {}
+        for _, eid, _, _ in pool:
+            found = [stored[uid_of[t.id]] for t in grouped[eid] if uid_of.get(t.id) in stored]
+            if found:
+                out[eid] = max(found, key=lambda v: float(v @ query))
+        return out
 
     def _favour_when_and_who(self, text: str, turns: dict[int, _Turn], now: datetime) -> None:
         """Lift turns said within a time the question names, and turns said by whom it is about (one read of
@@ -446,16 +431,6 @@ def _diversify(
     return chosen + left
 
 
-def _when(created_at: str) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(created_at)
-    except (TypeError, ValueError):
-        return None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
-
-
-CURRENT_POOL = 20
-"""Episodes the currency step reorders: the best by everything else (a memory further down is not about this)."""
 def _recency(created_at: str, now: datetime) -> float:
     when = _when(created_at)
     if when is None:

@@ -47,6 +47,13 @@ class Weights:
     memories of the same thing the later one wins. Measured on the currency set (bench/currency_retrieval.py)."""
     superseded: float = 0.3
     """For such a question: taken off an episode that taught a profile fact the profile has since superseded."""
+    later: float = 0.01
+    """For a question about the user that neither asks how things were before ("How many postcards have I added?",
+    not "What was my previous status?") nor names a time ("in March", which ``date`` answers): of two of the best
+    episodes on one subject (``same_subject``), the later said is placed this far above the earlier (0: off). Measured on LongMemEval's knowledge-update questions
+    (bench/longmemeval_retrieval.py)."""
+    same_subject: float = 0.35
+    """Cosine of two episodes' turns above which they are taken to be about one subject."""
 
     @property
     def dense_count(self) -> int:
