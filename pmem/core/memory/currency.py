@@ -5,8 +5,8 @@ Two signals, each measured (bench/README.md, "Recall of what is current"):
 - the profile's links: a turn that taught a fact the profile has since superseded, and the turn that superseded it
   (``superseded_turns``);
 - time among memories of one subject: of two of the best memories whose subjects are close (the cosine of their
-  turns' vectors), the later said ranks above the earlier (``favour_later``). The subject test is what keeps "What is
-  my job?" from getting a newer memory of the sister's job; the question's wording decides whether it applies at
+  turns' vectors), the later said ranks above the earlier (``favour_later``). The subject test is what keeps "Where do
+  I work?" from getting a newer memory of the sister's job; the question's wording decides whether it applies at
   all (``questions.py``).
 """
 
