@@ -1,6 +1,6 @@
 """The grounding adapter of the embedded SmolLM2-135M-Instruct: its data, its training and its export (issue #38).
 
-    python -m bench.grounding_adapter [--users 40] [--epochs 1] [--rank 8] [--limit N] [--out PATH]
+    python -m bench.grounding_adapter [--users 40] [--epochs 1] [--rank 8] [--near] [--modules q_proj,v_proj] [--out PATH]
 
 The embedded 135M model does not read what pmem puts in its prompt. This teaches it to, once, and ships the result
 (a few MB of LoRA, applied by default only on that model's GGUF). The examples are prompts built exactly as the chat
@@ -53,10 +53,12 @@ def shipped_path() -> Path:
     return GROUNDING_DIR / json.loads((GROUNDING_DIR / MANIFEST).read_text())["file"]
 
 
-def _prompt(engine: Any, settings: Any, paths: Any, layers: Any, question: str, *, memory: bool = True) -> list[dict[str, str]]:
+def _prompt(
+    engine: Any, settings: Any, paths: Any, layers: Any, question: str, *, memory: bool = True, retrieval: bool = True,
+) -> list[dict[str, str]]:
     from pmem.core.prompt import DEFAULT_FRAMING
 
-    recall = Condition(layers, DEFAULT_FRAMING, profile=memory, retrieval=memory)
+    recall = Condition(layers, DEFAULT_FRAMING, profile=memory, retrieval=memory and retrieval)
     return answer(engine, settings, paths, recall, question, DEFAULT_FRAMING, generate=False)["_prompt"].messages
 
 
@@ -70,16 +72,38 @@ def _base_answer(engine: Any, settings: Any, paths: Any, layers: Any, question: 
     return text if text.endswith((".", "!", "?")) or cut < 20 else text[: cut + 1]
 
 
-def synthetic_examples(engine: Any, embedder: Any, n_users: int, rng: random.Random) -> list[dict[str, Any]]:
+PROFILE_ONLY = 0.3
+"""With ``--near``: the share of a synthetic user's questions also asked with the profile block alone (no recalled
+memories), as a fresh home asks them: a model taught the don't-know answer mostly where memories are missing
+learns to refuse a question the profile answers ("You have a dog called Pepper")."""
+
+
+_FRAME_WORDS = frozenset("yes your you you're are is was called work works as a an the live lives in at on to of now".split())
+
+
+def _in_profile(answer: str, profile: str) -> bool:
+    """Whether every word of an answer but its frame ("Your dog is called …") is in the profile block."""
+    import re
+
+    words = [w for w in re.findall(r"[\w'-]+", answer.lower()) if w not in _FRAME_WORDS]
+    return all(w in profile.lower() for w in words)
+
+
+def synthetic_examples(engine: Any, embedder: Any, n_users: int, rng: random.Random, *, near: bool = False) -> list[dict[str, Any]]:
     examples: list[dict[str, Any]] = []
     general = list(GENERAL)
     rng.shuffle(general)
-    for i, user in enumerate(users(n_users, SEED)):
+    for i, user in enumerate(users(n_users, SEED, near=near)):
         with tempfile.TemporaryDirectory(prefix="pmem-grounding-") as tmp:
             settings, paths, layers = open_home(Home(user.generic()), Path(tmp), embedder)
             for ask in user.asks:
                 messages = _prompt(engine, settings, paths, layers, ask.question)
                 examples.append({"source": "synthetic", "kind": ask.kind, "messages": messages, "answer": ask.answer})
+                if near and ask.kind != "update" and rng.random() < PROFILE_ONLY:
+                    alone = _prompt(engine, settings, paths, layers, ask.question, retrieval=False)
+                    if ask.kind == "present" and not _in_profile(ask.answer, alone[0]["content"]):
+                        continue  # a fact the profile did not learn: without the memories, nothing answers it
+                    examples.append({"source": "synthetic", "kind": f"{ask.kind} (profile only)", "messages": alone, "answer": ask.answer})
             if i < len(general):  # one ordinary request per user, in that user's home, with the chat's memory
                 question = general[i]
                 target = _base_answer(engine, settings, paths, layers, question)
@@ -126,7 +150,9 @@ def locomo_examples(engine: Any, embedder: Any, data: Path, rng: random.Random) 
     return examples, counts
 
 
-def train(examples: list[dict[str, Any]], *, epochs: int, rank: int, alpha: float, lr: float, out: Path) -> dict[str, Any]:
+def train(
+    examples: list[dict[str, Any]], *, epochs: int, rank: int, alpha: float, lr: float, out: Path, modules: list[str] | None = None,
+) -> dict[str, Any]:
     import warnings
 
     from pmem.core.distill.base import load_dense_base
@@ -156,7 +182,7 @@ def train(examples: list[dict[str, Any]], *, epochs: int, rank: int, alpha: floa
         warnings.simplefilter("ignore")
         # No gradient checkpointing: memory is plentiful for a 135M model, and it costs a third more compute.
         result = train_lora(base, data, rank=rank, alpha=alpha, epochs=epochs, learning_rate=lr, threads=2, pad_id=pad,
-                            on_step=on_step, seed=SEED, checkpointing=False)
+                            on_step=on_step, seed=SEED, checkpointing=False, target_modules=modules)
     print(file=sys.stderr)
     info = read_gguf_info(model)
     config = base.config
@@ -165,7 +191,8 @@ def train(examples: list[dict[str, Any]], *, epochs: int, rank: int, alpha: floa
     tensors = {name: array.astype("float16") for name, array in tensors.items()}  # half the package size, same answers
     size = write_adapter(out, tensors, architecture=info.architecture, alpha=alpha, metadata={
         "adapter_id": "grounding", "base_model": fingerprint, "base_name": info.name or model.name,
-        "recipe": f"bench/grounding_adapter.py seed {SEED}, {len(data)} examples, rank {rank}, alpha {alpha}, {epochs} epochs, lr {lr}",
+        "recipe": f"bench/grounding_adapter.py seed {SEED}, {len(data)} examples, rank {rank}, alpha {alpha}, {epochs} epochs, lr {lr}, "
+                  f"modules {','.join(modules or ['all'])}",
     })
     return {"examples": len(data), "steps": result.steps, "train_s": round(result.seconds, 1), "first_loss": result.first_loss,
             "final_loss": result.final_loss, "size_bytes": size, "base_fingerprint": fingerprint,
@@ -180,10 +207,13 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=16.0)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--limit", type=int, default=0, help="Train on the first N examples only (a smoke run).")
+    parser.add_argument("--near", action="store_true", help="Synthetic users are also asked near misses, beside their counterparts.")
+    parser.add_argument("--modules", default=None, help="Comma-separated projections to adapt (default: all seven).")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--examples", type=Path, default=Path(tempfile.gettempdir()) / "pmem-grounding-examples.json",
-                        help="Where the built examples are cached (reused when present).")
+    parser.add_argument("--examples", type=Path, default=None,
+                        help="Where the built examples are cached (reused when present; default: the temp dir).")
     parser.add_argument("--out", type=Path, default=None, help="The adapter file (default: the shipped one).")
+    parser.add_argument("--result", type=Path, default=RESULTS / "grounding_adapter.json")
     args = parser.parse_args()
 
     # The prompts and the base answers come from the bare model.
@@ -193,6 +223,8 @@ def main() -> None:
 
     timings: dict[str, float] = {}
     rng = random.Random(SEED)
+    modules = args.modules.split(",") if args.modules else None
+    args.examples = args.examples or Path(tempfile.gettempdir()) / f"pmem-grounding-examples{'-near' if args.near else ''}.json"
     if args.examples.is_file():
         built = json.loads(args.examples.read_text())
         examples, locomo_counts = built["examples"], built["locomo"]
@@ -202,7 +234,7 @@ def main() -> None:
         engine.load()
         embedder = bench_embedder()
         embedder.load()
-        examples = synthetic_examples(engine, embedder, args.users, rng)
+        examples = synthetic_examples(engine, embedder, args.users, rng, near=args.near)
         more, locomo_counts = locomo_examples(engine, embedder, args.data, rng)
         examples += more
         engine.close()
@@ -216,12 +248,13 @@ def main() -> None:
         kinds[f"{e['source']}/{e['kind']}"] = kinds.get(f"{e['source']}/{e['kind']}", 0) + 1
     print(f"{len(examples)} examples: {kinds}", file=sys.stderr)
     out = args.out or shipped_path()
-    trained = train(examples, epochs=args.epochs, rank=args.rank, alpha=args.alpha, lr=args.lr, out=out)
+    trained = train(examples, epochs=args.epochs, rank=args.rank, alpha=args.alpha, lr=args.lr, out=out, modules=modules)
     timings["train_s"] = trained["train_s"]
     result = {"examples_by_kind": kinds, "locomo_0_4": locomo_counts, "training": trained, "timings": timings,
-              "settings": {"users": args.users, "epochs": args.epochs, "rank": args.rank, "alpha": args.alpha, "lr": args.lr, "seed": SEED},
+              "settings": {"users": args.users, "epochs": args.epochs, "rank": args.rank, "alpha": args.alpha, "lr": args.lr, "seed": SEED,
+                           "near": args.near, "modules": modules or "all"},
               "adapter": str(out), "machine": machine()}
-    write_json(RESULTS / "grounding_adapter.json", result)
+    write_json(args.result, result)
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
 
 

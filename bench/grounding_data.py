@@ -200,7 +200,7 @@ def _changes(rng: random.Random, facts: dict[str, Any], chosen: list[str], name:
     return out
 
 
-def make_user(rng: random.Random, start: datetime) -> User:
+def make_user(rng: random.Random, start: datetime, *, near: bool = False) -> User:
     name = rng.choice(FIRST)
     facts = _facts(rng, name)
     kinds = [k for k in facts if k != "name"]
@@ -240,9 +240,38 @@ def make_user(rng: random.Random, start: datetime) -> User:
         if k == "pet":  # the user has no pet of this kind: ask about one
             question = rng.choice([f"What is my {facts[k][2].split()[-1]}'s name?", "Do I have any pets?"])
         user.asks.append(Ask(question, DONT_KNOW.format(what=facts[k][2] if question != "Do I have any pets?" else "about any pets"), "absent"))
+    if near:
+        user.asks += near_misses(rng, facts, chosen)
     question, what = rng.choice(NEVER_SAID)
     user.asks.append(Ask(question, DONT_KNOW.format(what=what), "absent"))
     return user
+
+
+def near_misses(rng: random.Random, facts: dict[str, Any], chosen: list[str]) -> list[Ask]:
+    """Questions one step from what the user did say, each beside its positive counterpart: the dog's name of a
+    user who has a cat (and the cat's name), the brother of a user who told of a sister (and the sister). A model
+    that answers the first with the cat's name has matched the question's shape, not its meaning; one taught only
+    the first learns to refuse a question about a pet it was told of by breed ("a border collie called Pepper" ->
+    "What is my dog's name?"), so the counterpart always asks by the species, whatever the user said."""
+    out: list[Ask] = []
+    if "pet" in chosen:
+        pairs = facts["pet"][1]
+        have = facts["pet"][2].split()[-1]
+        other = rng.choice([s for s in PETS if s != have])
+        question = rng.choice([f"Remind me what my {other} is called.", f"Do you know my {other}'s name?"])
+        out.append(Ask(question, DONT_KNOW.format(what=f"about a {other}"), "absent"))
+        answer = pairs[0][1]
+        out.append(Ask(rng.choice([f"Remind me what my {have} is called.", f"Do you know my {have}'s name?"]), answer, "present"))
+    if "sibling" in chosen:
+        have = facts["sibling"][2].split()[-1]
+        other = "brother" if have == "sister" else "sister"
+        out.append(Ask(f"Remind me what my {other} is called.", DONT_KNOW.format(what=f"about a {other}"), "absent"))
+        out.append(Ask(f"Remind me what my {have} is called.", facts["sibling"][1][0][1], "present"))
+    if "job" in chosen and "employer" not in chosen:
+        out.append(Ask("Which company do I work for?", DONT_KNOW.format(what="where you work"), "absent"))
+    if "city" in chosen and rng.random() < 0.5:
+        out.append(Ask("In which town did I grow up?", DONT_KNOW.format(what="where you grew up"), "absent"))
+    return out
 
 
 def kind_of_change(line: str) -> str:
@@ -253,10 +282,11 @@ def kind_of_change(line: str) -> str:
     return "job"
 
 
-def users(n: int, seed: int) -> list[User]:
+def users(n: int, seed: int, *, near: bool = False) -> list[User]:
+    """``near``: also the near-miss questions and their counterparts (``near_misses``)."""
     rng = random.Random(seed)
     start = datetime(2024, 1, 8, 9, 0, tzinfo=timezone.utc)
-    return [make_user(rng, start + timedelta(days=rng.randint(0, 300))) for _ in range(n)]
+    return [make_user(rng, start + timedelta(days=rng.randint(0, 300)), near=near) for _ in range(n)]
 
 
 def _a(word: str) -> str:

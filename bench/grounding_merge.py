@@ -9,6 +9,11 @@ middle runs), then ``pmem models check`` on each (does the merged copy still ans
 does not know?). The figures are in bench/README.md; merging is not built into pmem (it does not pay: see there).
 
     python -m bench.grounding_merge [--types Q4_1,Q5_0,Q5_1,Q8_0] [--runs 5] [--out PATH]
+
+``--modules`` measures instead what the adapter costs by the projections it adapts: the shipped adapter's tensors
+for q/v only, for the four attention projections, and for all seven, each written as an adapter of its own, decoded
+interleaved with the bare model (→ ``results/grounding_modules.json``). Speed only: a subset of a trained adapter
+is not an adapter trained on that subset.
 """
 
 from __future__ import annotations
@@ -101,14 +106,41 @@ def check(model: Path, home: Path, grounding: bool) -> dict[str, Any]:
     return {"answers": int(m.group(1)), "of": int(m.group(2)), "dont_know": int(m.group(3)), "absent": int(m.group(4))}
 
 
+SUBSETS = {"q, v": ("attn_q", "attn_v"), "attention (q, k, v, o)": ("attn_q", "attn_k", "attn_v", "attn_output"), "all seven": None}
+
+
+def module_costs(base: Path, adapter: Path, runs: int) -> dict[str, Any]:
+    """Decode tokens/s of the bare model and of the adapter cut to each of ``SUBSETS``, interleaved."""
+    from pmem.core.distill.export import write_adapter
+
+    alpha, arrays = read_adapter(adapter)
+    with tempfile.TemporaryDirectory(prefix="pmem-modules-") as tmp:
+        models: dict[str, tuple[Path, Path | None]] = {"bare": (base, None)}
+        for name, kinds in SUBSETS.items():
+            cut = {k: v.astype("float16") for k, v in arrays.items() if kinds is None or k.split(".")[2] in kinds}
+            path = Path(tmp) / f"{len(models)}.gguf"
+            write_adapter(path, cut, architecture="llama", alpha=alpha, metadata={"adapter_id": name})
+            models[name] = (base, path)
+        speeds = decode_speeds(models, runs)
+    return {name: {"decode_tokens_per_s": v, "ratio_to_bare": round(v / speeds["bare"], 3)} for name, v in speeds.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--types", default="Q4_1,Q5_0,Q5_1,Q8_0")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=RESULTS / "grounding_merge.json")
+    parser.add_argument("--modules", action="store_true", help="the decode cost of the adapter by the projections it adapts")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     base, adapter = embedded_chat_model(), shipped()
     assert base is not None and adapter is not None, "the embedded model and the shipped grounding adapter are needed"
+    if args.modules:
+        rows = module_costs(base, adapter.path, args.runs)
+        for name, row in rows.items():
+            print(f"{name:24s} {row['decode_tokens_per_s']:6.1f} t/s ({row['ratio_to_bare']:.3f}×)")
+        write_json(args.out or RESULTS / "grounding_modules.json", {"machine": machine(), "rows": rows, "runs": args.runs})
+        return
+    args.out = args.out or RESULTS / "grounding_merge.json"
     with tempfile.TemporaryDirectory(prefix="pmem-merge-") as tmp:
         work = Path(tmp)
         models: dict[str, tuple[Path, Path | None]] = {"bare": (base, None), "adapter applied": (base, adapter.path)}
