@@ -148,3 +148,18 @@ def test_a_replaced_fact_is_marked_as_the_past_in_the_prompt(hannah: Path) -> No
     assert said.endswith("(that has changed: since 15 September 2024, you work as librarian)"), said
     assert block.rstrip().endswith("What do I do for work now?")
     assert block.index("I teach maths") < block.index("I'm a librarian"), "the current memory nearest the question"
+
+
+def test_a_later_memory_that_barely_matches_is_not_taken_for_an_update(pmem_home: Path, tmp_path: Path) -> None:
+    """Two one-line exchanges with the same reply look alike by that shared context alone (cosine over
+    ``same_subject``); the later, which does not match the question, must not be lifted over the one that does."""
+    source = tmp_path / "two.json"
+    source.write_text(json.dumps({"sessions": [
+        {"started_at": "2024-03-01T10:00:00Z", "turns": [
+            {"role": "user", "content": "My grandmother taught me to bake rye bread."}, {"role": "assistant", "content": "Noted."}]},
+        {"started_at": "2024-03-02T10:00:00Z", "turns": [
+            {"role": "user", "content": "The train to Leeds was late again."}, {"role": "assistant", "content": "Noted."}]},
+    ]}))
+    assert run_pmem("import", str(source), home=pmem_home).returncode == 0
+    texts = _texts(pmem_home, "baking bread with my grandma")
+    assert "rye bread" in texts[0], texts

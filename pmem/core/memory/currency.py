@@ -30,6 +30,7 @@ class _Weights(Protocol):
     current: float
     superseded: float
     later: float
+    later_share: float
     same_subject: float
 
 
@@ -93,9 +94,12 @@ def favour_current(
 def favour_later(scored: Scored, created: dict[str, str], subjects: dict[str, np.ndarray], w: _Weights) -> Scored:
     """Of the best episodes, one said later than another on the same subject (the cosine of their ``subjects`` at
     least ``w.same_subject``) ranks ``w.later`` above it, and so on down a chain of updates ("I've added 10
-    postcards" in August, "25 postcards now" in November). An episode with no later update keeps its place."""
+    postcards" in August, "25 postcards now" in November), provided the later one is itself a match (its own score at
+    least ``w.later_share`` of the earlier's: two short memories can look alike by their shared context alone). An
+    episode with no later update keeps its place."""
     pool = scored[:CURRENT_POOL]
     score = {eid: s for s, eid, _, _ in pool}
+    base = dict(score)
     dated: list[tuple[datetime, str]] = []
     for _, eid, _, _ in pool:
         when = when_said(created[eid])
@@ -104,7 +108,8 @@ def favour_later(scored: Scored, created: dict[str, str], subjects: dict[str, np
     dated.sort(key=lambda d: d[0])
     for n, (when, eid) in enumerate(dated):
         for earlier_when, earlier in dated[:n]:
-            if earlier_when < when and float(subjects[earlier] @ subjects[eid]) >= w.same_subject:
+            if (earlier_when < when and base[eid] >= w.later_share * base[earlier]
+                    and float(subjects[earlier] @ subjects[eid]) >= w.same_subject):
                 score[eid] = max(score[eid], score[earlier] + w.later)
     out = []
     for s, eid, parts, recency in pool:
