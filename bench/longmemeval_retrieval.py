@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.currency_retrieval import SUBJECT_GRID
-from bench.harness import RESULTS, SHARED, imported_home, machine, write_json
+from bench.harness import RESULTS, SHARED, imported_home, machine, percentile, write_json
 
 DATA = SHARED / "data" / "longmemeval" / "lme_s_dev.json.gz"
 MEMORIES = 50
@@ -85,11 +85,6 @@ def _row(q: dict[str, Any], order: list[str], dates: dict[str, str]) -> dict[str
         row["newest_in_top5"] = rank.get(newest, 10**6) <= 5
         row["newest_above_older"] = newest in rank and all(rank[newest] < rank.get(o, 10**6) for o in older)
     return row
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return round(ordered[len(ordered) // 2], 2) if ordered else float("nan")
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -144,7 +139,7 @@ def run(configs: dict[str, dict[str, Any]], homes: Path | None, limit: int | Non
     print(file=sys.stderr)
     return {
         "seconds": round(time.perf_counter() - started),
-        "configs": {name: {"weights": configs[name], "summary": _summary(r), "search_ms_median": _median([x["search_ms"] for x in r]),
+        "configs": {name: {"weights": configs[name], "summary": _summary(r), "search_ms_median": round(percentile([x["search_ms"] for x in r], 50), 2),
                            "rows": r} for name, r in rows.items()},
     }
 
