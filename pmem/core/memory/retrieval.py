@@ -34,7 +34,7 @@ from pmem.core.memory.questions import about_the_present, about_the_user, asks_b
 from pmem.core.memory.query_adapter import QueryAdapter
 from pmem.core.memory.vectors import VectorStore
 from pmem.core.memory.weights import WEIGHTS, WEIGHTS_TUNED, WEIGHTS_WITHOUT_ADAPTER, Weights, weights_for
-from pmem.core.memory.when import question_dates
+from pmem.core.memory.when import Interval, question_dates
 
 
 RECENCY_DAYS = 180.0
@@ -193,9 +193,10 @@ class Retriever:
             self._time(started, t_dense, t_lex)
             return []
         now = now or datetime.now(timezone.utc)
-        ranked = self._fuse(text, turns, now)
+        intervals = question_dates(text, now)  # parsed once: the date lift and the later-first gate both read it
+        ranked = self._fuse(text, turns, now, intervals)
         grouped, created = self._by_episode(turns, ranked)
-        scored = self._rank_episodes(text, grouped, created, now)
+        scored = self._rank_episodes(text, grouped, created, now, intervals, uid_of)
         result = self._read_hits(scored, grouped, k)
         if self.active_adapter is not None and uid_of:
             self._plain_similarities(text, result, grouped, uid_of)
@@ -251,7 +252,7 @@ class Retriever:
                 bm25[near][1] for near in (t.id - 1, t.id + 1) if near in bm25 and bm25[near][0] == t.session
             )
 
-    def _fuse(self, text: str, turns: dict[int, _Turn], now: datetime) -> list[_Turn]:
+    def _fuse(self, text: str, turns: dict[int, _Turn], now: datetime, intervals: list[Interval]) -> list[_Turn]:
         """Each turn's score: its dense and lexical scores fused (min-max or reciprocal rank), the question's dates
         and speakers, and a prior for the session's best turn; the turns best first (kept in ``last_turns``)."""
         w = self.weights
@@ -272,7 +273,7 @@ class Retriever:
             t.parts = {"dense": w.dense * d, "lexical": w.lexical * lx}
             t.score = t.parts["dense"] + t.parts["lexical"]
         if w.date or w.speaker:
-            self._favour_when_and_who(text, turns, now)
+            self._favour_when_and_who(text, turns, now, intervals if w.date else [])
         best_in_session: dict[str, float] = {}
         for t in turns.values():
             best_in_session[t.session] = max(best_in_session.get(t.session, 0.0), t.score)
@@ -302,7 +303,8 @@ class Retriever:
         return grouped, created
 
     def _rank_episodes(
-        self, text: str, grouped: dict[str, list[_Turn]], created: dict[str, str], now: datetime,
+        self, text: str, grouped: dict[str, list[_Turn]], created: dict[str, str], now: datetime, intervals: list[Interval],
+        uid_of: dict[int, str],
     ) -> list[tuple[float, str, dict[str, float], float]]:
         """(score, episode, parts, recency), best first: an episode scores its best turn (adding a share of its
         second best did not help) and its recency; then what is current, and diversity across sessions."""
@@ -318,8 +320,8 @@ class Retriever:
             pooled = [t.id for _, eid, _, _ in scored[:CURRENT_POOL] for t in grouped[eid]]
             stale, fresh = superseded_turns(self.conn, pooled) if w.superseded else (set(), set())
             scored = favour_current(scored, created, grouped, w, stale, fresh, by_time=asks_now(text))
-        if w.later and about_the_user(text) and not asks_before(text) and not question_dates(text, now):
-            scored = favour_later(scored, created, self._subject_vectors(text, scored[:CURRENT_POOL], grouped), w)
+        if w.later and about_the_user(text) and not asks_before(text) and not intervals:
+            scored = favour_later(scored, created, self._subject_vectors(text, scored[:CURRENT_POOL], grouped, uid_of), w)
         if w.diversity:
             scored = _diversify(scored, {eid: grouped[eid][0].session for eid in grouped}, w.diversity)
         return scored
@@ -360,14 +362,17 @@ class Retriever:
 
     def _subject_vectors(
         self, text: str, pool: list[tuple[float, str, dict[str, float], float]], grouped: dict[str, list[_Turn]],
+        known: dict[int, str],
     ) -> dict[str, np.ndarray]:
         """Each episode's subject, for telling two memories of one thing: the vector of its matched turn nearest
-        the question (one read of the turns' uids, one of their vectors)."""
+        the question (the uids the dense search did not give are read in one query; the vectors in one more)."""
         ids = [t.id for _, eid, _, _ in pool for t in grouped[eid]]
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        uid_of = dict(self.conn.execute(f"SELECT id, uid FROM turns WHERE id IN ({marks})", ids).fetchall())
+        uid_of = {i: known[i] for i in ids if i in known}
+        if missing := [i for i in ids if i not in known]:
+            marks = ",".join("?" * len(missing))
+            uid_of.update(self.conn.execute(f"SELECT id, uid FROM turns WHERE id IN ({marks})", missing).fetchall())
         stored = self.vectors.vectors([uid_of[i] for i in ids if i in uid_of])
         query = self._embed_query(text)
         out: dict[str, np.ndarray] = {}
@@ -377,11 +382,10 @@ class Retriever:
                 out[eid] = max(found, key=lambda v: float(v @ query))
         return out
 
-    def _favour_when_and_who(self, text: str, turns: dict[int, _Turn], now: datetime) -> None:
+    def _favour_when_and_who(self, text: str, turns: dict[int, _Turn], now: datetime, intervals: list[Interval]) -> None:
         """Lift turns said within a time the question names, and turns said by whom it is about (one read of
         the candidates' times and speakers for both)."""
         w = self.weights
-        intervals = question_dates(text, now) if w.date else []
         if not intervals and not w.speaker:
             return
         words = set(re.findall(r"\w+", text.lower()))
