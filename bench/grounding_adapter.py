@@ -1,6 +1,7 @@
 """The grounding adapter of the embedded SmolLM2-135M-Instruct: its data, its training and its export (issue #38).
 
-    python -m bench.grounding_adapter [--users 40] [--epochs 1] [--rank 8] [--near] [--modules q_proj,v_proj] [--out PATH]
+    python -m bench.grounding_adapter [--users 40] [--epochs 1] [--rank 8] [--near [--counterparts]] [--profile-only]
+        [--statements] [--general 3] [--modules q_proj,v_proj] [--layers 20-29] [--out PATH]
 
 The embedded 135M model does not read what pmem puts in its prompt. This teaches it to, once, and ships the result
 (a few MB of LoRA, applied by default only on that model's GGUF). The examples are prompts built exactly as the chat
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from bench.harness import RESULTS, bench_embedder, bench_environ, machine, write_json
 from bench.answer_eval import Condition, Home, answer, contains, open_home
-from bench.grounding_data import GENERAL, users
+from bench.grounding_data import GENERAL, MORE_GENERAL, users
 from bench.locomo_retrieval import DEFAULT_DATA, to_generic
 
 SEED = 38
@@ -73,7 +74,7 @@ def _base_answer(engine: Any, settings: Any, paths: Any, layers: Any, question: 
 
 
 PROFILE_ONLY = 0.3
-"""With ``--near``: the share of a synthetic user's questions also asked with the profile block alone (no recalled
+"""With ``--profile-only``: the share of a synthetic user's questions also asked with the profile block alone (no recalled
 memories), as a fresh home asks them: a model taught the don't-know answer mostly where memories are missing
 learns to refuse a question the profile answers ("You have a dog called Pepper")."""
 
@@ -89,23 +90,29 @@ def _in_profile(answer: str, profile: str) -> bool:
     return all(w in profile.lower() for w in words)
 
 
-def synthetic_examples(engine: Any, embedder: Any, n_users: int, rng: random.Random, *, near: bool = False) -> list[dict[str, Any]]:
+def synthetic_examples(engine: Any, embedder: Any, n_users: int, rng: random.Random, recipe: dict[str, Any]) -> list[dict[str, Any]]:
     examples: list[dict[str, Any]] = []
-    general = list(GENERAL)
+    per_user = recipe.get("general", 0)
+    general = list(GENERAL) + (list(MORE_GENERAL) if per_user else [])
     rng.shuffle(general)
-    for i, user in enumerate(users(n_users, SEED, near=near)):
+    profile_only = recipe.get("profile_only", False)
+    made = users(n_users, SEED, near=recipe.get("near", False), counterparts=recipe.get("counterparts", False),
+                 statements=recipe.get("statements", False))
+    for i, user in enumerate(made):
         with tempfile.TemporaryDirectory(prefix="pmem-grounding-") as tmp:
             settings, paths, layers = open_home(Home(user.generic()), Path(tmp), embedder)
             for ask in user.asks:
                 messages = _prompt(engine, settings, paths, layers, ask.question)
                 examples.append({"source": "synthetic", "kind": ask.kind, "messages": messages, "answer": ask.answer})
-                if near and ask.kind != "update" and rng.random() < PROFILE_ONLY:
+                if profile_only and ask.kind in ("present", "absent") and rng.random() < PROFILE_ONLY:
                     alone = _prompt(engine, settings, paths, layers, ask.question, retrieval=False)
                     if ask.kind == "present" and not _in_profile(ask.answer, alone[0]["content"]):
                         continue  # a fact the profile did not learn: without the memories, nothing answers it
                     examples.append({"source": "synthetic", "kind": f"{ask.kind} (profile only)", "messages": alone, "answer": ask.answer})
-            if i < len(general):  # one ordinary request per user, in that user's home, with the chat's memory
-                question = general[i]
+            # Ordinary requests in that user's home, with the chat's memory: one for each of the first 30 users, or
+            # ``general`` each, the list cycled through.
+            asked = [general[(i * per_user + j) % len(general)] for j in range(per_user)] if per_user else general[i : i + 1]
+            for question in asked:
                 target = _base_answer(engine, settings, paths, layers, question)
                 messages = _prompt(engine, settings, paths, layers, question)
                 examples.append({"source": "general", "kind": "general", "messages": messages, "answer": target})
@@ -152,6 +159,7 @@ def locomo_examples(engine: Any, embedder: Any, data: Path, rng: random.Random) 
 
 def train(
     examples: list[dict[str, Any]], *, epochs: int, rank: int, alpha: float, lr: float, out: Path, modules: list[str] | None = None,
+    layers: list[int] | None = None,
 ) -> dict[str, Any]:
     import warnings
 
@@ -182,7 +190,7 @@ def train(
         warnings.simplefilter("ignore")
         # No gradient checkpointing: memory is plentiful for a 135M model, and it costs a third more compute.
         result = train_lora(base, data, rank=rank, alpha=alpha, epochs=epochs, learning_rate=lr, threads=2, pad_id=pad,
-                            on_step=on_step, seed=SEED, checkpointing=False, target_modules=modules)
+                            on_step=on_step, seed=SEED, checkpointing=False, target_modules=modules, layers=layers)
     print(file=sys.stderr)
     info = read_gguf_info(model)
     config = base.config
@@ -192,11 +200,24 @@ def train(
     size = write_adapter(out, tensors, architecture=info.architecture, alpha=alpha, metadata={
         "adapter_id": "grounding", "base_model": fingerprint, "base_name": info.name or model.name,
         "recipe": f"bench/grounding_adapter.py seed {SEED}, {len(data)} examples, rank {rank}, alpha {alpha}, {epochs} epochs, lr {lr}, "
-                  f"modules {','.join(modules or ['all'])}",
+                  f"modules {','.join(modules or ['all'])}, layers {_span(layers)}",
     })
     return {"examples": len(data), "steps": result.steps, "train_s": round(result.seconds, 1), "first_loss": result.first_loss,
             "final_loss": result.final_loss, "size_bytes": size, "base_fingerprint": fingerprint,
             "tokens_mean": round(sum(len(t.input_ids) for t in data) / max(1, len(data)), 1)}
+
+
+def _layers(text: str) -> list[int]:
+    """``"22-29"`` or ``"0,5,9"``: the layers to adapt."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += range(int(lo), int(hi or lo) + 1)
+    return out
+
+
+def _span(layers: list[int] | None) -> str:
+    return "all" if not layers else f"{layers[0]}-{layers[-1]}" if layers == list(range(layers[0], layers[-1] + 1)) else ",".join(map(str, layers))
 
 
 def main() -> None:
@@ -207,8 +228,13 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=16.0)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--limit", type=int, default=0, help="Train on the first N examples only (a smoke run).")
-    parser.add_argument("--near", action="store_true", help="Synthetic users are also asked near misses, beside their counterparts.")
+    parser.add_argument("--near", action="store_true", help="Synthetic users are also asked near misses (a dog's name of one who has a cat).")
+    parser.add_argument("--counterparts", action="store_true", help="With --near: each near miss beside its positive counterpart.")
+    parser.add_argument("--profile-only", action="store_true", help="A share of questions also asked with the profile block alone.")
+    parser.add_argument("--statements", action="store_true", help="Each synthetic user also tells one new fact, answered by restating it.")
+    parser.add_argument("--general", type=int, default=0, help="Ordinary requests per synthetic user, from a longer list (default: one for each of the first 30).")
     parser.add_argument("--modules", default=None, help="Comma-separated projections to adapt (default: all seven).")
+    parser.add_argument("--layers", type=_layers, default=None, help="The layers to adapt, e.g. 22-29 (default: all).")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--examples", type=Path, default=None,
                         help="Where the built examples are cached (reused when present; default: the temp dir).")
@@ -224,7 +250,9 @@ def main() -> None:
     timings: dict[str, float] = {}
     rng = random.Random(SEED)
     modules = args.modules.split(",") if args.modules else None
-    args.examples = args.examples or Path(tempfile.gettempdir()) / f"pmem-grounding-examples{'-near' if args.near else ''}.json"
+    recipe = {k: getattr(args, k) for k in ("near", "counterparts", "profile_only", "statements", "general")}
+    tag = "".join(f"-{k.replace('_', '-')}{on if on is not True else ''}" for k, on in recipe.items() if on)
+    args.examples = args.examples or Path(tempfile.gettempdir()) / f"pmem-grounding-examples{tag}.json"
     if args.examples.is_file():
         built = json.loads(args.examples.read_text())
         examples, locomo_counts = built["examples"], built["locomo"]
@@ -234,7 +262,7 @@ def main() -> None:
         engine.load()
         embedder = bench_embedder()
         embedder.load()
-        examples = synthetic_examples(engine, embedder, args.users, rng, near=args.near)
+        examples = synthetic_examples(engine, embedder, args.users, rng, recipe)
         more, locomo_counts = locomo_examples(engine, embedder, args.data, rng)
         examples += more
         engine.close()
@@ -248,11 +276,11 @@ def main() -> None:
         kinds[f"{e['source']}/{e['kind']}"] = kinds.get(f"{e['source']}/{e['kind']}", 0) + 1
     print(f"{len(examples)} examples: {kinds}", file=sys.stderr)
     out = args.out or shipped_path()
-    trained = train(examples, epochs=args.epochs, rank=args.rank, alpha=args.alpha, lr=args.lr, out=out, modules=modules)
+    trained = train(examples, epochs=args.epochs, rank=args.rank, alpha=args.alpha, lr=args.lr, out=out, modules=modules, layers=args.layers)
     timings["train_s"] = trained["train_s"]
     result = {"examples_by_kind": kinds, "locomo_0_4": locomo_counts, "training": trained, "timings": timings,
               "settings": {"users": args.users, "epochs": args.epochs, "rank": args.rank, "alpha": args.alpha, "lr": args.lr, "seed": SEED,
-                           "near": args.near, "modules": modules or "all"},
+                           **recipe, "modules": modules or "all", "layers": _span(args.layers)},
               "adapter": str(out), "machine": machine()}
     write_json(args.result, result)
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))

@@ -88,6 +88,28 @@ GENERAL = [
     "How do I say thank you in Spanish?", "What is gravity?", "Give me a short motivational quote.",
     "What planet is known as the Red Planet?", "What is the main ingredient of guacamole?",
 ]
+#: More of them, for ``--general``: a recipe taught the don't-know answer on a few hundred questions and only 30
+#: ordinary ones refused a quarter of the general set ("Who wrote Romeo and Juliet?" -> "I don't know — you haven't
+#: told me …").
+MORE_GENERAL = [
+    "Who wrote Pride and Prejudice?", "What is the capital of Portugal?", "How many sides does a hexagon have?",
+    "Which planet is closest to the Sun?", "What language is spoken in Mexico?", "How many weeks are there in a year?",
+    "What is 7 plus 5?", "What colour are ripe bananas?", "What is the chemical symbol for gold?",
+    "Who discovered penicillin?", "What is the capital of Australia?", "How many legs does an insect have?",
+    "What do caterpillars turn into?", "What is the opposite of up?", "How many seconds are there in a minute?",
+    "What is the longest river in Africa?", "Which animal says moo?", "Who was the first person to walk on the Moon?",
+    "What is the hardest natural substance?", "What is the capital of Norway?", "What is 10 minus 3?",
+    "What is the largest mammal?", "What colour do you get by mixing blue and yellow?",
+    "Which organ pumps blood through the body?", "Who invented the telephone?", "What is the currency of Japan?",
+    "How many days are there in a leap year?", "What is the capital of Egypt?", "Which continent is Kenya in?",
+    "What do pandas mainly eat?", "What is frozen water called?", "How many strings does a standard guitar have?",
+    "Explain what a verb is.", "Give me a tip for staying focused.", "Write a short poem about the sea.",
+    "How do I make toast?", "Suggest a name for a cat.", "What is the plural of mouse?",
+    "Translate 'thank you' into German.", "What is a synonym for happy?", "Describe a volcano in one sentence.",
+    "What is the capital of Greece?", "Which metal is liquid at room temperature?", "How many hours are there in a week?",
+    "Who painted The Starry Night?", "What is the smallest prime number?", "Which sea creature has eight arms?",
+    "What is the capital of Ireland?",
+]
 
 
 @dataclass
@@ -95,7 +117,7 @@ class Ask:
     question: str
     answer: str
     kind: str
-    """``present``, ``update`` (the later fact wins), ``absent`` or ``general``."""
+    """``present``, ``update`` (the later fact wins), ``absent``, ``statement`` (something new told) or ``general``."""
 
 
 @dataclass
@@ -200,7 +222,14 @@ def _changes(rng: random.Random, facts: dict[str, Any], chosen: list[str], name:
     return out
 
 
-def make_user(rng: random.Random, start: datetime, *, near: bool = False) -> User:
+ACKNOWLEDGE = ["Got it — {}", "Thanks, I'll remember that: {}", "Noted — {}"]
+"""How a statement of something new is answered: it is restated, so the model learns to take it in, not to say
+it was never told (the recipe with near misses alone answered "I have a border collie called Pepper." with "I don't
+know — you haven't told me about a border collie.")."""
+
+
+def make_user(rng: random.Random, start: datetime, *, near: bool = False, counterparts: bool = False,
+              statements: bool = False) -> User:
     name = rng.choice(FIRST)
     facts = _facts(rng, name)
     kinds = [k for k in facts if k != "name"]
@@ -235,24 +264,28 @@ def make_user(rng: random.Random, start: datetime, *, near: bool = False) -> Use
     for _, asks in changes:
         user.asks += asks
     missing = [k for k in kinds if k not in chosen]
-    for k in rng.sample(missing, min(len(missing), 2)):
+    unasked = rng.sample(missing, min(len(missing), 2))
+    for k in unasked:
         question, _ = rng.choice(facts[k][1])
         if k == "pet":  # the user has no pet of this kind: ask about one
             question = rng.choice([f"What is my {facts[k][2].split()[-1]}'s name?", "Do I have any pets?"])
         user.asks.append(Ask(question, DONT_KNOW.format(what=facts[k][2] if question != "Do I have any pets?" else "about any pets"), "absent"))
     if near:
-        user.asks += near_misses(rng, facts, chosen)
+        user.asks += near_misses(rng, facts, chosen, counterparts=counterparts)
     question, what = rng.choice(NEVER_SAID)
     user.asks.append(Ask(question, DONT_KNOW.format(what=what), "absent"))
+    if statements and (new := [k for k in missing if k not in unasked]):
+        k = rng.choice(new)
+        told = facts[k][1][0][1]
+        user.asks.append(Ask(rng.choice(facts[k][0]), rng.choice(ACKNOWLEDGE).format(told[0].lower() + told[1:]), "statement"))
     return user
 
 
-def near_misses(rng: random.Random, facts: dict[str, Any], chosen: list[str]) -> list[Ask]:
-    """Questions one step from what the user did say, each beside its positive counterpart: the dog's name of a
-    user who has a cat (and the cat's name), the brother of a user who told of a sister (and the sister). A model
-    that answers the first with the cat's name has matched the question's shape, not its meaning; one taught only
-    the first learns to refuse a question about a pet it was told of by breed ("a border collie called Pepper" ->
-    "What is my dog's name?"), so the counterpart always asks by the species, whatever the user said."""
+def near_misses(rng: random.Random, facts: dict[str, Any], chosen: list[str], *, counterparts: bool = False) -> list[Ask]:
+    """Questions one step from what the user did say: the dog's name of a user who has a cat, the brother of a
+    user who told of a sister. A model that answers them with the cat's name has matched the question's shape, not
+    its meaning. ``counterparts``: each beside its positive counterpart (the cat's name, the sister), asked by the
+    species whatever breed was said (tried: it undid what the near misses taught; bench/README)."""
     out: list[Ask] = []
     if "pet" in chosen:
         pairs = facts["pet"][1]
@@ -260,13 +293,15 @@ def near_misses(rng: random.Random, facts: dict[str, Any], chosen: list[str]) ->
         other = rng.choice([s for s in PETS if s != have])
         question = rng.choice([f"Remind me what my {other} is called.", f"Do you know my {other}'s name?"])
         out.append(Ask(question, DONT_KNOW.format(what=f"about a {other}"), "absent"))
-        answer = pairs[0][1]
-        out.append(Ask(rng.choice([f"Remind me what my {have} is called.", f"Do you know my {have}'s name?"]), answer, "present"))
+        if counterparts:
+            answer = pairs[0][1]
+            out.append(Ask(rng.choice([f"Remind me what my {have} is called.", f"Do you know my {have}'s name?"]), answer, "present"))
     if "sibling" in chosen:
         have = facts["sibling"][2].split()[-1]
         other = "brother" if have == "sister" else "sister"
         out.append(Ask(f"Remind me what my {other} is called.", DONT_KNOW.format(what=f"about a {other}"), "absent"))
-        out.append(Ask(f"Remind me what my {have} is called.", facts["sibling"][1][0][1], "present"))
+        if counterparts:
+            out.append(Ask(f"Remind me what my {have} is called.", facts["sibling"][1][0][1], "present"))
     if "job" in chosen and "employer" not in chosen:
         out.append(Ask("Which company do I work for?", DONT_KNOW.format(what="where you work"), "absent"))
     if "city" in chosen and rng.random() < 0.5:
@@ -282,11 +317,13 @@ def kind_of_change(line: str) -> str:
     return "job"
 
 
-def users(n: int, seed: int, *, near: bool = False) -> list[User]:
-    """``near``: also the near-miss questions and their counterparts (``near_misses``)."""
+def users(n: int, seed: int, *, near: bool = False, counterparts: bool = False, statements: bool = False) -> list[User]:
+    """``near``: also the near-miss questions (``near_misses``); ``statements``: also one new fact told, answered by
+    restating it (``ACKNOWLEDGE``)."""
     rng = random.Random(seed)
     start = datetime(2024, 1, 8, 9, 0, tzinfo=timezone.utc)
-    return [make_user(rng, start + timedelta(days=rng.randint(0, 300)), near=near) for _ in range(n)]
+    return [make_user(rng, start + timedelta(days=rng.randint(0, 300)), near=near, counterparts=counterparts, statements=statements)
+            for _ in range(n)]
 
 
 def _a(word: str) -> str:

@@ -33,6 +33,7 @@ def test_the_shipped_adapter_is_whole_and_made_for_the_embedded_model(embedded_m
 def test_a_fresh_home_told_about_its_dog_answers_its_name_and_says_what_it_does_not_know(pmem_home: Path) -> None:
     told = run_pmem("ask", "--temperature", "0", "--max-tokens", "24", "I have a border collie called Pepper.", home=pmem_home)
     assert told.returncode == 0, told.stderr
+    assert not DONT_KNOW.search(told.stdout.replace("’", "'")), told.stdout  # told something, it takes it in
     asked = run_pmem("ask", "--temperature", "0", "--max-tokens", "24", "What is my dog's name?", home=pmem_home)
     assert asked.returncode == 0, asked.stderr
     assert "Pepper" in asked.stdout, asked.stdout

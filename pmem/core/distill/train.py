@@ -90,9 +90,11 @@ def train_lora(
     cancelled: Callable[[], bool] | None = None,
     checkpointing: bool = True,
     target_modules: Sequence[str] | None = None,
+    layers: Sequence[int] | None = None,
 ) -> TrainResult:
-    """Fit a LoRA on ``target_modules`` of ``base`` (default: all its linear projections); ``on_step(step, total,
-    loss)`` reports progress, ``wait_while()`` true makes it pause between steps (the user is waiting on the model)."""
+    """Fit a LoRA on ``target_modules`` of ``base`` (default: all its linear projections) in ``layers`` (default:
+    every layer; fewer adapted tensors decode faster); ``on_step(step, total, loss)`` reports progress,
+    ``wait_while()`` true makes it pause between steps (the user is waiting on the model)."""
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -101,7 +103,8 @@ def train_lora(
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, threads))
     config = LoraConfig(
-        r=rank, lora_alpha=alpha, target_modules=list(target_modules or TARGET_MODULES), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM"
+        r=rank, lora_alpha=alpha, target_modules=list(target_modules or TARGET_MODULES), lora_dropout=0.0, bias="none", task_type="CAUSAL_LM",
+        layers_to_transform=list(layers) if layers else None, layers_pattern="layers" if layers else None,
     )
     if checkpointing and hasattr(base, "gradient_checkpointing_enable"):
         # Keep each layer's input only and recompute the rest in the backward pass: a third more compute for a
