@@ -1,7 +1,7 @@
 """The grounding adapter of the embedded SmolLM2-135M-Instruct: its data, its training and its export (issue #38).
 
     python -m bench.grounding_adapter [--users 40] [--epochs 1] [--rank 8] [--near [--counterparts]] [--profile-only]
-        [--statements] [--general 3] [--modules q_proj,v_proj] [--layers 20-29] [--out PATH]
+        [--statements] [--favourites 2] [--general 3] [--modules q_proj,v_proj] [--layers 20-29] [--out PATH]
 
 The embedded 135M model does not read what pmem puts in its prompt. This teaches it to, once, and ships the result
 (a few MB of LoRA, applied by default only on that model's GGUF). The examples are prompts built exactly as the chat
@@ -17,10 +17,10 @@ dates and speakers, the framing) for each question. Four kinds:
 - ordinary requests with no memory involved, asked in a user's home, answered with the base model's own greedy answer
   without memory (so the adapter learns to leave them alone).
 
-Never LoCoMo 5-9, never ``bench/data/persona_answers.json``, ``absent_answers.json`` or ``general_questions.json``:
-``answer_eval.py`` judges the adapter on those. Training runs pmem's own distillation loop (peft on the CPU,
-``pmem.core.distill.train``) and writes the GGUF LoRA with ``pmem.core.distill.export``. Each stage's time is recorded
-in ``results/grounding_adapter.json``.
+Flags add more, each measured in bench/README ("Tried and not kept"): near misses (``--near``, with their positive
+counterparts: ``--counterparts``), questions asked with the profile block alone (``--profile-only``), a new fact told
+and restated (``--statements``), never-said "favourite …" questions (``--favourites N`` a user), ordinary requests
+from a longer list (``--general N`` a user), and the projections and layers adapted (``--modules``, ``--layers``).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def synthetic_examples(engine: Any, embedder: Any, n_users: int, rng: random.Ran
     rng.shuffle(general)
     profile_only = recipe.get("profile_only", False)
     made = users(n_users, SEED, near=recipe.get("near", False), counterparts=recipe.get("counterparts", False),
-                 statements=recipe.get("statements", False))
+                 statements=recipe.get("statements", False), favourites=recipe.get("favourites", 0))
     for i, user in enumerate(made):
         with tempfile.TemporaryDirectory(prefix="pmem-grounding-") as tmp:
             settings, paths, layers = open_home(Home(user.generic()), Path(tmp), embedder)
@@ -232,6 +232,7 @@ def main() -> None:
     parser.add_argument("--counterparts", action="store_true", help="With --near: each near miss beside its positive counterpart.")
     parser.add_argument("--profile-only", action="store_true", help="A share of questions also asked with the profile block alone.")
     parser.add_argument("--statements", action="store_true", help="Each synthetic user also tells one new fact, answered by restating it.")
+    parser.add_argument("--favourites", type=int, default=0, help="Never-said 'favourite …' questions per synthetic user.")
     parser.add_argument("--general", type=int, default=0, help="Ordinary requests per synthetic user, from a longer list (default: one for each of the first 30).")
     parser.add_argument("--modules", default=None, help="Comma-separated projections to adapt (default: all seven).")
     parser.add_argument("--layers", type=_layers, default=None, help="The layers to adapt, e.g. 22-29 (default: all).")
@@ -250,7 +251,7 @@ def main() -> None:
     timings: dict[str, float] = {}
     rng = random.Random(SEED)
     modules = args.modules.split(",") if args.modules else None
-    recipe = {k: getattr(args, k) for k in ("near", "counterparts", "profile_only", "statements", "general")}
+    recipe = {k: getattr(args, k) for k in ("near", "counterparts", "profile_only", "statements", "favourites", "general")}
     tag = "".join(f"-{k.replace('_', '-')}{on if on is not True else ''}" for k, on in recipe.items() if on)
     args.examples = args.examples or Path(tempfile.gettempdir()) / f"pmem-grounding-examples{tag}.json"
     if args.examples.is_file():

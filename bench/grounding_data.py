@@ -74,6 +74,19 @@ NEVER_SAID = [
     ("What's my favourite band?", "your favourite band"), ("Which newspaper do I read?", "which newspaper you read"),
 ]
 
+#: More never-said questions, for ``--favourites``: "favourite …" questions are most of what a recipe still invented
+#: ("What is my favourite film?" -> "The Shawshank Redemption"), since many users do say their favourite food. Not
+#: the film, colour or football team of bench/data/absent_answers.json, nor food or sport, which users here say.
+FAVOURITES = [
+    ("What is my favourite drink?", "your favourite drink"), ("Which TV series do I like best?", "which TV series you like"),
+    ("What is my favourite flower?", "your favourite flower"), ("What's my favourite animal?", "your favourite animal"),
+    ("Who is my favourite singer?", "who your favourite singer is"), ("What is my favourite dessert?", "your favourite dessert"),
+    ("Who is my favourite author?", "who your favourite author is"), ("What's my favourite city to visit?", "your favourite city"),
+    ("Which painter do I like most?", "which painter you like"), ("What is my favourite holiday destination?", "where you like to go on holiday"),
+    ("What's my favourite restaurant?", "your favourite restaurant"), ("Which podcast do I like best?", "which podcast you like"),
+    ("What is my favourite game?", "your favourite game"), ("What is my favourite song?", "your favourite song"),
+]
+
 #: Ordinary requests with no memory involved (none of them in bench/data/general_questions.json). The answer is the
 #: base model's own, made by grounding_adapter.py: the adapter learns to leave them as they were.
 GENERAL = [
@@ -288,13 +301,12 @@ def near_misses(rng: random.Random, facts: dict[str, Any], chosen: list[str], *,
     species whatever breed was said (tried: it undid what the near misses taught; bench/README)."""
     out: list[Ask] = []
     if "pet" in chosen:
-        pairs = facts["pet"][1]
         have = facts["pet"][2].split()[-1]
         other = rng.choice([s for s in PETS if s != have])
         question = rng.choice([f"Remind me what my {other} is called.", f"Do you know my {other}'s name?"])
         out.append(Ask(question, DONT_KNOW.format(what=f"about a {other}"), "absent"))
         if counterparts:
-            answer = pairs[0][1]
+            answer = facts["pet"][1][0][1]
             out.append(Ask(rng.choice([f"Remind me what my {have} is called.", f"Do you know my {have}'s name?"]), answer, "present"))
     if "sibling" in chosen:
         have = facts["sibling"][2].split()[-1]
@@ -317,13 +329,18 @@ def kind_of_change(line: str) -> str:
     return "job"
 
 
-def users(n: int, seed: int, *, near: bool = False, counterparts: bool = False, statements: bool = False) -> list[User]:
+def users(n: int, seed: int, *, near: bool = False, counterparts: bool = False, statements: bool = False,
+          favourites: int = 0) -> list[User]:
     """``near``: also the near-miss questions (``near_misses``); ``statements``: also one new fact told, answered by
-    restating it (``ACKNOWLEDGE``)."""
-    rng = random.Random(seed)
+    restating it (``ACKNOWLEDGE``); ``favourites``: also that many never-said "favourite …" questions (``FAVOURITES``,
+    drawn from a random stream of their own, so the users are otherwise the same)."""
+    rng, extra = random.Random(seed), random.Random(seed + 1)
     start = datetime(2024, 1, 8, 9, 0, tzinfo=timezone.utc)
-    return [make_user(rng, start + timedelta(days=rng.randint(0, 300)), near=near, counterparts=counterparts, statements=statements)
+    made = [make_user(rng, start + timedelta(days=rng.randint(0, 300)), near=near, counterparts=counterparts, statements=statements)
             for _ in range(n)]
+    for user in made:
+        user.asks += [Ask(q, DONT_KNOW.format(what=what), "absent") for q, what in extra.sample(FAVOURITES, favourites)]
+    return made
 
 
 def _a(word: str) -> str:
