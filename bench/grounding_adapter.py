@@ -1,7 +1,8 @@
 """The grounding adapter of the embedded SmolLM2-135M-Instruct: its data, its training and its export (issue #38).
 
     python -m bench.grounding_adapter [--users 40] [--epochs 1] [--rank 8] [--near [--counterparts]] [--profile-only]
-        [--statements] [--favourites 2] [--general 3] [--modules q_proj,v_proj] [--layers 20-29] [--out PATH]
+        [--statements] [--favourites 2] [--general 3]
+        [--no-locomo-absent] [--locomo-repeat 2] [--modules q_proj,v_proj] [--layers 20-29] [--out PATH]
 
 The embedded 135M model does not read what pmem puts in its prompt. This teaches it to, once, and ships the result
 (a few MB of LoRA, applied by default only on that model's GGUF). The examples are prompts built exactly as the chat
@@ -20,7 +21,8 @@ dates and speakers, the framing) for each question. Four kinds:
 Flags add more, each measured in bench/README ("Tried and not kept"): near misses (``--near``, with their positive
 counterparts: ``--counterparts``), questions asked with the profile block alone (``--profile-only``), a new fact told
 and restated (``--statements``), never-said "favourite …" questions (``--favourites N`` a user), ordinary requests
-from a longer list (``--general N`` a user), and the projections and layers adapted (``--modules``, ``--layers``).
+from a longer list (``--general N`` a user), LoCoMo's category 5 left out (``--no-locomo-absent``) and its answered
+questions repeated (``--locomo-repeat N``), and the projections and layers adapted (``--modules``, ``--layers``).
 """
 
 from __future__ import annotations
@@ -234,6 +236,9 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="Each synthetic user also tells one new fact, answered by restating it.")
     parser.add_argument("--favourites", type=int, default=0, help="Never-said 'favourite …' questions per synthetic user.")
     parser.add_argument("--general", type=int, default=0, help="Ordinary requests per synthetic user, from a longer list (default: one for each of the first 30).")
+    parser.add_argument("--no-locomo-absent", action="store_true",
+                        help="Leave out the LoCoMo category-5 questions (taught 'nothing I remember says so').")
+    parser.add_argument("--locomo-repeat", type=int, default=1, help="Each LoCoMo question whose answer is in the prompt, N times.")
     parser.add_argument("--modules", default=None, help="Comma-separated projections to adapt (default: all seven).")
     parser.add_argument("--layers", type=_layers, default=None, help="The layers to adapt, e.g. 22-29 (default: all).")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -269,6 +274,10 @@ def main() -> None:
         engine.close()
         timings["data_s"] = round(time.perf_counter() - started, 1)
         args.examples.write_text(json.dumps({"examples": examples, "locomo": locomo_counts}))
+    # A selection of the built data, so that it needs no rebuild (the cache is keyed by the recipe above).
+    if args.no_locomo_absent:
+        examples = [e for e in examples if not (e["source"] == "locomo" and e["kind"] == "absent")]
+    examples += [e for e in examples if e["source"] == "locomo" and e["kind"] == "present"] * (args.locomo_repeat - 1)
     random.Random(SEED).shuffle(examples)
     if args.limit:
         examples = examples[: args.limit]
@@ -281,7 +290,7 @@ def main() -> None:
     timings["train_s"] = trained["train_s"]
     result = {"examples_by_kind": kinds, "locomo_0_4": locomo_counts, "training": trained, "timings": timings,
               "settings": {"users": args.users, "epochs": args.epochs, "rank": args.rank, "alpha": args.alpha, "lr": args.lr, "seed": SEED,
-                           **recipe, "modules": modules or "all", "layers": _span(args.layers)},
+                           **recipe, "locomo_absent": not args.no_locomo_absent, "locomo_repeat": args.locomo_repeat, "modules": modules or "all", "layers": _span(args.layers)},
               "adapter": str(out), "machine": machine()}
     write_json(args.result, result)
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
