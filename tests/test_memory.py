@@ -70,6 +70,26 @@ def test_a_fact_from_session_one_comes_back_for_a_paraphrase_in_session_five(hom
     assert prompt.messages[0]["role"] == "system" and "Vancouver" not in prompt.messages[0]["content"]
 
 
+def test_a_question_that_got_only_i_dont_know_is_not_recalled(home: Home) -> None:
+    """Recalled, the earlier "I don't know" is the nearest match and the model repeats it, even once the answer
+    has been told since. It stays in the journal and in search; only the prompt's recall skips it."""
+    _populate(home)
+    s = home.journal.new_session("asked")
+    home.say(s.id, "What is my favourite film?", "I don't know — you haven't told me your favourite film.")
+    home.say(s.id, "Do you know which films I like?", "I'm not sure — you haven't mentioned it. I'd suggest Arrival, a quiet "
+             "science fiction film about language and time, or Paddington 2 if you want something warm and funny to watch.")
+    t = home.journal.new_session("told")
+    home.say(t.id, "I watched Alien again last night, it is still my favourite film.", "A classic!")
+    home.memory.flush(timeout=120)
+    searched = [h.episode.text() for h in home.memory.search("What is my favourite film?", k=8)]
+    assert any(text.startswith("What is my favourite film?") for text in searched)  # still kept and searchable
+    recalled = [m.text for m in home.memory.recall("What is my favourite film?", k=8)]
+    assert any("Alien" in text for text in recalled), recalled
+    assert not any("What is my favourite film?" in text for text in recalled), recalled
+    # A long reply that starts unsure says more than that: it stays a memory.
+    assert any("Paddington" in text for text in recalled), recalled
+
+
 def test_hits_carry_provenance(home: Home) -> None:
     _populate(home)
     hit = home.memory.search("marine biologist", k=1)[0]

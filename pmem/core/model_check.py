@@ -19,23 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from pmem.core.config import Paths, Settings
+from pmem.core.words import says_dont_know
 
 CHECK_SET = Path(__file__).with_name("models_data") / "check_set.json"
 MAX_TOKENS = 64
 """Enough for a one-sentence answer; a model that rambles past it is judged on its start."""
-
-DONT_KNOW = re.compile(
-    r"\b(i\s+(?:do\s+not|don't|dont)\s+know|not\s+sure|(?:haven't|have\s+not|didn't|did\s+not|never)\s+(?:told|mentioned|said|shared)"
-    r"|no\s+(?:record|information|mention)|(?:isn't|is\s+not|wasn't|not)\s+mentioned|(?:can't|cannot)\s+(?:recall|remember|tell)"
-    r"|nothing\s+i\s+remember|i\s+(?:do\s+not|don't)\s+have\s+(?:that|any|information))",
-    re.IGNORECASE,
-)
-
-
-def says_dont_know(reply: str) -> bool:
-    """Whether a reply says it does not know (rather than giving an answer)."""
-    return bool(DONT_KNOW.search(reply.replace("’", "'")))
-
 
 def mentions(reply: str, answers: list[str]) -> bool:
     """Whether one of ``answers`` starts a word of the reply, ignoring case ("walnut" finds "walnuts")."""

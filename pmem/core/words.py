@@ -1,5 +1,6 @@
 """Comparing words loosely, for the few places that ask "is this about the same thing?" without a model: an
-ending or a goal reached against the profile's facts, a memory's sentence against the message it answers."""
+ending or a goal reached against the profile's facts, a memory's sentence against the message it answers; and
+whether a reply says it does not know (the judge of ``pmem models check`` and of the recall that skips such replies)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,16 @@ def stems(text: str, small: Iterable[str] = SMALL_WORDS) -> set[str]:
     """The stems of the content words of ``text``."""
     skip = small if isinstance(small, (set, frozenset)) else frozenset(small)
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in skip and len(w) > 2}
+
+
+DONT_KNOW = re.compile(
+    r"\b(i\s+(?:do\s+not|don't|dont)\s+know|not\s+sure|(?:haven't|have\s+not|didn't|did\s+not|never)\s+(?:told|mentioned|said|shared)"
+    r"|no\s+(?:record|information|mention)|(?:isn't|is\s+not|wasn't|not)\s+mentioned|(?:can't|cannot)\s+(?:recall|remember|tell)"
+    r"|nothing\s+i\s+remember|i\s+(?:do\s+not|don't)\s+have\s+(?:that|any|information))",
+    re.IGNORECASE,
+)
+
+
+def says_dont_know(reply: str) -> bool:
+    """Whether a reply says it does not know (rather than giving an answer)."""
+    return bool(DONT_KNOW.search(reply.replace("’", "'")))

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from pmem.core.store.feedback import REPLACED
 from pmem.core.store.journal import Turn
+from pmem.core.words import says_dont_know
+
+UNANSWERED_WORDS = 30
+"""A reply longer than this says more than that it does not know (advice that starts "I'm not sure …")."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,16 @@ class Episode:
     @property
     def turn_uids(self) -> list[str]:
         return [t.uid for t in self.turns]
+
+    @property
+    def unanswered(self) -> bool:
+        """A question that got only a short "I don't know": it holds nothing to recall, and recalled (it is the
+        nearest match when the question is asked again) it would teach the model to say it does not know again,
+        even once the answer has been told."""
+        asked = [t.content.strip() for t in self.turns if t.role == "user"]
+        replies = [t.content for t in self.turns if t.role == "assistant"]
+        return (bool(asked) and bool(replies) and all(q.endswith("?") for q in asked)
+                and all(says_dont_know(r) and len(r.split()) <= UNANSWERED_WORDS for r in replies))
 
 
 def episode_id(first: Turn) -> str:

@@ -96,7 +96,8 @@ class MemoryService:
         self, query: str, *, exclude_session: str | None = None, exclude_ids: set[str] | frozenset[str] = frozenset(),
         k: int | None = None,
     ) -> list[MemorySnippet]:
-        """Memories for the prompt: relevant ones only, none of ``exclude_ids`` (already in the conversation)."""
+        """Memories for the prompt: relevant ones only, none of ``exclude_ids`` (already in the conversation), and no
+        question that got only "I don't know" (``Episode.unanswered``)."""
         if not self.settings.memory.enabled:
             self.last_hits = []
             return []
@@ -106,7 +107,7 @@ class MemoryService:
         floor = self.settings.memory.min_similarity
         self.last_hits = [
             h for h in hits
-            if h.id not in exclude_ids
+            if h.id not in exclude_ids and not h.episode.unanswered
             and (h.dense_similarity is None or h.dense_similarity >= floor or (h.lexical_rank or 99) <= 3)
         ][:k]
         return [
