@@ -23,6 +23,12 @@ counterparts: ``--counterparts``), questions asked with the profile block alone 
 and restated (``--statements``), never-said "favourite …" questions (``--favourites N`` a user), ordinary requests
 from a longer list (``--general N`` a user), LoCoMo's category 5 left out (``--no-locomo-absent``) and its answered
 questions repeated (``--locomo-repeat N``), and the projections and layers adapted (``--modules``, ``--layers``).
+The shipped adapter's flags are in ``pmem/core/engine/grounding/manifest.json`` ("recipe").
+
+Never LoCoMo 5-9, never ``bench/data/persona_answers.json``, ``absent_answers.json`` or ``general_questions.json``:
+``answer_eval.py`` judges the adapter on those. Training runs pmem's own distillation loop (peft on the CPU,
+``pmem.core.distill.train``) and writes the GGUF LoRA with ``pmem.core.distill.export``. Each stage's time is recorded
+in ``results/grounding_adapter.json``.
 """
 
 from __future__ import annotations
